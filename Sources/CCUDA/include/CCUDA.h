@@ -1,0 +1,2 @@
+#pragma once
+int dg_cuda_placeholder(void);

@@ -1,0 +1,2 @@
+#include "CCUDA.h"
+int dg_cuda_placeholder(void) { return 0; }

@@ -1,0 +1,2 @@
+#pragma once
+int dg_cpu_placeholder(void);
