@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "swift-deepgemm",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "DeepGEMM", targets: ["DeepGEMM"]),
         .executable(name: "deepgemm", targets: ["deepgemm"]),
@@ -28,9 +28,10 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "DeepGEMMCoreTests", dependencies: ["DeepGEMMCore"], exclude: []),
-        .testTarget(name: "DeepGEMMCPUTests", dependencies: ["DeepGEMMCPU", "DeepGEMMCore"]),
-        .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMM"]),
+        .target(name: "DeepGEMMTestSupport", dependencies: ["DeepGEMMCore"], path: "Tests/DeepGEMMTestSupport"),
+        .testTarget(name: "DeepGEMMCoreTests", dependencies: ["DeepGEMMCore", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMCPUTests", dependencies: ["DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMM", "DeepGEMMTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,1 +1,2 @@
 @_exported import DeepGEMMCore
+@_exported import DeepGEMMCPU

@@ -1,2 +1,67 @@
+// C microkernels of the CPU backend. Each kernel has a portable variant and, on x86-64, AVX2 and
+// AVX-512 variants compiled with per-function target attributes and chosen at run time.
 #pragma once
-int dg_cpu_placeholder(void);
+#include <stdint.h>
+
+/// CPU feature bits reported by dg_cpu_features().
+enum {
+    DG_CPU_AVX2 = 1 << 0,
+    DG_CPU_FMA = 1 << 1,
+    DG_CPU_F16C = 1 << 2,
+    DG_CPU_AVX512F = 1 << 3,
+    DG_CPU_AVX512BW = 1 << 4,
+    DG_CPU_AVX512VL = 1 << 5,
+    DG_CPU_AVX512DQ = 1 << 6,
+    DG_CPU_AVX512BF16 = 1 << 7,
+    DG_CPU_AVX512VNNI = 1 << 8,
+    DG_CPU_NEON = 1 << 9,
+};
+
+/// Instruction-set variants a kernel can run with.
+enum {
+    DG_ISA_PORTABLE = 0,
+    DG_ISA_AVX2 = 1,
+    DG_ISA_AVX512 = 2,
+};
+
+/// Element types the conversion kernels read and write.
+enum {
+    DG_TYPE_F32 = 0,
+    DG_TYPE_BF16 = 1,
+    DG_TYPE_F16 = 2,
+    DG_TYPE_E4M3 = 3,
+    DG_TYPE_E5M2 = 4,
+};
+
+/// The features of the running CPU (DG_CPU_* bits).
+uint32_t dg_cpu_features(void);
+
+/// Converts `count` elements from `src_type` to `dst_type` (any of DG_TYPE_*), rounding to nearest
+/// even; FP8 overflow becomes NaN (E4M3) or infinity (E5M2), or the largest finite value when
+/// `saturate` is non-zero.
+void dg_convert(int isa, const void *src, int src_type, void *dst, int dst_type, int64_t count, int saturate);
+
+/// The largest |x| of `count` elements of a float type (F32, BF16 or F16) as a float; NaN if any
+/// element is NaN.
+float dg_amax(int isa, const void *src, int src_type, int64_t count);
+
+/// acc[i] = max(acc[i], |src[i]|) on binary32 bit patterns (so NaN wins), for `count` elements.
+void dg_amax_columns(int isa, const void *src, int src_type, int64_t count, uint32_t *acc);
+
+/// dst[i] = e4m3(float(src[i]) * inv_scale) for `count` elements (RNE, NaN on overflow).
+void dg_encode_e4m3_scaled(int isa, const void *src, int src_type, int64_t count, float inv_scale, uint8_t *dst);
+
+/// dst[i] = e4m3(float(src[i]) * inv_scales[i]) for `count` elements.
+void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64_t count, const float *inv_scales, uint8_t *dst);
+
+/// Per-token FP8 quantization of `rows` rows of `n` elements, groups of `gran` along the row:
+/// sf = amax/448 (true division, amax clamped to 1e-4, optional ceil to a power of two), then
+/// e4m3(x * (1/sf)). Row r reads src + r*src_stride elements, writes dst + r*dst_stride bytes and
+/// sf + r*sf_stride floats (ceil(n/gran) of them).
+void dg_quantize_rows_e4m3(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
+                           int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);
+
+/// Per-token FP4 E2M1 quantization (helper rounding, low nibble first) of rows of even length `n`:
+/// sf = amax/6, optional ceil to a power of two. Writes n/2 bytes per row and ceil(n/gran) scales.
+void dg_quantize_rows_e2m1(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
+                           int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);

@@ -55,7 +55,7 @@ extension Tensor {
 
     /// The elements in row-major order as `T`, whose size must equal the dtype's element size
     /// (the bits are reinterpreted).
-    public func elements<T: TensorElement>(as type: T.Type = T.self) throws -> [T] {
+    public func elements<T: BitwiseCopyable>(as type: T.Type = T.self) throws -> [T] {
         try DeepGEMMError.require(MemoryLayout<T>.stride == dtype.size, "type", "\(T.self) does not have \(dtype)'s \(dtype.size)-byte elements")
         let source = contiguous()
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in

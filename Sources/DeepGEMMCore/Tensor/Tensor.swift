@@ -52,6 +52,15 @@ public struct Tensor: Sendable {
                   strides: Tensor.contiguousStrides(shape), offset: 0)
     }
 
+    /// A new contiguous tensor whose contents are unspecified until written (PyTorch's
+    /// `torch.empty`), for outputs that are overwritten in full.
+    public static func empty(_ shape: [Int], dtype: DType) -> Tensor {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative size in \(shape)")
+        let count = shape.reduce(1, *)
+        return Tensor(unchecked: TensorStorage(byteCount: count * dtype.size, zeroed: false), dtype: dtype, shape: shape,
+                      strides: Tensor.contiguousStrides(shape), offset: 0)
+    }
+
     /// A new contiguous tensor holding `values` in row-major order, stored as `dtype` (default
     /// `T.dtype`). A different `dtype` must have the same element size (for example `Int8` values
     /// as packed FP4, `UInt8` values as UE8M0 bytes): the bits are kept.

@@ -1,6 +1,7 @@
 /// A block of host memory that one or more ``Tensor`` views share.
 ///
-/// Memory the library allocates is aligned to 64 bytes and zero-filled. Memory that comes from
+/// Memory the library allocates (through ``HostAllocator``) is aligned to 64 bytes and
+/// zero-filled unless asked otherwise. Memory that comes from
 /// elsewhere (a memory-mapped file) is released by the closure given at creation, when the last
 /// view goes away.
 public final class TensorStorage: @unchecked Sendable {
@@ -13,14 +14,15 @@ public final class TensorStorage: @unchecked Sendable {
     public let byteCount: Int
     private let release: (@Sendable (UnsafeMutableRawPointer, Int) -> Void)?
 
-    /// Allocates `byteCount` zero-filled bytes aligned to ``alignment``.
-    public init(byteCount: Int) {
+    /// Allocates `byteCount` bytes aligned to ``alignment``, zero-filled unless `zeroed` is false
+    /// (then the contents are unspecified until written).
+    public init(byteCount: Int, zeroed: Bool = true) {
         precondition(byteCount >= 0, "negative allocation")
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        let pointer = HostAllocator.allocate(byteCount: byteCount)
+        if zeroed { pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
         self.baseAddress = pointer
         self.byteCount = byteCount
-        self.release = { pointer, _ in pointer.deallocate() }
+        self.release = { pointer, count in HostAllocator.release(pointer, byteCount: count) }
     }
 
     /// Wraps memory owned elsewhere; `release` runs once when the storage is destroyed.

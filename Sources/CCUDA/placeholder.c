@@ -1,2 +1,0 @@
-#include "CCUDA.h"
-int dg_cuda_placeholder(void) { return 0; }

@@ -1,2 +1,0 @@
-#include "CDeepGEMMCPU.h"
-int dg_cpu_placeholder(void) { return 0; }

@@ -1,0 +1,63 @@
+import DeepGEMM
+import Foundation
+
+/// Figures of one memory-bound benchmark and its memory-copy peer.
+struct BandwidthResult {
+    let op: String
+    let shape: [Int]
+    let dtype: DType
+    let threads: Int
+    let variant: String
+    let seconds: Double
+    let bytes: Int
+    let copySeconds: Double
+
+    var gigabytesPerSecond: Double { Double(bytes) / seconds / 1e9 }
+    var copyGigabytesPerSecond: Double { Double(bytes) / copySeconds / 1e9 }
+    var ratio: Double { gigabytesPerSecond / copyGigabytesPerSecond }
+
+    var table: String {
+        func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
+        return """
+        \(op) \(dtype) \(shape.map(String.init).joined(separator: "x"))  threads=\(threads) kernel=\(variant)
+          \(op): \(f(seconds * 1e3, 3)) ms  \(f(gigabytesPerSecond)) GB/s (read+written \(bytes) bytes)
+          memory copy of the same bytes: \(f(copySeconds * 1e3, 3)) ms  \(f(copyGigabytesPerSecond)) GB/s
+          ratio to copy: \(f(ratio, 3))
+        """
+    }
+
+    var json: String {
+        """
+        {"op":"\(op)","shape":[\(shape.map(String.init).joined(separator: ","))],"dtype":"\(dtype)","threads":\(threads),\
+        "kernel":"\(variant)","seconds":\(seconds),"bytes":\(bytes),"gb_per_s":\(gigabytesPerSecond),\
+        "copy_seconds":\(copySeconds),"copy_gb_per_s":\(copyGigabytesPerSecond),"ratio_to_copy":\(ratio)}
+        """
+    }
+}
+
+/// Benchmarks of the quantization helpers.
+enum CastBenchmark {
+    /// Ops `deepgemm bench` can time as casts.
+    static let ops = ["per_token_cast_to_fp8", "per_token_cast_to_fp4", "per_block_cast_to_fp8", "per_channel_cast_to_fp8"]
+
+    /// Times `op` on a random [rows, columns] input of `dtype`.
+    static func run(op: String, rows: Int, columns: Int, dtype: DType, granK: Int, useUE8M0: Bool) throws -> BandwidthResult {
+        let x = Tensor.randn([rows, columns], dtype: dtype, seed: 1)
+        let call: () throws -> QuantizedTensor
+        switch op {
+        case "per_token_cast_to_fp8": call = { try perTokenCastToFP8(x, useUE8M0: useUE8M0, granK: granK) }
+        case "per_token_cast_to_fp4": call = { try perTokenCastToFP4(x, useUE8M0: useUE8M0, granK: granK) }
+        case "per_block_cast_to_fp8": call = { try perBlockCastToFP8(x, useUE8M0: useUE8M0, granK: granK) }
+        case "per_channel_cast_to_fp8": call = { try perChannelCastToFP8(x, useUE8M0: useUE8M0, granK: granK) }
+        default:
+            throw DeepGEMMError.invalidArgument(argument: "OP", rule: "no benchmark for '\(op)'; available: \(ops.joined(separator: ", "))")
+        }
+        let sample = try call()
+        let bytes = x.byteCount + sample.data.byteCount + sample.sf.byteCount
+        let seconds = try Timing.median { _ = try call() }
+        // The copy moves bytes/2 so that its bytes read + written equal the op's.
+        let copySeconds = MemoryCopyBaseline.seconds(bytes: bytes / 2)
+        return BandwidthResult(op: op, shape: [rows, columns], dtype: dtype, threads: CPUParallelism.threadCount,
+                               variant: CPUKernelVariant.best.rawValue, seconds: seconds, bytes: bytes, copySeconds: copySeconds)
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import DeepGEMM
+
+/// `deepgemm bench OP --m M --k K [--json]`: times an op on the CPU backend next to a peer.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark an op on the CPU backend and compare it with a peer in the same run.",
+        discussion: "Memory-bound ops report GB/s of bytes read + written next to a plain multi-threaded memory copy of the same number of bytes. Ops: \(CastBenchmark.ops.joined(separator: ", "))."
+    )
+
+    @Argument(help: "DeepGEMM op name.")
+    var op: String
+
+    @Option(help: "Rows (M).")
+    var m: Int = 4096
+
+    @Option(help: "Columns of a GEMM output (N); the column count of a cast when --k is not given.")
+    var n: Int?
+
+    @Option(help: "Reduction size (K); the column count of a cast.")
+    var k: Int?
+
+    @Option(help: "Input dtype of casts: bf16, f32 or f16.")
+    var dtype: String = "bf16"
+
+    @Option(name: .customLong("gran-k"), help: "Group size of casts.")
+    var granK: Int = 128
+
+    @Flag(name: .customLong("ue8m0"), help: "Round scales up to powers of two.")
+    var useUE8M0 = false
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        do {
+            guard let inputType = DType(shortName: dtype), [.bfloat16, .float32, .float16].contains(inputType) else {
+                throw DeepGEMMError.invalidArgument(argument: "--dtype", rule: "must be bf16, f32 or f16, got '\(dtype)'")
+            }
+            let columns = k ?? n ?? 7168
+            try DeepGEMMError.require(m > 0 && columns > 0, "--m", "shape must be positive, got \(m) x \(columns)")
+            let result = try CastBenchmark.run(op: op, rows: m, columns: columns, dtype: inputType, granK: granK, useUE8M0: useUE8M0)
+            print(json ? result.json : result.table)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import DeepGEMM
+import Foundation
+
+/// The `deepgemm` command line tool.
+public struct DeepGEMMCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "deepgemm",
+        abstract: "DeepGEMM's FP8/FP4/BF16 GEMMs, quantization helpers and layouts, from Swift.",
+        version: DeepGEMMVersion.string,
+        subcommands: [RunCommand.self, BenchCommand.self, InfoCommand.self, DemoCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The library version printed by `deepgemm --version` and `deepgemm info`.
+public enum DeepGEMMVersion {
+    /// Semantic version of this package.
+    public static let string = "0.1.0"
+}
+
+/// Prints one line to standard error.
+func printError(_ message: String) {
+    var stream = StandardError()
+    print(message, to: &stream)
+}
+
+/// Standard error as a `TextOutputStream`.
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import DeepGEMM
+
+/// `deepgemm info`: version, CPU features, kernel variant, threads and backends.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Print the version, detected CPU features and available backends."
+    )
+
+    func run() throws {
+        print("deepgemm \(DeepGEMMVersion.string)")
+        print("cpu features: \(CPUFeatures.current)")
+        print("cpu kernels:  \(CPUKernelVariant.best.rawValue) (supported: \(CPUKernelVariant.supported.map(\.rawValue).joined(separator: ", ")); override with DG_CPU_KERNEL)")
+        print("cpu threads:  \(CPUParallelism.threadCount) (override with DG_NUM_THREADS)")
+        print("backends:")
+        print("  cpu   available")
+        if let reason = Backend.cudaUnavailableReason {
+            print("  cuda  unavailable: \(reason)")
+        } else {
+            print("  cuda  available")
+        }
+        print("  auto  -> \((try? Backend.auto.resolved())?.rawValue ?? "cpu")")
+    }
+}

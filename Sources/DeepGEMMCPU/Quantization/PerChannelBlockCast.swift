@@ -1,0 +1,69 @@
+import DeepGEMMCore
+internal import CDeepGEMMCPU
+
+/// `per_channel_cast_to_fp8`: quantizes `x` [m, n] to FP8 E4M3 with one scale per column and per
+/// block of `granK` consecutive rows (`m` must be a multiple of `granK`).
+///
+/// Returns data [m, n] and sf F32 [m/granK, n]; the scale rule is that of
+/// ``perTokenCastToFP8(_:useUE8M0:granK:usePackedUE8M0:variant:)``.
+public func perChannelCastToFP8(_ x: Tensor, useUE8M0: Bool, granK: Int = 128,
+                                variant: CPUKernelVariant = .best) throws -> QuantizedTensor {
+    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
+    try requirePositive(granK, "gran_k")
+    try DeepGEMMError.require(x.size(0) % granK == 0, "x", "rows (\(x.size(0))) must be a multiple of gran_k (\(granK))")
+    return try castRowBlocks(x, useUE8M0: useUE8M0, blockRows: granK, blockColumns: 1, variant: variant)
+}
+
+/// `per_block_cast_to_fp8`: quantizes `x` [m, n] to FP8 E4M3 with one scale per `granK` x `granK`
+/// block (the edges are zero-padded for the amax).
+///
+/// Returns data [m, n] and sf F32 [ceil(m/granK), ceil(n/granK)].
+public func perBlockCastToFP8(_ x: Tensor, useUE8M0: Bool, granK: Int = 128,
+                              variant: CPUKernelVariant = .best) throws -> QuantizedTensor {
+    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
+    try requirePositive(granK, "gran_k")
+    return try castRowBlocks(x, useUE8M0: useUE8M0, blockRows: granK, blockColumns: granK, variant: variant)
+}
+
+/// Quantizes with one scale per (block of `blockRows` rows) x (block of `blockColumns` columns).
+private func castRowBlocks(_ x: Tensor, useUE8M0: Bool, blockRows: Int, blockColumns: Int,
+                           variant: CPUKernelVariant) throws -> QuantizedTensor {
+    let input = try FloatInput(x, name: "x")
+    let m = x.size(0), n = x.size(1)
+    let rowBlocks = ceilDiv(m, blockRows), columnBlocks = ceilDiv(n, blockColumns)
+    let data = Tensor(zeros: [m, n], dtype: .float8E4M3)
+    let sf = Tensor(zeros: [rowBlocks, columnBlocks], dtype: .float32)
+    let dataPointer = SendablePointer(data.dataPointer), sfPointer = SendablePointer(sf.dataPointer)
+    CPUParallelism.forEachChunk(rowBlocks, grain: max(1, 65536 / max(n * blockRows, 1))) { blocks in
+        var columnAmax = [UInt32](repeating: 0, count: n)
+        var inverse = [Float](repeating: 0, count: n)
+        let out = dataPointer.raw.assumingMemoryBound(to: UInt8.self)
+        let scales = sfPointer.raw.assumingMemoryBound(to: Float.self)
+        for block in blocks {
+            let rows = (block * blockRows)..<min(m, (block + 1) * blockRows)
+            for j in 0..<n { columnAmax[j] = 0 }
+            for r in rows {
+                if let isa = variant.isaCode {
+                    dg_amax_columns(isa, input.address(r * n), input.typeCode, Int64(n), &columnAmax)
+                } else {
+                    for j in 0..<n { columnAmax[j] = max(columnAmax[j], GroupScale.magnitudeBits(input.load(r * n + j))) }
+                }
+            }
+            for c in 0..<columnBlocks {
+                let columns = (c * blockColumns)..<min(n, (c + 1) * blockColumns)
+                let amax = columns.reduce(UInt32(0)) { max($0, columnAmax[$1]) }
+                let scale = GroupScale.scale(amax: Float(bitPattern: amax), maxCode: GroupScale.fp8Max, useUE8M0: useUE8M0)
+                scales[block * columnBlocks + c] = scale
+                for j in columns { inverse[j] = 1 / scale }
+            }
+            for r in rows {
+                if let isa = variant.isaCode {
+                    dg_encode_e4m3_scaled_columns(isa, input.address(r * n), input.typeCode, Int64(n), inverse, out + r * n)
+                } else {
+                    for j in 0..<n { out[r * n + j] = Float8E4M3.encode((input.load(r * n + j) * inverse[j]).bitPattern, overflow: .nan) }
+                }
+            }
+        }
+    }
+    return QuantizedTensor(data: data, sf: sf)
+}
