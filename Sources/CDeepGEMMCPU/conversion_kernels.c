@@ -1,6 +1,7 @@
 // Bulk conversions, group amax and scaled FP8/FP4 encoding, with per-ISA variants.
 #include "CDeepGEMMCPU.h"
 #include "scalar_formats.h"
+#include "quantize_rows_avx512.h"
 
 #if defined(__x86_64__)
 #define DG_HAS_X86_VARIANTS 1
@@ -216,6 +217,13 @@ void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64
 
 void dg_quantize_rows_e4m3(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
                            int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride) {
+#if DG_HAS_X86_VARIANTS
+    if (isa == DG_ISA_AVX512 && src_type != DG_TYPE_F16) {
+        dg_quantize_rows_e4m3_avx512_explicit(src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf,
+                                              sf_stride);
+        return;
+    }
+#endif
     DG_DISPATCH(quantize_rows_e4m3, isa, (src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf, sf_stride));
 }
 

@@ -91,6 +91,7 @@ public struct FixtureError: Error, CustomStringConvertible, Sendable {
     /// Creates an error with `message`.
     public init(message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }
 

@@ -54,16 +54,20 @@ public func getKGroupedMNMajorTMAAlignedPackedUE8M0Tensor(
         let readRows = min(groupSFRows, 4 * max(0, packedRows - packedRowStart))
         try DeepGEMMError.require(readRows == 0 || sfRowStart + readRows <= sfK, "grouped_layout",
                                   "group \(group) needs SF rows up to \(sfRowStart + readRows), sf has \(sfK)")
-        for localRow in 0..<readRows {
-            let sfRow = sfRowStart + localRow
-            let outputRow = packedRowStart + localRow / 4, shift = 8 * UInt32(localRow % 4)
+        for firstRow in stride(from: 0, to: readRows, by: 4) {
+            let outputRow = packedRowStart + firstRow / 4
+            let rows = firstRow..<min(firstRow + 4, readRows)
             for column in 0..<mn {
-                let bits = input.loadUnaligned(fromByteOffset: 4 * (sfRow * mn + column), as: UInt32.self)
-                guard let exponent = ue8m0Byte(scaleBits: bits) else {
-                    throw unpackableScaleError(bits: bits, at: "[\(sfRow), \(column)]")
+                var packed: UInt32 = 0
+                for localRow in rows {
+                    let sfRow = sfRowStart + localRow
+                    let bits = input.loadUnaligned(fromByteOffset: 4 * (sfRow * mn + column), as: UInt32.self)
+                    guard let exponent = ue8m0Byte(scaleBits: bits) else {
+                        throw unpackableScaleError(bits: bits, at: "[\(sfRow), \(column)]")
+                    }
+                    packed |= UInt32(exponent) << (8 * UInt32(localRow - firstRow))
                 }
-                let target = output + 4 * (outputRow * mn + column)
-                target.storeBytes(of: target.load(as: UInt32.self) | UInt32(exponent) << shift, as: UInt32.self)
+                output.storeBytes(of: packed, toByteOffset: 4 * (outputRow * mn + column), as: UInt32.self)
             }
         }
         sfRowStart += groupSFRows
