@@ -124,34 +124,20 @@ DG_INLINE const void *dg_offset(const void *src, int src_type, int64_t elements)
     return (const uint8_t *)src + elements * (src_type == DG_TYPE_F32 ? 4 : 2);
 }
 
-DG_INLINE void quantize_rows_e4m3_body(const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                                       int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf,
-                                       int64_t sf_stride) {
+// Per-token quantization of rows to E4M3 (fp4 == 0) or packed E2M1 (fp4 != 0).
+DG_INLINE void quantize_rows_body(const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
+                                  int64_t gran, int use_ue8m0, int fp4, uint8_t *dst, int64_t dst_stride, float *sf,
+                                  int64_t sf_stride) {
     int64_t groups = (n + gran - 1) / gran;
     for (int64_t r = 0; r < rows; r++) {
         const void *row = dg_offset(src, src_type, r * src_stride);
         for (int64_t g = 0; g < groups; g++) {
             int64_t start = g * gran, len = n - start < gran ? n - start : gran;
             const void *group = dg_offset(row, src_type, start);
-            float scale = dg_group_scale(amax_body(group, src_type, len), 448.0f, use_ue8m0);
+            float scale = dg_group_scale(amax_body(group, src_type, len), fp4 ? 6.0f : 448.0f, use_ue8m0);
             sf[r * sf_stride + g] = scale;
-            encode_e4m3_scaled_body(group, src_type, len, 1.0f / scale, dst + r * dst_stride + start);
-        }
-    }
-}
-
-DG_INLINE void quantize_rows_e2m1_body(const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                                       int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf,
-                                       int64_t sf_stride) {
-    int64_t groups = (n + gran - 1) / gran;
-    for (int64_t r = 0; r < rows; r++) {
-        const void *row = dg_offset(src, src_type, r * src_stride);
-        for (int64_t g = 0; g < groups; g++) {
-            int64_t start = g * gran, len = n - start < gran ? n - start : gran;
-            const void *group = dg_offset(row, src_type, start);
-            float scale = dg_group_scale(amax_body(group, src_type, len), 6.0f, use_ue8m0);
-            sf[r * sf_stride + g] = scale;
-            encode_e2m1_scaled_body(group, src_type, len / 2, 1.0f / scale, dst + r * dst_stride + start / 2);
+            if (fp4) encode_e2m1_scaled_body(group, src_type, len / 2, 1.0f / scale, dst + r * dst_stride + start / 2);
+            else encode_e4m3_scaled_body(group, src_type, len, 1.0f / scale, dst + r * dst_stride + start);
         }
     }
 }
@@ -185,14 +171,10 @@ DG_DEFINE(void, encode_e4m3_scaled, (const void *src, int src_type, int64_t coun
 DG_DEFINE(void, encode_e4m3_scaled_columns,
           (const void *src, int src_type, int64_t count, const float *inv_scales, uint8_t *dst),
           (src, src_type, count, inv_scales, dst))
-DG_DEFINE(void, quantize_rows_e4m3,
+DG_DEFINE(void, quantize_rows,
           (const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride, int64_t gran, int use_ue8m0,
-           uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride),
-          (src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf, sf_stride))
-DG_DEFINE(void, quantize_rows_e2m1,
-          (const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride, int64_t gran, int use_ue8m0,
-           uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride),
-          (src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf, sf_stride))
+           int fp4, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride),
+          (src, src_type, rows, n, src_stride, gran, use_ue8m0, fp4, dst, dst_stride, sf, sf_stride))
 
 void dg_convert(int isa, const void *src, int src_type, void *dst, int dst_type, int64_t count, int saturate) {
     DG_DISPATCH(convert, isa, (src, src_type, dst, dst_type, count, saturate));
@@ -215,19 +197,15 @@ void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64
     DG_DISPATCH(encode_e4m3_scaled_columns, isa, (src, src_type, count, inv_scales, dst));
 }
 
-void dg_quantize_rows_e4m3(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                           int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride) {
+void dg_quantize_rows(int isa, int format, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
+                      int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride) {
+    const int fp4 = format == DG_TYPE_E2M1;
 #if DG_HAS_X86_VARIANTS
-    if (isa == DG_ISA_AVX512 && src_type != DG_TYPE_F16) {
+    if (isa == DG_ISA_AVX512 && !fp4 && src_type != DG_TYPE_F16) {
         dg_quantize_rows_e4m3_avx512_explicit(src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf,
                                               sf_stride);
         return;
     }
 #endif
-    DG_DISPATCH(quantize_rows_e4m3, isa, (src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf, sf_stride));
-}
-
-void dg_quantize_rows_e2m1(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                           int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride) {
-    DG_DISPATCH(quantize_rows_e2m1, isa, (src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf, sf_stride));
+    DG_DISPATCH(quantize_rows, isa, (src, src_type, rows, n, src_stride, gran, use_ue8m0, fp4, dst, dst_stride, sf, sf_stride));
 }

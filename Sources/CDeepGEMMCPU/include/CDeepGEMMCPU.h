@@ -31,6 +31,7 @@ enum {
     DG_TYPE_F16 = 2,
     DG_TYPE_E4M3 = 3,
     DG_TYPE_E5M2 = 4,
+    DG_TYPE_E2M1 = 5,
 };
 
 /// The features of the running CPU (DG_CPU_* bits).
@@ -54,14 +55,13 @@ void dg_encode_e4m3_scaled(int isa, const void *src, int src_type, int64_t count
 /// dst[i] = e4m3(float(src[i]) * inv_scales[i]) for `count` elements.
 void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64_t count, const float *inv_scales, uint8_t *dst);
 
-/// Per-token FP8 quantization of `rows` rows of `n` elements, groups of `gran` along the row:
-/// sf = amax/448 (true division, amax clamped to 1e-4, optional ceil to a power of two), then
-/// e4m3(x * (1/sf)). Row r reads src + r*src_stride elements, writes dst + r*dst_stride bytes and
+/// Per-token quantization of `rows` rows of `n` elements (F32, BF16 or F16), in groups of `gran`
+/// along the row, to `format`:
+/// - DG_TYPE_E4M3: sf = max(amax, 1e-4) / 448 (a true division), optionally ceiled to a power of
+///   two, then e4m3(x * (1/sf)), RNE with NaN on overflow; n bytes per row.
+/// - DG_TYPE_E2M1: sf = max(amax, 1e-4) / 6, codes by the helper's rounding, two per byte (even
+///   element in the low nibble); `n` and `gran` even; n/2 bytes per row.
+/// Row r reads src + r*src_stride elements and writes dst + r*dst_stride bytes and
 /// sf + r*sf_stride floats (ceil(n/gran) of them).
-void dg_quantize_rows_e4m3(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                           int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);
-
-/// Per-token FP4 E2M1 quantization (helper rounding, low nibble first) of rows of even length `n`:
-/// sf = amax/6, optional ceil to a power of two. Writes n/2 bytes per row and ceil(n/gran) scales.
-void dg_quantize_rows_e2m1(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                           int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);
+void dg_quantize_rows(int isa, int format, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
+                      int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);

@@ -19,10 +19,7 @@ public func perTokenCastToFP8(
     _ x: Tensor, useUE8M0: Bool, granK: Int = 128, usePackedUE8M0: Bool = false,
     variant: CPUKernelVariant = .best
 ) throws -> QuantizedTensor {
-    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
-    try requirePositive(granK, "gran_k")
-    let input = try FloatInput(x, name: "x")
-    let m = x.size(0), n = x.size(1), groups = ceilDiv(n, granK)
+    let (input, m, n, groups) = try rowInput(x, granK: granK)
     if usePackedUE8M0 {
         try DeepGEMMError.require(useUE8M0, "use_packed_ue8m0", "requires use_ue8m0=true (packed scales must be powers of two)")
         try DeepGEMMError.require(groups % 4 == 0, "use_packed_ue8m0", "needs ceil(n/gran_k) % 4 == 0 to pack four scales per int32, got \(groups) scales")
@@ -44,10 +41,7 @@ public func perTokenCastToFP4(
     _ x: Tensor, useUE8M0: Bool, granK: Int = 128, usePackedUE8M0: Bool = false,
     variant: CPUKernelVariant = .best
 ) throws -> QuantizedTensor {
-    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
-    try requirePositive(granK, "gran_k")
-    let input = try FloatInput(x, name: "x")
-    let m = x.size(0), n = x.size(1), groups = ceilDiv(n, granK)
+    let (input, m, n, groups) = try rowInput(x, granK: granK)
     try DeepGEMMError.require(n % 2 == 0, "x", "needs an even number of columns to pack two FP4 codes per byte, got \(n)")
     try DeepGEMMError.require(!usePackedUE8M0 || useUE8M0, "use_packed_ue8m0", "requires use_ue8m0=true (packed scales must be powers of two)")
     let data = Tensor(zeros: [m, n / 2], dtype: .float4E2M1x2)
@@ -64,6 +58,13 @@ public func perTokenCastToFP4(
     return QuantizedTensor(data: data, sf: usePackedUE8M0 ? try packUE8M0ToInt(sfStorage) : sfStorage)
 }
 
+/// Validates a per-token caster's `x` [m, n] and `gran_k`; returns the input, m, n and the group count.
+private func rowInput(_ x: Tensor, granK: Int) throws -> (FloatInput, Int, Int, Int) {
+    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
+    try requirePositive(granK, "gran_k")
+    return (try FloatInput(x, name: "x"), x.size(0), x.size(1), ceilDiv(x.size(1), granK))
+}
+
 /// Quantizes row groups of a contiguous input into `data` and `sf` (row stride = sf.size(1)), in
 /// parallel over rows.
 private func quantizeRows(
@@ -78,13 +79,8 @@ private func quantizeRows(
         let scales = sfPointer.raw.assumingMemoryBound(to: Float.self) + range.lowerBound * sfStride
         if let isa = variant.isaCode {
             let source = input.address(range.lowerBound * n)
-            if fp4 {
-                dg_quantize_rows_e2m1(isa, source, input.typeCode, Int64(range.count), Int64(n), Int64(n), Int64(granK),
-                                      useUE8M0 ? 1 : 0, out, Int64(dataStride), scales, Int64(sfStride))
-            } else {
-                dg_quantize_rows_e4m3(isa, source, input.typeCode, Int64(range.count), Int64(n), Int64(n), Int64(granK),
-                                      useUE8M0 ? 1 : 0, out, Int64(dataStride), scales, Int64(sfStride))
-            }
+            dg_quantize_rows(isa, Int32(fp4 ? DG_TYPE_E2M1 : DG_TYPE_E4M3), source, input.typeCode, Int64(range.count),
+                             Int64(n), Int64(n), Int64(granK), useUE8M0 ? 1 : 0, out, Int64(dataStride), scales, Int64(sfStride))
             return
         }
         for (local, row) in range.enumerated() {
