@@ -18,17 +18,15 @@ DG_AVX512 static inline __m512 load16(const void *row, int src_type, int64_t i, 
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
 }
 
-// Loads 16 elements starting at `i` of a row as binary32.
-DG_AVX512 static inline __m512 load16_full(const void *row, int src_type, int64_t i) {
-    if (src_type == DG_TYPE_F32) return _mm512_loadu_ps((const float *)row + i);
-    __m256i halves = _mm256_loadu_si256((const __m256i *)((const uint16_t *)row + i));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
+// 16 BF16 values widened (exactly) to binary32.
+DG_AVX512 static inline __m512 widen_bf16(const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
 }
 
 // E4M3FN codes (RNE, NaN past 448) of 16 binary32 values. The subnormal path runs only when a lane
 // needs it, and the overflow/NaN path only when the group's amax is not finite (a finite amax
 // bounds every scaled value by 448 plus rounding, far below 464).
-DG_AVX512 static inline __m128i encode16(__m512 v, int may_overflow) {
+DG_AVX512 static inline __m512i codes16(__m512 v, int may_overflow) {
     const __m512i bits = _mm512_castps_si512(v);
     const __m512i a = _mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF));
     // Normal: RNE at mantissa bit 20 and re-bias (127 - 7) << 3 in one add; wraps harmlessly for
@@ -46,8 +44,22 @@ DG_AVX512 static inline __m128i encode16(__m512 v, int may_overflow) {
         code = _mm512_mask_mov_epi32(code, overflow, _mm512_set1_epi32(0x7F));
     }
     // code | ((bits >> 24) & 0x80)
-    code = _mm512_ternarylogic_epi32(code, _mm512_srli_epi32(bits, 24), _mm512_set1_epi32(0x80), 0xF8);
-    return _mm512_cvtepi32_epi8(code);
+    return _mm512_ternarylogic_epi32(code, _mm512_srli_epi32(bits, 24), _mm512_set1_epi32(0x80), 0xF8);
+}
+
+// The codes of 16 values as 16 bytes.
+DG_AVX512 static inline __m128i encode16(__m512 v, int may_overflow) {
+    return _mm512_cvtepi32_epi8(codes16(v, may_overflow));
+}
+
+// The codes of 64 finite values (four vectors) as one 64-byte vector in element order: two
+// saturating packs (exact, codes are 0..255) interleave 128-bit lanes, one dword permute restores
+// the order.
+DG_AVX512 static inline __m512i encode64(__m512 v0, __m512 v1, __m512 v2, __m512 v3) {
+    const __m512i words01 = _mm512_packus_epi32(codes16(v0, 0), codes16(v1, 0));
+    const __m512i words23 = _mm512_packus_epi32(codes16(v2, 0), codes16(v3, 0));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_epi32(order, _mm512_packus_epi16(words01, words23));
 }
 
 // max |x| of `len` elements as binary32 (integer max on magnitudes).
@@ -85,6 +97,9 @@ DG_AVX512 void dg_quantize_rows_e4m3_avx512_explicit(const void *src, int src_ty
                                                      int64_t src_stride, int64_t gran, int use_ue8m0, uint8_t *dst,
                                                      int64_t dst_stride, float *sf, int64_t sf_stride) {
     const int64_t element = src_type == DG_TYPE_F32 ? 4 : 2;
+    // Large outputs bypass the cache (no read-for-ownership of lines that are overwritten in
+    // full); that needs 64-byte aligned rows and group starts.
+    const int streaming = rows * n >= ((int64_t)1 << 23) && ((uintptr_t)dst & 63) == 0 && dst_stride % 64 == 0 && gran % 64 == 0;
     const int64_t groups = (n + gran - 1) / gran;
     // Three passes per row (all group maxima, all scales, all encodes) so that the long-latency
     // reductions and divisions of different groups overlap.
@@ -111,8 +126,27 @@ DG_AVX512 void dg_quantize_rows_e4m3_avx512_explicit(const void *src, int src_ty
                 uint8_t *out = dst + r * dst_stride + start;
                 int64_t i = 0;
                 if (finite[g]) {
-                    for (; i + 16 <= len; i += 16) {
-                        _mm_storeu_si128((__m128i *)(out + i), encode16(_mm512_mul_ps(load16_full(group, src_type, i), scale), 0));
+                    // Whole 64-element chunks, one (optionally non-temporal) 64-byte store each.
+                    if (src_type == DG_TYPE_F32) {
+                        for (; i + 64 <= len; i += 64) {
+                            const float *p = (const float *)group + i;
+                            for (int line = 0; line < 4; line++) _mm_prefetch((const char *)(p + src_stride + 16 * line), _MM_HINT_T0);
+                            const __m512i bytes = encode64(_mm512_mul_ps(_mm512_loadu_ps(p), scale), _mm512_mul_ps(_mm512_loadu_ps(p + 16), scale),
+                                                           _mm512_mul_ps(_mm512_loadu_ps(p + 32), scale), _mm512_mul_ps(_mm512_loadu_ps(p + 48), scale));
+                            if (streaming) _mm512_stream_si512((__m512i *)(out + i), bytes);
+                            else _mm512_storeu_si512(out + i, bytes);
+                        }
+                    } else {
+                        for (; i + 64 <= len; i += 64) {
+                            const uint16_t *p = (const uint16_t *)group + i;
+                            // Pull the next row in while this one is encoded (its amax pass reads it next).
+                            _mm_prefetch((const char *)(p + src_stride), _MM_HINT_T0);
+                            _mm_prefetch((const char *)(p + src_stride + 32), _MM_HINT_T0);
+                            const __m512i bytes = encode64(_mm512_mul_ps(widen_bf16(p), scale), _mm512_mul_ps(widen_bf16(p + 16), scale),
+                                                           _mm512_mul_ps(widen_bf16(p + 32), scale), _mm512_mul_ps(widen_bf16(p + 48), scale));
+                            if (streaming) _mm512_stream_si512((__m512i *)(out + i), bytes);
+                            else _mm512_storeu_si512(out + i, bytes);
+                        }
                     }
                 }
                 for (; i < len; i += 16) {
@@ -122,5 +156,6 @@ DG_AVX512 void dg_quantize_rows_e4m3_avx512_explicit(const void *src, int src_ty
             }
         }
     }
+    if (streaming) _mm_sfence();
 }
 #endif

@@ -33,7 +33,7 @@ enum DemoReport {
         let b = Tensor.randn([n, k], dtype: .bfloat16, seed: seed &+ 1)
         print("deepgemm demo: A [\(m), \(k)] and B [\(n), \(k)] BF16, \(CPUParallelism.threadCount) threads, kernel \(CPUKernelVariant.best.rawValue)")
         print(String(repeating: "-", count: 96))
-        print([pad("recipe", 40), pad("operand", 9), pad("calc_diff", 12), pad("max rel err", 13), pad("ms", 9), "GB/s"].joined())
+        print([pad("recipe", 40), pad("operand", 9), pad("calc_diff", 12), pad("max err/amax", 13), pad("ms", 9), "GB/s"].joined())
         // SM90 recipe (1,128,128): A per token (1x128), B per block (128x128), FP32 scales.
         try report("(1,128,128) fp32 SF  [sm90]", "A", a) { try perTokenCastToFP8($0, useUE8M0: false) } dequantize: {
             try dequantizeFP8($0.data, sf: $0.sf, granMN: 1, granK: 128)
@@ -59,8 +59,14 @@ enum DemoReport {
         let diff = try calcDiff(original, restored)
         let reference = original.dataPointer.assumingMemoryBound(to: Float.self)
         let values = restored.dataPointer.assumingMemoryBound(to: Float.self)
-        var maxRelative: Float = 0
-        for i in 0..<x.count where reference[i] != 0 { maxRelative = max(maxRelative, abs(values[i] - reference[i]) / abs(reference[i])) }
+        // Largest error relative to the largest magnitude (elementwise relative errors are
+        // meaningless for values that FP8 flushes to zero).
+        var maxError: Float = 0, maxMagnitude: Float = 0
+        for i in 0..<x.count {
+            maxError = max(maxError, abs(values[i] - reference[i]))
+            maxMagnitude = max(maxMagnitude, abs(reference[i]))
+        }
+        let maxRelative = maxMagnitude > 0 ? maxError / maxMagnitude : 0
         let bytes = Double(x.byteCount + quantized.data.byteCount + quantized.sf.byteCount)
         let columns: [String] = [
             pad(recipe, 40), pad(operand, 9), pad(String(format: "%.2e", diff), 12), pad(String(format: "%.4f", maxRelative), 13),
