@@ -33,6 +33,19 @@ import DeepGEMMCore
         }
     }
 
+    /// Outputs of 8M+ elements take the streaming-store path of the AVX-512 kernel.
+    @Test(arguments: [DType.bfloat16, .float32])
+    func largePerTokenFP8MatchesPortable(dtype: DType) throws {
+        let x = Self.edgyInput([1024, 8192], dtype: dtype, seed: 11)
+        for ue8m0 in [false, true] {
+            let expected = try perTokenCastToFP8(x, useUE8M0: ue8m0, variant: .portable)
+            for variant in Self.fastVariants where variant != .portable {
+                let got = try perTokenCastToFP8(x, useUE8M0: ue8m0, variant: variant)
+                #expect(got.data.bitwiseEqual(expected.data) && got.sf.bitwiseEqual(expected.sf), "\(variant) ue8m0=\(ue8m0)")
+            }
+        }
+    }
+
     @Test(arguments: [DType.bfloat16, .float32])
     func perTokenFP4MatchesReference(dtype: DType) throws {
         for (m, n, granK) in [(1, 2, 32), (3, 64, 32), (7, 300, 128), (4, 1024, 128)] {
