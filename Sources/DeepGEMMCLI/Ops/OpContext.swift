@@ -8,7 +8,7 @@ final class OpContext {
     /// `--set` values by name.
     let values: [String: ArgumentValue]
     /// Names of `--set` values the op (or the settings) read.
-    private(set) var consumed: Set<String> = []
+    var consumed: Set<String> = []
     /// DeepGEMM's global settings, from `--set arch=...` and `--set mk_alignment=...`.
     let settings: DeepGEMMSettings
 
@@ -102,5 +102,26 @@ final class OpContext {
         case .int(let item): return [item]
         default: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a comma list of integers, got \(value)")
         }
+    }
+}
+
+extension OpContext {
+    /// The tensor an op writes in place (`d`, `sqr_sum`, ...): taken from the input file when
+    /// present; otherwise a copy of `copyOf` (usually `c`) when that tensor is present; otherwise a
+    /// new zero-filled tensor of `shape` whose dtype is `--set NAME_dtype=bf16|f32` (default
+    /// `defaultDType`).
+    func inPlaceOutput(_ name: String, shape: [Int], defaultDType: DType, copyOf source: String? = nil) throws -> Tensor {
+        if let existing = tensors[name] { return existing }
+        if let source, let original = tensors[source] { return original.clone() }
+        let dtypeName = "\(name)_dtype"
+        var dtype = defaultDType
+        if let requested = values[dtypeName] {
+            consumed.insert(dtypeName)
+            guard let parsed = DType(shortName: requested.description), parsed == .bfloat16 || parsed == .float32 else {
+                throw DeepGEMMError.invalidArgument(argument: dtypeName, rule: "must be bf16 or f32, got \(requested)")
+            }
+            dtype = parsed
+        }
+        return Tensor(zeros: shape, dtype: dtype)
     }
 }

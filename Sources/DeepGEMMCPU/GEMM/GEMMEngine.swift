@@ -1,0 +1,46 @@
+import DeepGEMMCore
+
+/// The CPU backend's dense GEMM: every GEMM-shaped op (dense, grouped, batched, einsum) reduces to
+/// calls of ``run(a:b:d:accumulate:variant:)`` on views.
+///
+/// Arithmetic (the contract every kernel variant follows): K is cut into blocks of
+/// `kb = min(granK of the scaled operands)` (the whole K when neither operand is scaled). For each
+/// output element, each block's partial sum `p = Σ a·b` is formed in FP32 from the unscaled values,
+/// then `acc += p · (sa · sb)` in FP32, where sa and sb are the block's scales (1 when unscaled).
+/// Unscaled GEMMs accumulate `acc += a·b` over the whole K. The result is written as
+/// - F32 D: `D = acc`, or `D = D + acc` when accumulating;
+/// - BF16 D: `D = bf16(acc)`, or `D = bf16(float(D) + float(bf16(acc)))` when accumulating (the
+///   TMA reduce-add of DeepGEMM's kernels, spec §4).
+/// Variants may sum products in a different order inside a block (and use FMA), so results agree
+/// with ``CPUKernelVariant/reference`` to FP32 rounding, not bit for bit.
+public enum GEMMEngine {
+    /// Computes `D (+)= A · Bᵀ` for operands of equal `k`; `d` is a 2-D [a.rows, b.rows] view of
+    /// F32 or BF16 with any strides. Threads split the output.
+    public static func run(a: GEMMOperand, b: GEMMOperand, d: Tensor, accumulate: Bool,
+                           variant: CPUKernelVariant = .best) throws {
+        try DeepGEMMError.require(a.k == b.k, "b", "K of A (\(a.k)) and B (\(b.k)) differ")
+        try DeepGEMMError.require(d.rank == 2 && d.shape == [a.rows, b.rows], "d", "must be [\(a.rows), \(b.rows)], got \(d.shape)")
+        try DeepGEMMError.require(d.dtype == .float32 || d.dtype == .bfloat16, "d", "must be float32 or bfloat16, got \(d.dtype)")
+        if a.rows == 0 || b.rows == 0 { return }
+        ReferenceGEMM.run(a: a, b: b, d: d, accumulate: accumulate)
+    }
+
+    /// The K-block length at which scales change for this pair of operands.
+    public static func scaleBlock(_ a: GEMMOperand, _ b: GEMMOperand) -> Int {
+        let blocks = [a.scales?.granK, b.scales?.granK].compactMap { $0 }
+        return blocks.min() ?? max(a.k, 1)
+    }
+}
+
+/// Writes one finished accumulator into D by the engine's output rule.
+@inline(__always)
+func storeGEMMResult(_ acc: Float, to d: UnsafeMutableRawPointer, bf16: Bool, accumulate: Bool) {
+    if bf16 {
+        let cell = d.assumingMemoryBound(to: UInt16.self)
+        let sum = accumulate ? BFloat16(bitPattern: cell.pointee).floatValue + BFloat16(acc).floatValue : acc
+        cell.pointee = BFloat16(sum).bitPattern
+    } else {
+        let cell = d.assumingMemoryBound(to: Float.self)
+        cell.pointee = accumulate ? cell.pointee + acc : acc
+    }
+}
