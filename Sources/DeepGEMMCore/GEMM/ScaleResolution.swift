@@ -1,0 +1,87 @@
+/// The scale grids of an FP8/FP4 GEMM after DeepGEMM's recipe rules: one grid per group of each
+/// operand (one when the operand is not grouped), and each side's K granularity.
+public struct ResolvedScales: Sendable {
+    /// Grids of A, one per group (or one).
+    public var a: [ScaleGrid]
+    /// Grids of B, one per group (or one).
+    public var b: [ScaleGrid]
+    /// K granularity of A's scales.
+    public var granKA: Int
+    /// K granularity of B's scales.
+    public var granKB: Int
+}
+
+/// Resolves the scale factors of an FP8/FP4 GEMM as DeepGEMM's `transform_sf_pair_into_required_layout`
+/// does, and returns them as dense F32 grids for the CPU kernels.
+///
+/// - `recipe` (3 ints: gran_m, gran_n, gran_k) or both `recipeA`/`recipeB` (2 ints: gran_mn, gran_k),
+///   never both; with neither, the default is (1,1,128) when `sfb` is packed Int32 and (1,128,128)
+///   otherwise.
+/// - Each side goes through ``transformSFIntoRequiredLayout(_:mn:k:recipe:numGroups:isSFA:disableUE8M0Cast:psumLayout:settings:)``:
+///   shapes are checked, F32 scales are kept (SM90 rules) or must be powers of two and are packed
+///   to UE8M0 (SM100 rules), Int32 scales must already be packed UE8M0, MN-major, TMA-aligned.
+/// - `strictArch` true follows `settings.arch` only. False (the default) accepts what either
+///   architecture accepts: the SM90 rules are tried first, then the SM100 rules, and the SM100
+///   error is reported when both reject. Both give the same scale values where both accept.
+/// - `numGroupsA`/`numGroupsB`: the SF is 3-D [G, ...] and one grid per group comes back.
+/// - `psumLayout` applies to A only (m-grouped psum layouts).
+public func resolveGEMMScales(
+    sfa: Tensor, sfb: Tensor, m: Int, n: Int, k: Int, recipe: [Int]?, recipeA: [Int]?, recipeB: [Int]?,
+    numGroupsA: Int? = nil, numGroupsB: Int? = nil, disableUE8M0Cast: Bool = false, psumLayout: Tensor? = nil,
+    settings: DeepGEMMSettings, strictArch: Bool = false
+) throws -> ResolvedScales {
+    try DeepGEMMError.require((recipeA == nil) == (recipeB == nil), recipeA == nil ? "recipe_a" : "recipe_b",
+                              "recipe_a and recipe_b must be given together")
+    if let recipe { try DeepGEMMError.require(recipe.count == 3, "recipe", "must have 3 entries (gran_m, gran_n, gran_k), got \(recipe)") }
+    for (name, pair) in [("recipe_a", recipeA), ("recipe_b", recipeB)] {
+        if let pair { try DeepGEMMError.require(pair.count == 2, name, "must have 2 entries (gran_mn, gran_k), got \(pair)") }
+    }
+    try DeepGEMMError.require(recipe == nil || recipeA == nil, "recipe", "give either recipe or recipe_a and recipe_b, not both")
+    let shared = recipe ?? (recipeA == nil ? (sfb.dtype == .int32 ? [1, 1, 128] : [1, 128, 128]) : nil)
+    let recipeOfA: ScaleRecipe = shared.map { .shared(granM: $0[0], granN: $0[1], granK: $0[2]) } ?? .operand(granMN: recipeA![0], granK: recipeA![1])
+    let recipeOfB: ScaleRecipe = shared.map { .shared(granM: $0[0], granN: $0[1], granK: $0[2]) } ?? .operand(granMN: recipeB![0], granK: recipeB![1])
+
+    func resolve(_ sf: Tensor, mn: Int, recipe: ScaleRecipe, isSFA: Bool, groups: Int?, psum: Tensor?) throws -> [ScaleGrid] {
+        let flag: Bool? = shared == nil ? nil : isSFA
+        let (granMN, granK) = try recipe.granularities(isSFA: flag)
+        let personalities: [ArchPersonality] = strictArch ? [settings.arch] : [.sm90, .sm100]
+        var lastError: Error?
+        for arch in personalities {
+            var rules = settings
+            rules.arch = arch
+            do {
+                let transformed = try transformSFIntoRequiredLayout(sf, mn: mn, k: k, recipe: recipe, numGroups: groups, isSFA: flag,
+                                                                    disableUE8M0Cast: disableUE8M0Cast, psumLayout: psum, settings: rules)
+                return try scaleGrids(transformed, granMN: granMN, granK: granK, k: k)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? DeepGEMMError.invalidArgument(argument: isSFA ? "sfa" : "sfb", rule: "no architecture accepts these scales")
+    }
+
+    let a = try resolve(sfa, mn: m, recipe: recipeOfA, isSFA: true, groups: numGroupsA, psum: psumLayout)
+    let b = try resolve(sfb, mn: n, recipe: recipeOfB, isSFA: false, groups: numGroupsB, psum: nil)
+    return ResolvedScales(a: a, b: b, granKA: a.first?.granK ?? 128, granKB: b.first?.granK ?? 128)
+}
+
+/// Dense F32 grids from a transformed SF: F32 values are used as they are (granularity of the
+/// recipe; SM100 broadcasts rows before packing, so packed results have row granularity 1); packed
+/// UE8M0 Int32 words decode to 2^(e-127) per byte (byte 0 is 2^-127, as the hardware reads it).
+private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) throws -> [ScaleGrid] {
+    let batches = transformed.rank == 3 ? try (0..<transformed.size(0)).map { try transformed.select(dim: 0, index: $0) } : [transformed]
+    return try batches.map { sf in
+        if sf.dtype == .float32 { return try ScaleGrid(values: sf, granRows: granMN, granK: granK) }
+        let rows = sf.size(0), blocks = ceilDiv(k, granK)
+        let grid = Tensor(zeros: [rows, blocks], dtype: .float32)
+        let output = grid.dataPointer.assumingMemoryBound(to: Float.self)
+        let words = UnsafeRawPointer(sf.dataPointer)
+        for r in 0..<rows {
+            for b in 0..<blocks {
+                let word = words.load(fromByteOffset: (r * sf.strides[0] + (b / 4) * sf.strides[1]) * 4, as: Int32.self)
+                output[r * blocks + b] = UE8M0.scaleValue(UE8M0.byte(word, b % 4))
+            }
+        }
+        return try ScaleGrid(values: grid, granRows: 1, granK: granK)
+    }
+}

@@ -1,0 +1,57 @@
+import Testing
+@testable import DeepGEMMCore
+
+/// Recipe resolution of FP8/FP4 GEMM scales (spec §3) into dense grids.
+@Suite struct ScaleResolutionTests {
+    static func floats(_ shape: [Int], _ value: (Int) -> Float) throws -> Tensor {
+        try Tensor((0..<shape.reduce(1, *)).map(value), shape: shape)
+    }
+
+    @Test func defaultRecipeKeepsFloatScalesInTheUnion() throws {
+        // Non-power-of-two scales: only the SM90 rules accept them, so the union does.
+        let sfa = try Self.floats([5, 2]) { Float($0) * 0.3 + 0.1 }
+        let sfb = try Self.floats([1, 2]) { Float($0) + 1.5 }
+        let resolved = try resolveGEMMScales(sfa: sfa, sfb: sfb, m: 5, n: 100, k: 200, recipe: nil, recipeA: nil, recipeB: nil, settings: .default)
+        #expect(resolved.granKA == 128 && resolved.granKB == 128)
+        #expect(resolved.a.count == 1 && resolved.a[0].granRows == 1 && resolved.b[0].granRows == 128)
+        #expect(resolved.a[0].scale(row: 3, k: 130) == Float(7) * 0.3 + 0.1)
+        #expect(resolved.b[0].scale(row: 99, k: 0) == 1.5)
+        // SM100 alone rejects them.
+        #expect(throws: DeepGEMMError.self) {
+            try resolveGEMMScales(sfa: sfa, sfb: sfb, m: 5, n: 100, k: 200, recipe: nil, recipeA: nil, recipeB: nil,
+                                  settings: DeepGEMMSettings(arch: .sm100), strictArch: true)
+        }
+    }
+
+    @Test func packedAndPerOperandRecipesDecodeToPowersOfTwo() throws {
+        // A: f32 powers of two, gk 32; B: packed UE8M0 int32, gk 128, MN-major TMA-aligned.
+        let sfa = try Self.floats([4, 8]) { Float(sign: .plus, exponent: $0 % 5 - 2, significand: 1) }
+        let sfbValues = try Self.floats([8, 2]) { Float(sign: .plus, exponent: $0 % 3, significand: 1) }
+        let sfb = try getMNMajorTMAAlignedPackedUE8M0Tensor(sfbValues)
+        let resolved = try resolveGEMMScales(sfa: sfa, sfb: sfb, m: 4, n: 8, k: 256, recipe: nil, recipeA: [1, 32], recipeB: [1, 128], settings: .default)
+        #expect(resolved.granKA == 32 && resolved.granKB == 128)
+        #expect(resolved.a[0].scale(row: 2, k: 100) == Float(sign: .plus, exponent: 19 % 5 - 2, significand: 1))
+        #expect(resolved.b[0].scale(row: 5, k: 200) == Float(sign: .plus, exponent: 11 % 3, significand: 1))
+    }
+
+    @Test func groupedScalesGiveOneGridPerGroup() throws {
+        let sfb = try Self.floats([3, 1, 2]) { Float($0 + 1) }
+        let sfa = try Self.floats([6, 2]) { _ in 1 }
+        let resolved = try resolveGEMMScales(sfa: sfa, sfb: sfb, m: 6, n: 64, k: 256, recipe: [1, 128, 128], recipeA: nil, recipeB: nil,
+                                             numGroupsB: 3, settings: DeepGEMMSettings(arch: .sm90), strictArch: true)
+        #expect(resolved.b.count == 3 && resolved.b[2].scale(row: 0, k: 200) == 6)
+    }
+
+    @Test func recipeRules() throws {
+        let sf = try Self.floats([4, 1]) { _ in 1 }
+        func argument(_ body: () throws -> Void) -> String? {
+            do { try body(); return nil } catch let error as DeepGEMMError { return error.argument } catch { return "untyped" }
+        }
+        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 4, n: 4, k: 128, recipe: nil, recipeA: [1, 128], recipeB: nil, settings: .default) } == "recipe_b")
+        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 4, n: 4, k: 128, recipe: [1, 1, 128], recipeA: [1, 128], recipeB: [1, 128], settings: .default) } == "recipe")
+        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 4, n: 4, k: 128, recipe: [1, 128], recipeA: nil, recipeB: nil, settings: .default) } == "recipe")
+        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 4, n: 4, k: 128, recipe: nil, recipeA: [1, 1, 128], recipeB: [1, 128], settings: .default) } == "recipe_a")
+        // Wrong SF shape for the recipe.
+        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 5, n: 4, k: 128, recipe: [1, 1, 128], recipeA: nil, recipeB: nil, settings: .default) } == "sf")
+    }
+}
