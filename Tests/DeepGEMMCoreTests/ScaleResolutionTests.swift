@@ -52,6 +52,6 @@ import Testing
         #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 4, n: 4, k: 128, recipe: [1, 128], recipeA: nil, recipeB: nil, settings: .default) } == "recipe")
         #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 4, n: 4, k: 128, recipe: nil, recipeA: [1, 1, 128], recipeB: [1, 128], settings: .default) } == "recipe_a")
         // Wrong SF shape for the recipe.
-        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 5, n: 4, k: 128, recipe: [1, 1, 128], recipeA: nil, recipeB: nil, settings: .default) } == "sf")
+        #expect(argument { _ = try resolveGEMMScales(sfa: sf, sfb: sf, m: 5, n: 4, k: 128, recipe: [1, 1, 128], recipeA: nil, recipeB: nil, settings: .default) } == "a_sf")
     }
 }

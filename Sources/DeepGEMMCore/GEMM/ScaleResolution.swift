@@ -25,6 +25,7 @@ public struct ResolvedScales: Sendable {
 ///   error is reported when both reject. Both give the same scale values where both accept.
 /// - `numGroupsA`/`numGroupsB`: the SF is 3-D [G, ...] and one grid per group comes back.
 /// - `psumLayout` applies to A only (m-grouped psum layouts).
+/// - Errors about a scale tensor name it `a_sf` or `b_sf`.
 public func resolveGEMMScales(
     sfa: Tensor, sfb: Tensor, m: Int, n: Int, k: Int, recipe: [Int]?, recipeA: [Int]?, recipeB: [Int]?,
     numGroupsA: Int? = nil, numGroupsB: Int? = nil, disableUE8M0Cast: Bool = false, psumLayout: Tensor? = nil,
@@ -57,7 +58,14 @@ public func resolveGEMMScales(
                 lastError = error
             }
         }
-        throw lastError ?? DeepGEMMError.invalidArgument(argument: isSFA ? "sfa" : "sfb", rule: "no architecture accepts these scales")
+        let side = isSFA ? "a_sf" : "b_sf"
+        // Errors about the transform's `sf` name the GEMM's own argument.
+        switch lastError {
+        case DeepGEMMError.invalidArgument("sf", let rule)?: throw DeepGEMMError.invalidArgument(argument: side, rule: rule)
+        case DeepGEMMError.unsupported("sf", let rule)?: throw DeepGEMMError.unsupported(argument: side, rule: rule)
+        case let error?: throw error
+        case nil: throw DeepGEMMError.invalidArgument(argument: side, rule: "no architecture accepts these scales")
+        }
     }
 
     let a = try resolve(sfa, mn: m, recipe: recipeOfA, isSFA: true, groups: numGroupsA, psum: psumLayout)
