@@ -21,10 +21,12 @@ let package = Package(
         .target(name: "DeepGEMMCPU", dependencies: ["DeepGEMMCore", "CDeepGEMMCPU"]),
         .target(name: "CDeepGEMMCPU"),
         .target(name: "CCUDA"),
-        .target(name: "DeepGEMMCUDA", dependencies: ["DeepGEMMCore", "CCUDA"]),
+        .target(name: "DeepGEMMCUDA", dependencies: ["DeepGEMMCore", "CCUDA"], plugins: ["EmbedKernelSources"]),
+        .executableTarget(name: "EmbedKernelSourcesTool"),
+        .plugin(name: "EmbedKernelSources", capability: .buildTool(), dependencies: ["EmbedKernelSourcesTool"]),
         .target(
             name: "DeepGEMMCLI",
-            dependencies: ["DeepGEMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["DeepGEMM", "DeepGEMMCUDA", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: - Tests
@@ -32,6 +34,8 @@ let package = Package(
         .testTarget(name: "DeepGEMMCoreTests", dependencies: ["DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCPUTests", dependencies: ["DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMM", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMCUDATests", dependencies: ["DeepGEMMCUDA", "CCUDA", "DeepGEMM", "DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMTests", dependencies: ["DeepGEMM", "DeepGEMMTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

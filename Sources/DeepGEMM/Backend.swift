@@ -23,7 +23,7 @@ public enum Backend: String, Sendable, CaseIterable {
     /// Why the CUDA backend cannot run here, or nil when it can.
     public static var cudaUnavailableReason: String? {
         switch CUDAProbe.availability {
-        case .available: return "the CUDA kernels are not implemented yet in this version"
+        case .available: return nil
         case .unavailable(let reason): return reason
         }
     }

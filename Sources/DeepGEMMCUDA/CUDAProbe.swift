@@ -1,48 +1,57 @@
 import DeepGEMMCore
-internal import CCUDA
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Finds out whether the CUDA backend can run here: the driver library loads (by dlopen, never
-/// linked), initialises, and reports at least one device.
+/// Finds out whether the CUDA backend can run here: the driver loads (by dlopen, never linked) and
+/// reports a device with kernels for its architecture, and NVRTC and the CUDA headers are found.
 public enum CUDAProbe {
     /// Whether the backend is usable, and why not when it is not.
     public enum Availability: Sendable, Equatable {
-        /// A driver and `deviceCount` devices were found.
+        /// A driver and `deviceCount` devices were found, and the JIT can compile for the first.
         case available(deviceCount: Int)
         /// The reason the backend cannot run.
         case unavailable(reason: String)
     }
 
-    /// Library names tried for the driver, in order (`DG_CUDA_HOME`/`CUDA_HOME` lib64 first).
-    static var driverCandidates: [String] {
-        let variables: [String] = ["DG_CUDA_HOME", "CUDA_HOME"]
-        let homes = variables.compactMap { name -> String? in getenv(name).map { String(cString: $0) } }
-        return homes.map { home in home + "/lib64/libcuda.so.1" } + ["libcuda.so.1"]
+    /// Probes once per process.
+    public static let availability: Availability = {
+        let device: CUDADevice
+        switch CUDADevice.shared {
+        case .failure(let error): return .unavailable(reason: reason(error))
+        case .success(let found): device = found
+        }
+        guard device.architecture == .sm90a else {
+            return .unavailable(reason: "\(device.name) is sm_\(device.computeCapability.major)\(device.computeCapability.minor); CUDA kernels exist for sm_90a only so far")
+        }
+        if case .failure(let error) = KernelJIT.shared { return .unavailable(reason: reason(error)) }
+        return .available(deviceCount: device.deviceCount)
+    }()
+
+    /// One line per CUDA component for `deepgemm info`: (component, state).
+    public static var report: [(component: String, state: String)] {
+        var lines: [(String, String)] = []
+        switch CUDADriver.shared {
+        case .success(let driver): lines.append(("driver", "\(driver.library.path) (CUDA \(driver.driverVersion / 1000).\(driver.driverVersion % 1000 / 10))"))
+        case .failure: lines.append(("driver", "missing"))
+        }
+        switch CUDADevice.shared {
+        case .success(let device):
+            lines.append(("device", "\(device.name), \(device.multiprocessorCount) SMs, compute \(device.computeCapability.major).\(device.computeCapability.minor)"
+                          + (device.architecture.map { " -> \($0.rawValue)" } ?? " (no kernels)")))
+        case .failure(let error):
+            if case .success = CUDADriver.shared { lines.append(("device", "none: \(reason(error))")) }
+        }
+        switch NVRTCCompiler.shared {
+        case .success(let compiler):
+            lines.append(("nvrtc", "\(compiler.libraryPath) (\(compiler.version))"))
+            lines.append(("headers", compiler.includeDirectory))
+        case .failure(let error):
+            lines.append(("nvrtc", "missing: \(reason(error))"))
+        }
+        lines.append(("jit cache", JITOptions.current.cacheDirectory))
+        return lines
     }
 
-    /// Probes the driver once per process.
-    public static let availability: Availability = probe()
-
-    private static func probe() -> Availability {
-        guard let handle = driverCandidates.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
-            return .unavailable(reason: "the CUDA driver library libcuda.so.1 was not found (set DG_CUDA_HOME or install an NVIDIA driver)")
-        }
-        guard let initSymbol = dlsym(handle, "cuInit"), let countSymbol = dlsym(handle, "cuDeviceGetCount") else {
-            return .unavailable(reason: "libcuda.so.1 lacks cuInit/cuDeviceGetCount")
-        }
-        let cuInit = unsafeBitCast(initSymbol, to: dg_cu_init_fn.self)
-        let cuDeviceGetCount = unsafeBitCast(countSymbol, to: dg_cu_device_get_count_fn.self)
-        let status = cuInit(0)
-        guard status == 0 else { return .unavailable(reason: "cuInit failed with CUDA error \(status)") }
-        var count: Int32 = 0
-        guard cuDeviceGetCount(&count) == 0, count > 0 else { return .unavailable(reason: "the CUDA driver reports no device") }
-        return .available(deviceCount: Int(count))
+    private static func reason(_ error: DeepGEMMError) -> String {
+        if case .backendUnavailable(_, let reason) = error { return reason }
+        return error.description
     }
 }

@@ -65,3 +65,9 @@ void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64
 /// sf + r*sf_stride floats (ceil(n/gran) of them).
 void dg_quantize_rows(int isa, int format, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
                       int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);
+
+// The GEMM engine (planning, packing, microkernels).
+#include "dg_gemm.h"
+
+// The lightning-indexer (MQA logits) kernels.
+#include "dg_mqa.h"

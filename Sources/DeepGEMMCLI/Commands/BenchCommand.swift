@@ -1,12 +1,17 @@
 import ArgumentParser
 import DeepGEMM
 
-/// `deepgemm bench OP --m M --k K [--json]`: times an op on the CPU backend next to a peer.
+/// `deepgemm bench OP --m M [--n N] --k K [--json]`: times an op on the CPU backend (casts next
+/// to a memory-copy peer; GEMMs in GFLOPS, compared with NumPy by `bench/compare.py`).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark an op on the CPU backend and compare it with a peer in the same run.",
-        discussion: "Memory-bound ops report GB/s of bytes read + written next to a plain multi-threaded memory copy of the same number of bytes. Ops: \(CastBenchmark.ops.joined(separator: ", "))."
+        discussion: """
+        Memory-bound ops report GB/s of bytes read + written next to a plain multi-threaded memory copy of the same \
+        number of bytes. GEMMs report GFLOPS (2·M·N·K / t) with a BF16 D; DG_NUM_THREADS and DG_CPU_KERNEL choose the \
+        threads and the kernel variant. Ops: \((CastBenchmark.ops + GEMMBenchmark.ops).joined(separator: ", ")).
+        """
     )
 
     @Argument(help: "DeepGEMM op name.")
@@ -15,10 +20,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Rows (M).")
     var m: Int = 4096
 
-    @Option(help: "Columns of a GEMM output (N); the column count of a cast when --k is not given.")
+    @Option(help: "Columns of a GEMM output (N, default 4096); the column count of a cast when --k is not given.")
     var n: Int?
 
-    @Option(help: "Reduction size (K); the column count of a cast.")
+    @Option(help: "Reduction size of a GEMM (K, default 4096); the column count of a cast.")
     var k: Int?
 
     @Option(help: "Input dtype of casts: bf16, f32 or f16.")
@@ -27,7 +32,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("gran-k"), help: "Group size of casts.")
     var granK: Int = 128
 
-    @Flag(name: .customLong("ue8m0"), help: "Round scales up to powers of two.")
+    @Flag(name: .customLong("ue8m0"), help: "Round scales up to powers of two (casts and fp8_gemm_nt).")
     var useUE8M0 = false
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -35,6 +40,13 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
+            if GEMMBenchmark.ops.contains(op) {
+                let (columns, depth) = (n ?? 4096, k ?? 4096)
+                try DeepGEMMError.require(m > 0 && columns > 0 && depth > 0, "--m", "shape must be positive, got \(m) x \(columns) x \(depth)")
+                let result = try GEMMBenchmark.run(op: op, m: m, n: columns, k: depth, useUE8M0: useUE8M0)
+                print(json ? result.json : result.table)
+                return
+            }
             guard let inputType = DType(shortName: dtype), [.bfloat16, .float32, .float16].contains(inputType) else {
                 throw DeepGEMMError.invalidArgument(argument: "--dtype", rule: "must be bf16, f32 or f16, got '\(dtype)'")
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeepGEMM
+import DeepGEMMCUDA
 
 /// `deepgemm info`: version, CPU features, kernel variant, threads and backends.
 struct InfoCommand: ParsableCommand {
@@ -18,6 +19,9 @@ struct InfoCommand: ParsableCommand {
             print("  cuda  unavailable: \(reason)")
         } else {
             print("  cuda  available")
+        }
+        for (component, state) in CUDAProbe.report {
+            print("        \(component): \(state)")
         }
         print("  auto  -> \((try? Backend.auto.resolved())?.rawValue ?? "cpu")")
     }

@@ -1,4 +1,237 @@
 import DeepGEMM
 
 /// Grouped GEMM ops (spec §7, §8) and the HyperConnection prenorm GEMM (§13).
-let groupedGEMMOps: [OpDefinition] = []
+///
+/// In-place outputs (`d`, `sqr_sum`) are read from the input file when present, otherwise
+/// allocated zero-filled (`--set d_dtype=bf16|f32`). `--set mk_alignment=...` sets α, `--set
+/// arch=sm90|sm100` makes the ops follow exactly that architecture's rules (without it they accept
+/// the union of both, as the dense ops do). `ks_cpu` is a `--set` list (`ks_cpu=128,256`, empty
+/// `ks_cpu=[]`, absent or `none`). The k-grouped ops take `c` as DeepGEMM's usual `c is d` when
+/// only one of them is given. Packed UE8M0 Int32 scale factors of the m-grouped ops are re-laid
+/// out MN-major and TMA-aligned, since files carry no strides.
+let groupedGEMMOps: [OpDefinition] = [GEMMLayout.nt, .nn].flatMap { layout in
+    [mGroupedFP8ContiguousOp("m_grouped_fp8_fp4_gemm_", layout), mGroupedFP8ContiguousOp("m_grouped_fp8_gemm_", layout), mGroupedBF16ContiguousOp(layout)]
+} + ["m_grouped_fp8_fp4_gemm_nt_masked", "m_grouped_fp8_gemm_nt_masked", "fp8_m_grouped_gemm_nt_masked"].map(mGroupedFP8MaskedOp)
+    + ["m_grouped_bf16_gemm_nt_masked", "bf16_m_grouped_gemm_nt_masked"].map(mGroupedBF16MaskedOp)
+    + [kGroupedFP8Op(.tn), kGroupedFP8Op(.nt), kGroupedBF16Op, hcPrenormOp]
+
+/// The arguments of the m-grouped contiguous layouts.
+private func contiguousArguments(_ layout: GEMMLayout) -> [OpArgument] {
+    [.init(name: "d", detail: "tensor bf16 [m, n] = zeros"), .init(name: "grouped_layout", detail: "tensor i32 [m] (group ids, -1 padding) or [g] (psum ends)"),
+     .init(name: "compiled_dims", detail: "string (hint, no effect)"), .init(name: "use_psum_layout", detail: "bool = false"),
+     .init(name: "ensure_zero_padding", detail: "bool = true")]
+        + (layout == .nt ? [.init(name: "expected_m_for_psum_layout", detail: "int = none (hint)")] : [])
+        + [.init(name: "mk_alignment", detail: "int = 128 (global setting, α)"), .init(name: "arch", detail: "sm90|sm100 = union of both")]
+}
+
+/// The scale-recipe arguments of the FP8/FP4 ops.
+private let recipeArguments: [OpArgument] = [
+    .init(name: "recipe", detail: "3 ints = none"), .init(name: "recipe_a", detail: "2 ints = none"), .init(name: "recipe_b", detail: "2 ints = none"),
+    .init(name: "disable_ue8m0_cast", detail: "bool = false"),
+]
+
+/// `m_grouped_fp8_fp4_gemm_{nt,nn}_contiguous` or its alias `m_grouped_fp8_gemm_*`.
+private func mGroupedFP8ContiguousOp(_ prefix: String, _ layout: GEMMLayout) -> OpDefinition {
+    OpDefinition(
+        name: "\(prefix)\(layout.rawValue)_contiguous", summary: "MoE GEMM D[r] = Adeq[r]·Bdeq[group(r)]ᵀ over expert-sorted rows (FP8/FP4, \(layout.rawValue))",
+        arguments: [.init(name: "a", detail: "tensor fp8|i8 [m, k]"), .init(name: "a_sf", detail: "tensor f32|i32"),
+                    .init(name: "b", detail: "tensor fp8|i8 " + (layout == .nt ? "[g, n, k]" : "[g, k, n]")),
+                    .init(name: "b_sf", detail: "tensor f32|i32 [g, ...], transposed with b")]
+            + recipeArguments + contiguousArguments(layout),
+        outputs: ["d"]
+    ) { c in
+        let a = try quantizedGroupedOperand(c, "a", transposed: false)
+        let b = try quantizedGroupedOperand(c, "b", transposed: layout == .nn)
+        let d = try c.inPlaceOutput("d", shape: [a.data.rank == 2 ? a.data.size(0) : 0, groupedRows(b.data, transposed: layout == .nn)], defaultDType: .bfloat16)
+        try mGroupedFP8FP4GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), recipe: c.intList("recipe"),
+                                         recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: hint(c, "compiled_dims"),
+                                         disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false),
+                                         usePsumLayout: c.bool("use_psum_layout", default: false),
+                                         ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
+                                         expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
+                                         settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+        return [("d", d)]
+    }
+}
+
+/// `m_grouped_bf16_gemm_{nt,nn}_contiguous`.
+private func mGroupedBF16ContiguousOp(_ layout: GEMMLayout) -> OpDefinition {
+    OpDefinition(
+        name: "m_grouped_bf16_gemm_\(layout.rawValue)_contiguous", summary: "MoE GEMM D[r] = A[r]·B[group(r)]ᵀ over expert-sorted rows (BF16, \(layout.rawValue))",
+        arguments: [.init(name: "a", detail: "tensor bf16 [m, k]"), .init(name: "b", detail: "tensor bf16 " + (layout == .nt ? "[g, n, k]" : "[g, k, n]"))]
+            + contiguousArguments(layout),
+        outputs: ["d"]
+    ) { c in
+        let (a, b) = (try c.tensor("a"), try c.tensor("b"))
+        let d = try c.inPlaceOutput("d", shape: [a.rank == 2 ? a.size(0) : 0, groupedRows(b, transposed: layout == .nn)], defaultDType: .bfloat16)
+        try mGroupedBF16GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), compiledDims: hint(c, "compiled_dims"),
+                                       usePsumLayout: c.bool("use_psum_layout", default: false),
+                                       ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
+                                       expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
+                                       settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+        return [("d", d)]
+    }
+}
+
+/// The arguments of the masked ops after `a` and `b`.
+private let maskedArguments: [OpArgument] = [
+    .init(name: "d", detail: "tensor bf16 [g, max_m, n] = zeros"), .init(name: "masked_m", detail: "tensor i32 [g]"),
+    .init(name: "expected_m", detail: "int > 0 (hint)"), .init(name: "compiled_dims", detail: "string (hint, no effect)"),
+    .init(name: "arch", detail: "sm90|sm100 = union of both"),
+]
+
+/// `m_grouped_fp8_fp4_gemm_nt_masked` or one of its aliases.
+private func mGroupedFP8MaskedOp(_ name: String) -> OpDefinition {
+    OpDefinition(
+        name: name, summary: "masked MoE GEMM D[g, r] = Adeq[g, r]·Bdeq[g]ᵀ for r < masked_m[g] (FP8/FP4)",
+        arguments: [.init(name: "a", detail: "tensor fp8|i8 [g, max_m, k]"), .init(name: "a_sf", detail: "tensor f32|i32 [g, max_m, ...]"),
+                    .init(name: "b", detail: "tensor fp8|i8 [g, n, k]"), .init(name: "b_sf", detail: "tensor f32|i32 [g, ...]")]
+            + recipeArguments + maskedArguments,
+        outputs: ["d"]
+    ) { c in
+        let a = try quantizedGroupedOperand(c, "a", transposed: false), b = try quantizedGroupedOperand(c, "b", transposed: false)
+        let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a.data, b.data), defaultDType: .bfloat16)
+        try mGroupedFP8FP4GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"), recipe: c.intList("recipe"),
+                                       recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: hint(c, "compiled_dims"),
+                                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
+                                       strictArch: isStrict(c), backend: .cpu)
+        return [("d", d)]
+    }
+}
+
+/// `m_grouped_bf16_gemm_nt_masked` or its alias.
+private func mGroupedBF16MaskedOp(_ name: String) -> OpDefinition {
+    OpDefinition(
+        name: name, summary: "masked MoE GEMM D[g, r] = A[g, r]·B[g]ᵀ for r < masked_m[g] (BF16)",
+        arguments: [.init(name: "a", detail: "tensor bf16 [g, max_m, k]"), .init(name: "b", detail: "tensor bf16 [g, n, k]")] + maskedArguments,
+        outputs: ["d"]
+    ) { c in
+        let (a, b) = (try c.tensor("a"), try c.tensor("b"))
+        let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a, b), defaultDType: .bfloat16)
+        try mGroupedBF16GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"),
+                                     compiledDims: hint(c, "compiled_dims"), settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+        return [("d", d)]
+    }
+}
+
+/// The arguments of the k-grouped ops after `a` and `b`.
+private let kGroupedArguments: [OpArgument] = [
+    .init(name: "d", detail: "tensor f32 [g, m, n] = a copy of c, or zeros"), .init(name: "ks_cpu", detail: "int list, [] or none"),
+    .init(name: "grouped_layout", detail: "tensor i32 [g] (K sizes, or psum ends)"), .init(name: "c", detail: "tensor f32 [g, m, n] = d (c is d)"),
+    .init(name: "compiled_dims", detail: "string (hint, no effect)"), .init(name: "use_psum_layout", detail: "bool = false"),
+    .init(name: "mk_alignment", detail: "int = 128 (global setting, α)"), .init(name: "arch", detail: "sm90|sm100 = union of both"),
+]
+
+/// `k_grouped_fp8_gemm_tn_contiguous` (SM100 layout) or `k_grouped_fp8_gemm_nt_contiguous` (SM90 layout).
+private func kGroupedFP8Op(_ layout: GEMMLayout) -> OpDefinition {
+    let shapes = layout == .tn ? ("[sum_k, m]", "[sum_k, n]", "f32 [sum(ceil(k_g/gk)), mn] or packed i32") : ("flat [sum_k·m]", "flat [sum_k·n]", "f32 [mn, sum_k/128]")
+    return OpDefinition(
+        name: "k_grouped_fp8_gemm_\(layout.rawValue)_contiguous", summary: "weight-gradient GEMM D[g] = C[g] + Adeq[K_g]ᵀ·Bdeq[K_g] per K group (FP8, \(layout.rawValue) layout)",
+        arguments: [.init(name: "a", detail: "tensor fp8 \(shapes.0)"), .init(name: "a_sf", detail: "tensor \(shapes.2)"),
+                    .init(name: "b", detail: "tensor fp8 \(shapes.1)"), .init(name: "b_sf", detail: "tensor \(shapes.2)")]
+            + kGroupedArguments + [.init(name: "recipe", detail: "3 ints = 1,1,128")],
+        outputs: ["d"]
+    ) { c in
+        let a = QuantizedTensor(data: try c.tensor("a"), sf: try c.tensor("a_sf")), b = QuantizedTensor(data: try c.tensor("b"), sf: try c.tensor("b_sf"))
+        let (m, n) = layout == .tn ? (columns(a.data), columns(b.data)) : (rows(a.sf), rows(b.sf))
+        let (d, accumulator) = try kGroupedOutputAndC(c, m: m, n: n)
+        try kGroupedFP8GEMMContiguous(layout, a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
+                                      recipe: c.intList("recipe") ?? [1, 1, 128], compiledDims: hint(c, "compiled_dims"),
+                                      usePsumLayout: c.bool("use_psum_layout", default: false), settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+        return [("d", d)]
+    }
+}
+
+/// `k_grouped_bf16_gemm_tn_contiguous`.
+private let kGroupedBF16Op = OpDefinition(
+    name: "k_grouped_bf16_gemm_tn_contiguous", summary: "weight-gradient GEMM D[g] = C[g] + A[K_g]ᵀ·B[K_g] per K group (BF16)",
+    arguments: [.init(name: "a", detail: "tensor bf16 [sum_k, m]"), .init(name: "b", detail: "tensor bf16 [sum_k, n]")] + kGroupedArguments,
+    outputs: ["d"]
+) { c in
+    let (a, b) = (try c.tensor("a"), try c.tensor("b"))
+    let (d, accumulator) = try kGroupedOutputAndC(c, m: columns(a), n: columns(b))
+    try kGroupedBF16GEMMTNContiguous(a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
+                                     compiledDims: hint(c, "compiled_dims"), usePsumLayout: c.bool("use_psum_layout", default: false),
+                                     settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+    return [("d", d)]
+}
+
+/// `tf32_hc_prenorm_gemm`.
+private let hcPrenormOp = OpDefinition(
+    name: "tf32_hc_prenorm_gemm", summary: "HyperConnection pre-norm: D = A·tf32(B)ᵀ and sqr_sum = Σ a², optionally as K splits",
+    arguments: [.init(name: "a", detail: "tensor bf16 [m, k]"), .init(name: "b", detail: "tensor f32 [n, k]"),
+                .init(name: "d", detail: "tensor f32 [m, n] or [num_splits, m, n] = zeros"),
+                .init(name: "sqr_sum", detail: "tensor f32 [m] or [num_splits, m] = zeros"), .init(name: "num_splits", detail: "int = none"),
+                .init(name: "arch", detail: "sm90|sm100 = union of both")],
+    outputs: ["d", "sqr_sum"]
+) { c in
+    let (a, b) = (try c.tensor("a"), try c.tensor("b"))
+    let splits = try c.optionalInt("num_splits")
+    let (m, n) = (rows(a), rows(b))
+    let d = try c.inPlaceOutput("d", shape: (splits.map { [$0] } ?? []) + [m, n], defaultDType: .float32)
+    let sqrSum = try c.inPlaceOutput("sqr_sum", shape: (splits.map { [$0] } ?? []) + [m], defaultDType: .float32)
+    try tf32HCPrenormGEMM(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: splits, settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+    return [("d", d), ("sqr_sum", sqrSum)]
+}
+
+/// D and C of a k-grouped op: both from the file, or the one given used as both (`c is d`), or a
+/// new zero-filled F32 [G, M, N] with G from `grouped_layout`.
+private func kGroupedOutputAndC(_ c: OpContext, m: Int, n: Int) throws -> (d: Tensor, c: Tensor) {
+    switch (c.optionalTensor("d"), c.optionalTensor("c")) {
+    case let (d?, accumulator?): return (d, accumulator)
+    case let (d?, nil): return (d, d)
+    case let (nil, accumulator?):
+        let d = accumulator.clone()
+        return (d, d)
+    case (nil, nil):
+        let d = try c.inPlaceOutput("d", shape: [try c.tensor("grouped_layout").count, m, n], defaultDType: .float32)
+        return (d, d)
+    }
+}
+
+/// N of a grouped B in nt orientation: size(1) of [G, N, K], or the last dimension of an nn
+/// [G, K, N] (doubled for packed FP4). Zero for a tensor of another rank (the op reports it).
+private func groupedRows(_ b: Tensor, transposed: Bool) -> Int {
+    guard b.rank == 3 else { return 0 }
+    guard transposed else { return b.size(1) }
+    return b.size(2) * (b.dtype == .int8 || b.dtype == .float4E2M1x2 ? 2 : 1)
+}
+
+/// [G, Mmax, N] of a masked op from a [G, Mmax, K] and b [G, N, K] (empty when they are not 3-D).
+private func maskedOutputShape(_ a: Tensor, _ b: Tensor) -> [Int] {
+    a.rank == 3 && b.rank == 3 ? [a.size(0), a.size(1), b.size(1)] : []
+}
+
+/// size(0) of a tensor with at least one dimension, else 0.
+private func rows(_ tensor: Tensor) -> Int { tensor.rank >= 1 ? tensor.size(0) : 0 }
+
+/// size(1) of a matrix, else 0.
+private func columns(_ tensor: Tensor) -> Int { tensor.rank == 2 ? tensor.size(1) : 0 }
+
+/// A performance-hint string argument such as `compiled_dims` (absent or `none` gives nil).
+private func hint(_ c: OpContext, _ name: String) throws -> String? {
+    c.consumed.insert(name)
+    switch c.values[name] {
+    case nil, .none?: return nil
+    case .string(let value)?: return value
+    case let value?: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a string, got \(value)")
+    }
+}
+
+/// Whether `--set arch=...` asked for exactly one architecture's rules.
+private func isStrict(_ c: OpContext) -> Bool { c.values["arch"] != nil }
+
+/// The `(NAME, NAME_sf)` operand of an m-grouped op. Packed Int32 scale factors (2-D, or 3-D per
+/// group) are copied into the MN-major, TMA-aligned layout DeepGEMM requires (in nt orientation).
+private func quantizedGroupedOperand(_ c: OpContext, _ name: String, transposed: Bool) throws -> QuantizedTensor {
+    let data = try c.tensor(name), sf = try c.tensor(name + "_sf")
+    guard sf.dtype == .int32, sf.rank == 2 || sf.rank == 3 else { return QuantizedTensor(data: data, sf: sf) }
+    let nt = transposed ? try sf.transposed() : sf
+    let (mn, columns) = (nt.size(-2), nt.size(-1)), aligned = align(mn, 4)
+    if nt.stride(-2) == 1 && nt.stride(-1) == aligned { return QuantizedTensor(data: data, sf: sf) }
+    let batch = sf.rank == 3 ? [sf.size(0)] : []
+    let relaid = try Tensor(storage: TensorStorage(byteCount: (batch.first ?? 1) * aligned * columns * 4), dtype: .int32,
+                            shape: batch + [mn, columns], strides: (sf.rank == 3 ? [aligned * columns] : []) + [1, aligned])
+    try relaid.copy(from: nt)
+    return QuantizedTensor(data: data, sf: transposed ? try relaid.transposed() : relaid)
+}

@@ -21,8 +21,17 @@ public enum GEMMEngine {
         try DeepGEMMError.require(a.k == b.k, "b", "K of A (\(a.k)) and B (\(b.k)) differ")
         try DeepGEMMError.require(d.rank == 2 && d.shape == [a.rows, b.rows], "d", "must be [\(a.rows), \(b.rows)], got \(d.shape)")
         try DeepGEMMError.require(d.dtype == .float32 || d.dtype == .bfloat16, "d", "must be float32 or bfloat16, got \(d.dtype)")
+        try requireStorage(a, "a")
+        try requireStorage(b, "b")
+        guard variant.isSupported else {
+            throw DeepGEMMError.unsupported(argument: "variant", rule: "kernel variant \(variant.rawValue) needs CPU features this machine lacks (\(CPUFeatures.current))")
+        }
         if a.rows == 0 || b.rows == 0 { return }
-        ReferenceGEMM.run(a: a, b: b, d: d, accumulate: accumulate)
+        if let isa = variant.isaCode, a.k > 0 {
+            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, threads: CPUParallelism.threadCount)
+        } else {
+            SwiftGEMM.run(a: a, b: b, d: d, accumulate: accumulate)
+        }
     }
 
     /// The K-block length at which scales change for this pair of operands.
@@ -30,17 +39,16 @@ public enum GEMMEngine {
         let blocks = [a.scales?.granK, b.scales?.granK].compactMap { $0 }
         return blocks.min() ?? max(a.k, 1)
     }
-}
 
-/// Writes one finished accumulator into D by the engine's output rule.
-@inline(__always)
-func storeGEMMResult(_ acc: Float, to d: UnsafeMutableRawPointer, bf16: Bool, accumulate: Bool) {
-    if bf16 {
-        let cell = d.assumingMemoryBound(to: UInt16.self)
-        let sum = accumulate ? BFloat16(bitPattern: cell.pointee).floatValue + BFloat16(acc).floatValue : acc
-        cell.pointee = BFloat16(sum).bitPattern
-    } else {
-        let cell = d.assumingMemoryBound(to: Float.self)
-        cell.pointee = accumulate ? cell.pointee + acc : acc
+    /// Checks that an operand's storage has the element size of its format.
+    private static func requireStorage(_ operand: GEMMOperand, _ name: String) throws {
+        let size: Int
+        switch operand.format {
+        case .e4m3, .e2m1: size = 1
+        case .bf16: size = 2
+        case .f32: size = 4
+        }
+        try DeepGEMMError.require(operand.data.dtype.size == size, name,
+                                  "\(operand.format) operand needs \(size)-byte storage, got \(operand.data.dtype)")
     }
 }

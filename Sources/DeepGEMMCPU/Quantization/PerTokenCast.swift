@@ -7,6 +7,9 @@ public struct QuantizedTensor: Sendable {
     public var data: Tensor
     /// The scale factors: F32, or packed UE8M0 in Int32.
     public var sf: Tensor
+
+    /// Pairs quantized `data` with its scale factors `sf` (DeepGEMM's `(data, sf)` tuples).
+    public init(data: Tensor, sf: Tensor) { self.data = data; self.sf = sf }
 }
 
 /// `per_token_cast_to_fp8`: quantizes each row of `x` [m, n] in groups of `granK` columns to FP8

@@ -1,0 +1,337 @@
+// The AVX-512 GEMM path: MR 8 x NR 48 tiles (24 ZMM accumulators, A broadcast, three B vectors per
+// step) with vdpbf16ps on BF16 pairs or FMA on F32; vectorized packing that decodes FP8/FP4/BF16
+// to BF16 pairs (E4M3 through a 128-entry table held in registers); and the output writer.
+#include "gemm_internal.h"
+
+#if DG_GEMM_X86
+#include <immintrin.h>
+
+#define DG_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define DG_TARGET_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c")))
+#define DG_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+enum { MR = 8, NR = 48 };
+
+// ---------------------------------------------------------------------------------------------
+// Microkernels.
+
+// The tile bodies keep their 24 accumulators in named variables p<row><vector> (an array would be
+// kept in memory). Each per-row macro is guarded by `rows > r`, a constant after inlining.
+#define DG_FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define DG_DECLARE(r) __m512 p##r##0 = _mm512_setzero_ps(), p##r##1 = p##r##0, p##r##2 = p##r##0;
+#define DG_ZERO(r)                                                                                                     \
+    if (rows > r) p##r##0 = p##r##1 = p##r##2 = _mm512_setzero_ps();
+#define DG_STEP_BF16(r)                                                                                                \
+    if (rows > r) {                                                                                                    \
+        const __m512bh av = (__m512bh)_mm512_set1_epi32(a[r]);                                                         \
+        p##r##0 = _mm512_dpbf16_ps(p##r##0, av, b0);                                                                   \
+        p##r##1 = _mm512_dpbf16_ps(p##r##1, av, b1);                                                                   \
+        p##r##2 = _mm512_dpbf16_ps(p##r##2, av, b2);                                                                   \
+    }
+#define DG_STEP_F32(r)                                                                                                 \
+    if (rows > r) {                                                                                                    \
+        const __m512 av = _mm512_set1_ps(a[r]);                                                                        \
+        p##r##0 = _mm512_fmadd_ps(av, b0, p##r##0);                                                                    \
+        p##r##1 = _mm512_fmadd_ps(av, b1, p##r##1);                                                                    \
+        p##r##2 = _mm512_fmadd_ps(av, b2, p##r##2);                                                                    \
+    }
+// C (+)= P·(sa·sb) for one row.
+#define DG_FOLD_SCALED(r)                                                                                              \
+    if (rows > r) {                                                                                                    \
+        float *c = t->c + r * t->ldc;                                                                                  \
+        const __m512 sa = _mm512_set1_ps(sa_block[r]);                                                                 \
+        const __m512 x0 = _mm512_mul_ps(sa, s0), x1 = _mm512_mul_ps(sa, s1), x2 = _mm512_mul_ps(sa, s2);               \
+        _mm512_storeu_ps(c, init ? _mm512_mul_ps(p##r##0, x0) : _mm512_fmadd_ps(p##r##0, x0, _mm512_loadu_ps(c)));     \
+        _mm512_storeu_ps(c + 16, init ? _mm512_mul_ps(p##r##1, x1) : _mm512_fmadd_ps(p##r##1, x1, _mm512_loadu_ps(c + 16))); \
+        _mm512_storeu_ps(c + 32, init ? _mm512_mul_ps(p##r##2, x2) : _mm512_fmadd_ps(p##r##2, x2, _mm512_loadu_ps(c + 32))); \
+    }
+// C (+)= P for one row.
+#define DG_FOLD_PLAIN(r)                                                                                               \
+    if (rows > r) {                                                                                                    \
+        float *c = t->c + r * t->ldc;                                                                                  \
+        _mm512_storeu_ps(c, init ? p##r##0 : _mm512_add_ps(p##r##0, _mm512_loadu_ps(c)));                              \
+        _mm512_storeu_ps(c + 16, init ? p##r##1 : _mm512_add_ps(p##r##1, _mm512_loadu_ps(c + 16)));                    \
+        _mm512_storeu_ps(c + 32, init ? p##r##2 : _mm512_add_ps(p##r##2, _mm512_loadu_ps(c + 32)));                    \
+    }
+// Folds block `blk` into the accumulators of the tile.
+#define DG_FOLD_BLOCK()                                                                                                \
+    do {                                                                                                               \
+        const int init = t->first && blk == 0;                                                                         \
+        if (t->sa) {                                                                                                   \
+            const float *sa_block = t->sa + blk * MR, *sb = t->sb + blk * NR;                                          \
+            const __m512 s0 = _mm512_loadu_ps(sb), s1 = _mm512_loadu_ps(sb + 16), s2 = _mm512_loadu_ps(sb + 32);        \
+            DG_FOR_ROWS(DG_FOLD_SCALED)                                                                                \
+        } else {                                                                                                       \
+            DG_FOR_ROWS(DG_FOLD_PLAIN)                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+/// BF16 tile body for `rows` valid rows: each step is one K pair, A a 32-bit pair broadcast per row.
+DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void tile_bf16_rows(const dg_gemm_tile *t, const int rows) {
+    const int32_t *a = (const int32_t *)t->a;
+    const char *b = (const char *)t->b;
+    DG_FOR_ROWS(DG_DECLARE)
+    for (int64_t blk = 0; blk < t->blocks; blk++) {
+        const int64_t steps = blk == t->blocks - 1 ? t->steps_last : t->steps_full;
+        DG_FOR_ROWS(DG_ZERO)
+        for (int64_t s = 0; s < steps; s++) {
+            const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
+            const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 64);
+            const __m512bh b2 = (__m512bh)_mm512_loadu_si512(b + 128);
+            DG_FOR_ROWS(DG_STEP_BF16)
+            a += MR;
+            b += NR * 4;
+        }
+        DG_FOLD_BLOCK();
+    }
+}
+
+/// F32 tile body for `rows` valid rows.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void tile_f32_rows(const dg_gemm_tile *t, const int rows) {
+    const float *a = (const float *)t->a, *b = (const float *)t->b;
+    DG_FOR_ROWS(DG_DECLARE)
+    for (int64_t blk = 0; blk < t->blocks; blk++) {
+        const int64_t steps = blk == t->blocks - 1 ? t->steps_last : t->steps_full;
+        DG_FOR_ROWS(DG_ZERO)
+        for (int64_t s = 0; s < steps; s++) {
+            const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+            DG_FOR_ROWS(DG_STEP_F32)
+            a += MR;
+            b += NR;
+        }
+        DG_FOLD_BLOCK();
+    }
+}
+
+// One function per row count: inlined into a single switch, the eight bodies would share stack
+// slots for their accumulators.
+#define DG_TILE_INSTANCES(name, body, target)                                                                          \
+    static __attribute__((noinline)) target void name##1(const dg_gemm_tile *t) { body(t, 1); }                        \
+    static __attribute__((noinline)) target void name##2(const dg_gemm_tile *t) { body(t, 2); }                        \
+    static __attribute__((noinline)) target void name##3(const dg_gemm_tile *t) { body(t, 3); }                        \
+    static __attribute__((noinline)) target void name##4(const dg_gemm_tile *t) { body(t, 4); }                        \
+    static __attribute__((noinline)) target void name##5(const dg_gemm_tile *t) { body(t, 5); }                        \
+    static __attribute__((noinline)) target void name##6(const dg_gemm_tile *t) { body(t, 6); }                        \
+    static __attribute__((noinline)) target void name##7(const dg_gemm_tile *t) { body(t, 7); }                        \
+    static __attribute__((noinline)) target void name##8(const dg_gemm_tile *t) { body(t, 8); }                        \
+    static void (*const name##s[MR])(const dg_gemm_tile *) = {name##1, name##2, name##3, name##4,                      \
+                                                             name##5, name##6, name##7, name##8};
+
+DG_TILE_INSTANCES(tile_bf16_, tile_bf16_rows, DG_TARGET_AVX512BF16)
+DG_TILE_INSTANCES(tile_f32_, tile_f32_rows, DG_TARGET_AVX512)
+
+void dg_gemm_tile_bf16_avx512(const dg_gemm_tile *t) { tile_bf16_s[t->rows - 1](t); }
+
+void dg_gemm_tile_f32_avx512(const dg_gemm_tile *t) { tile_f32_s[t->rows - 1](t); }
+
+// ---------------------------------------------------------------------------------------------
+// Decoding to BF16.
+
+/// The E4M3 table in four registers (magnitudes 0-31, 32-63, 64-95, 96-127).
+typedef struct { __m512i t0, t1, t2, t3; } e4m3_table;
+
+DG_ALWAYS_INLINE DG_TARGET_AVX512 e4m3_table load_e4m3_table(void) {
+    e4m3_table t;
+    t.t0 = _mm512_loadu_si512(dg_gemm_e4m3_bf16);
+    t.t1 = _mm512_loadu_si512(dg_gemm_e4m3_bf16 + 32);
+    t.t2 = _mm512_loadu_si512(dg_gemm_e4m3_bf16 + 64);
+    t.t3 = _mm512_loadu_si512(dg_gemm_e4m3_bf16 + 96);
+    return t;
+}
+
+/// BF16 of 32 E4M3 codes held one per 16-bit lane.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i decode_e4m3(const e4m3_table *t, __m512i codes) {
+    const __m512i magnitude = _mm512_and_si512(codes, _mm512_set1_epi16(0x7F));
+    const __m512i low = _mm512_permutex2var_epi16(t->t0, magnitude, t->t1);
+    const __m512i high = _mm512_permutex2var_epi16(t->t2, magnitude, t->t3);
+    const __mmask32 upper = _mm512_test_epi16_mask(magnitude, _mm512_set1_epi16(0x40));
+    const __m512i value = _mm512_mask_blend_epi16(upper, low, high);
+    return _mm512_or_si512(value, _mm512_slli_epi16(_mm512_and_si512(codes, _mm512_set1_epi16(0x80)), 8));
+}
+
+/// BF16 pairs of 16 FP4 bytes (low nibble first), one byte per 32-bit lane of `bytes`.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i decode_e2m1_pairs(__m512i table, __m128i bytes) {
+    const __m512i d = _mm512_cvtepu8_epi32(bytes);
+    const __m512i index = _mm512_or_si512(_mm512_and_si512(d, _mm512_set1_epi32(0xF)),
+                                          _mm512_slli_epi32(_mm512_and_si512(d, _mm512_set1_epi32(0xF0)), 12));
+    return _mm512_permutexvar_epi16(index, table);
+}
+
+DG_ALWAYS_INLINE __mmask32 mask32(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : (n <= 0 ? 0 : (__mmask32)((1u << n) - 1)); }
+DG_ALWAYS_INLINE __mmask16 mask16(int64_t n) { return n >= 16 ? 0xFFFF : (n <= 0 ? 0 : (__mmask16)((1u << n) - 1)); }
+
+/// Loads `n` (<= 32) consecutive elements of one line as 32 BF16 values, zero past `n`. The line
+/// starts at element `at` of the storage and steps by one element (for E2M1: by one code).
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i load_line_bf16(const dg_gemm_operand *op, const e4m3_table *t, __m512i e2m1,
+                                                         int64_t at, int64_t n) {
+    switch (op->format) {
+    case DG_TYPE_E4M3: {
+        const __m256i bytes = _mm256_maskz_loadu_epi8(mask32(n), (const uint8_t *)op->data + at);
+        return decode_e4m3(t, _mm512_cvtepu8_epi16(bytes));
+    }
+    case DG_TYPE_BF16:
+        return _mm512_maskz_loadu_epi16(mask32(n), (const uint16_t *)op->data + at);
+    default: {  // E2M1: `at` is a code index (even), two codes per byte
+        const __m128i bytes = _mm_maskz_loadu_epi8(mask16((n + 1) / 2), (const uint8_t *)op->data + at / 2);
+        return _mm512_maskz_mov_epi16(mask32(n), decode_e2m1_pairs(e2m1, bytes));
+    }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing.
+
+/// In-place transpose of a 16 x 16 matrix of 32-bit lanes.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int q = 0; q < 4; q++) {
+        r[4 * q] = _mm512_unpacklo_epi64(t[4 * q], t[4 * q + 2]);
+        r[4 * q + 1] = _mm512_unpackhi_epi64(t[4 * q], t[4 * q + 2]);
+        r[4 * q + 2] = _mm512_unpacklo_epi64(t[4 * q + 1], t[4 * q + 3]);
+        r[4 * q + 3] = _mm512_unpackhi_epi64(t[4 * q + 1], t[4 * q + 3]);
+    }
+    // r[4q + j] now holds, in 128-bit lane l, column 4l + j of rows 4q ... 4q+3.
+    for (int j = 0; j < 4; j++) {
+        const __m512i u0 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44), u1 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
+        const __m512i u2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44), u3 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
+        t[j] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+        t[4 + j] = _mm512_shuffle_i32x4(u0, u2, 0xDD);
+        t[8 + j] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+        t[12 + j] = _mm512_shuffle_i32x4(u1, u3, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/// Stores the 32-bit lanes of `v` for `width` rows (8: the low half) at `dst`.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void store_rows(void *dst, int64_t width, __m512i v) {
+    if (width == 8) _mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(v));
+    else _mm512_storeu_si512(dst, v);
+}
+
+/// K-contiguous source: per group of 16 rows, decode 16 steps of each row, transpose, store.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_k_contiguous(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width,
+                                                         int64_t k0, int64_t len, char *dst) {
+    const e4m3_table table = load_e4m3_table();
+    const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
+    const int64_t valid = dg_min64(width, op->rows - row0);
+    const int64_t per_step = pairs ? 32 : 16;  // elements per 16 lanes
+    const int64_t lane_stride = pairs ? 2 : 1;
+    const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    for (int64_t kk = 0; kk < len; kk += per_step) {
+        const int64_t n = dg_min64(per_step, len - kk);
+        const int64_t lanes = (n + lane_stride - 1) / lane_stride;
+        for (int64_t group = 0; group < width; group += 16) {
+            __m512i r[16];
+            for (int i = 0; i < 16; i++) {
+                const int64_t row = group + i;
+                if (row >= valid || row >= width) {
+                    r[i] = _mm512_setzero_si512();
+                } else if (pairs) {
+                    r[i] = load_line_bf16(op, &table, e2m1, (row0 + row) * row_stride + k0 + kk, n);
+                } else {
+                    r[i] = _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), (const float *)op->data + (row0 + row) * op->stride0 + k0 + kk));
+                }
+            }
+            transpose16(r);
+            for (int64_t j = 0; j < lanes; j++)
+                store_rows(dst + ((kk / lane_stride + j) * width + group) * 4, width, r[j]);
+        }
+    }
+}
+
+/// MN-contiguous source: per step, decode 32 rows of K element k (and k+1 for pairs), interleave, store.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_mn_contiguous(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width,
+                                                          int64_t k0, int64_t len, char *dst) {
+    const e4m3_table table = load_e4m3_table();
+    const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
+    const int64_t valid = dg_min64(width, op->rows - row0);
+    const int64_t k_stride = op->stride1 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    const int64_t kstep = pairs ? 2 : 1;
+    for (int64_t s = 0; s * kstep < len; s++) {
+        const int64_t k = k0 + s * kstep;
+        char *out = dst + s * width * 4;
+        if (!pairs) {
+            for (int64_t group = 0; group < width; group += 16) {
+                const __m512 v = _mm512_maskz_loadu_ps(mask16(valid - group), (const float *)op->data + k * op->stride1 + row0 + group);
+                store_rows(out + group * 4, width, _mm512_castps_si512(v));
+            }
+            continue;
+        }
+        const int second = s * 2 + 1 < len;
+        for (int64_t group = 0; group < width; group += 32) {
+            const int64_t n = valid - group;
+            const __m512i lo = n > 0 ? load_line_bf16(op, &table, e2m1, k * k_stride + row0 + group, n) : _mm512_setzero_si512();
+            const __m512i hi = n > 0 && second ? load_line_bf16(op, &table, e2m1, (k + 1) * k_stride + row0 + group, n)
+                                               : _mm512_setzero_si512();
+            for (int half = 0; half < 2 && group + 16 * half < width; half++) {
+                const __m256i lo16 = half ? _mm512_extracti64x4_epi64(lo, 1) : _mm512_castsi512_si256(lo);
+                const __m256i hi16 = half ? _mm512_extracti64x4_epi64(hi, 1) : _mm512_castsi512_si256(hi);
+                const __m512i v = _mm512_or_si512(_mm512_cvtepu16_epi32(lo16), _mm512_slli_epi32(_mm512_cvtepu16_epi32(hi16), 16));
+                store_rows(out + (group + 16 * half) * 4, width, v);
+            }
+        }
+    }
+}
+
+DG_TARGET_AVX512 int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width, int64_t k0,
+                                         int64_t len, void *dst) {
+    // Pairs need formats exact in BF16; F32 panels take F32 sources only (others decode generically).
+    if (pairs ? op->format == DG_TYPE_F32 : op->format != DG_TYPE_F32) return 0;
+    if (width != 8 && width != 48) return 0;
+    const int fp4 = op->format == DG_TYPE_E2M1;
+    const int k_contiguous = op->stride1 == 1 && (!fp4 || (op->fp4_packed_along_k && k0 % 2 == 0));
+    const int mn_contiguous = op->stride0 == 1 && (!fp4 || (!op->fp4_packed_along_k && row0 % 2 == 0));
+    if (k_contiguous) pack_k_contiguous(op, pairs, row0, width, k0, len, (char *)dst);
+    else if (mn_contiguous) pack_mn_contiguous(op, pairs, row0, width, k0, len, (char *)dst);
+    else return 0;
+    return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+/// BF16 bits (RNE, NaN kept quiet with its sign) of 16 floats.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m256i to_bf16(__m512 v) {
+    const __m512i bits = _mm512_castps_si512(v);
+    const __m512i high = _mm512_srli_epi32(bits, 16);
+    const __m512i lsb = _mm512_and_si512(high, _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+    const __m512i quiet = _mm512_or_si512(_mm512_and_si512(high, _mm512_set1_epi32(0x8000)), _mm512_set1_epi32(0x7FC0));
+    rounded = _mm512_mask_mov_epi32(rounded, nan, quiet);
+    return _mm512_cvtepi32_epi16(rounded);
+}
+
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512 widen_bf16(__m256i h) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+DG_TARGET_AVX512 void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows,
+                                           int64_t cols, const float *c, int64_t ldc) {
+    if (d->stride1 != 1) {
+        dg_gemm_store_generic(d, row0, col0, rows, cols, c, ldc);
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        const float *src = c + r * ldc;
+        const int64_t at = (row0 + r) * d->stride0 + col0;
+        for (int64_t j = 0; j < cols; j += 16) {
+            const __mmask16 m = mask16(cols - j);
+            __m512 v = _mm512_maskz_loadu_ps(m, src + j);
+            if (d->type == DG_TYPE_F32) {
+                float *dst = (float *)d->data + at + j;
+                if (d->accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, dst));
+                _mm512_mask_storeu_ps(dst, m, v);
+            } else {
+                uint16_t *dst = (uint16_t *)d->data + at + j;
+                if (d->accumulate) v = _mm512_add_ps(widen_bf16(_mm256_maskz_loadu_epi16(m, dst)), widen_bf16(to_bf16(v)));
+                _mm256_mask_storeu_epi16(dst, m, to_bf16(v));
+            }
+        }
+    }
+}
+#endif

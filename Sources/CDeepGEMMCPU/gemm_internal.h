@@ -1,0 +1,73 @@
+// Pieces of the GEMM engine shared by gemm_plan.c, gemm_generic.c and the per-ISA files.
+//
+// Packed layout. An operand is cut into panels of `width` rows (MR for A, NR for B); K into
+// blocks of `block_len` (the scale block, or a cache block when unscaled). A panel holds its
+// blocks one after the other; a block of `len` elements is stored as ceil(len/kstep) steps, each
+// step [width][kstep] elements (kstep 2: BF16 pairs for vdpbf16ps; kstep 1: F32), zero-padded
+// past the last valid row and past the block's end. Scales are packed per panel as
+// [block][width] floats (the product of the operand's scale is taken at the block's first k).
+#pragma once
+#include "CDeepGEMMCPU.h"
+#include "scalar_formats.h"
+
+#if defined(__x86_64__)
+#define DG_GEMM_X86 1
+#else
+#define DG_GEMM_X86 0
+#endif
+
+/// One microkernel call: a width-MR x width-NR tile over the blocks of one K chunk.
+typedef struct dg_gemm_tile {
+    /// Packed A and B at the chunk's first block.
+    const void *a, *b;
+    /// Packed scales [blocks][MR] and [blocks][NR] at the chunk's first block; NULL when unscaled.
+    const float *sa, *sb;
+    /// The tile's accumulators: `rows` rows of NR floats, `ldc` floats apart.
+    float *c;
+    int64_t ldc;
+    /// Blocks in the chunk, and steps in each block (the last one may be shorter).
+    int64_t blocks, steps_full, steps_last;
+    /// Valid rows (1 ... MR); non-zero `first` when the accumulators hold nothing yet.
+    int32_t rows, first;
+} dg_gemm_tile;
+
+DG_INLINE int64_t dg_ceil_div64(int64_t a, int64_t b) { return (a + b - 1) / b; }
+DG_INLINE int64_t dg_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+DG_INLINE int64_t dg_max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/// BF16 bits of the E2M1 codes 0 ... 15 (code 8, negative zero, decodes to +0).
+extern const uint16_t dg_gemm_e2m1_bf16[16];
+/// BF16 bits of the E4M3 magnitudes 0 ... 127 (0x7F is NaN).
+extern const uint16_t dg_gemm_e4m3_bf16[128];
+
+/// Packs one block [k0, k0+len) of the panel of `width` rows from `row0`, any format and strides.
+void dg_gemm_pack_generic(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width, int64_t k0, int64_t len,
+                          void *dst);
+
+/// Packs the scales of blocks [b0, b0+count) of a panel as [block][width] floats (1 when the
+/// operand is unscaled, 0 past the last row).
+void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t b0, int64_t count,
+                         int64_t block_len, float *dst);
+
+/// Writes `rows` x `cols` accumulators (`ldc` floats apart) to D at (row0, col0) by the output rule.
+void dg_gemm_store_generic(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
+                           const float *c, int64_t ldc);
+
+/// Portable C: MR 6, NR 8, F32.
+void dg_gemm_tile_f32_portable(const dg_gemm_tile *t);
+
+#if DG_GEMM_X86
+/// AVX2 + FMA: MR 6, NR 16, F32.
+void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t);
+void dg_gemm_store_avx2(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
+                        const float *c, int64_t ldc);
+
+/// AVX-512: MR 8, NR 48, BF16 pairs with vdpbf16ps or F32 with FMA.
+void dg_gemm_tile_bf16_avx512(const dg_gemm_tile *t);
+void dg_gemm_tile_f32_avx512(const dg_gemm_tile *t);
+/// Vectorized packing of the common layouts; returns 0 (and writes nothing) for the others.
+int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width, int64_t k0, int64_t len,
+                        void *dst);
+void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
+                          const float *c, int64_t ldc);
+#endif

@@ -1,0 +1,234 @@
+// Planning and scheduling of the GEMM engine: tile geometry, K blocking, workspace layout, and
+// the three phases (pack A, pack B, compute output tiles) that workers run from shared counters.
+//
+// Output tiles ("items") are MC x NC blocks of D. An item walks K in chunks of whole scale blocks;
+// for each chunk it runs the microkernel over its MR x NR tiles into a per-worker F32 buffer, and
+// finally writes the buffer to D by the output rule. A is packed once up front; B is packed once up
+// front when several items share its columns, otherwise per chunk into a per-worker buffer that
+// stays in cache.
+#include <string.h>
+#include "gemm_internal.h"
+
+/// K elements per chunk (before rounding to whole scale blocks), output rows and columns per item.
+enum { DG_KC_PAIRS = 512, DG_KC_F32 = 256, DG_MC = 192, DG_NC = 384 };
+/// Problems below this many multiply-adds run on one worker.
+static const int64_t dg_single_worker_macs = 1 << 18;
+
+DG_INLINE int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
+
+int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const dg_gemm_operand *a,
+                          const dg_gemm_operand *b, const dg_gemm_output *d, int max_workers) {
+    memset(plan, 0, sizeof *plan);
+#if !DG_GEMM_X86
+    isa = DG_ISA_PORTABLE;
+#endif
+    plan->isa = isa;
+    const int has_f32 = a->format == DG_TYPE_F32 || b->format == DG_TYPE_F32;
+    plan->pairs = isa == DG_ISA_AVX512 && use_bf16_dot && !has_f32;
+    switch (isa) {
+    case DG_ISA_AVX512: plan->mr = 8; plan->nr = 48; break;
+    case DG_ISA_AVX2: plan->mr = 6; plan->nr = 16; break;
+    default: plan->mr = 6; plan->nr = 8; break;
+    }
+    plan->kstep = plan->pairs ? 2 : 1;
+    plan->element_size = plan->pairs ? 2 : 4;
+
+    // Vectors run along B's rows; when B is narrower than a vector and A is taller, compute Dᵀ = B·Aᵀ.
+    plan->a = *a;
+    plan->b = *b;
+    plan->d = *d;
+    if (b->rows < plan->nr && a->rows > b->rows) {
+        plan->a = *b;
+        plan->b = *a;
+        plan->d.stride0 = d->stride1;
+        plan->d.stride1 = d->stride0;
+    }
+    const int64_t m = plan->a.rows, n = plan->b.rows, k = plan->a.k;
+
+    // K blocking: scale blocks of min(gran_k), several per chunk; unscaled GEMMs use one block per chunk.
+    const int64_t kc = plan->pairs ? DG_KC_PAIRS : DG_KC_F32;
+    plan->scaled = plan->a.scales != NULL || plan->b.scales != NULL;
+    if (plan->scaled) {
+        int64_t kb = k;
+        if (plan->a.scales) kb = dg_min64(kb, plan->a.gran_k);
+        if (plan->b.scales) kb = dg_min64(kb, plan->b.gran_k);
+        plan->block_len = dg_max64(kb, 1);
+        plan->blocks_per_chunk = dg_max64(1, kc / plan->block_len);
+    } else {
+        plan->block_len = kc;
+        plan->blocks_per_chunk = 1;
+    }
+    plan->blocks = dg_ceil_div64(k, plan->block_len);
+    plan->chunks = dg_ceil_div64(plan->blocks, plan->blocks_per_chunk);
+    plan->steps_full = dg_ceil_div64(plan->block_len, plan->kstep);
+    plan->steps_last = dg_ceil_div64(k - (plan->blocks - 1) * plan->block_len, plan->kstep);
+    const int64_t steps_total = (plan->blocks - 1) * plan->steps_full + plan->steps_last;
+    const int64_t chunk_steps = plan->blocks_per_chunk * plan->steps_full;
+
+    // Items: MC x NC output blocks, made smaller when there are too few to keep every worker busy.
+    plan->panels_a = dg_ceil_div64(m, plan->mr);
+    plan->panels_b = dg_ceil_div64(n, plan->nr);
+    plan->item_panels_a = dg_max64(1, DG_MC / plan->mr);
+    plan->item_panels_b = dg_max64(1, DG_NC / plan->nr);
+    // Long chunks (huge scale blocks) shrink the items' B so its chunk stays near the L2 size.
+    const int64_t chunk_bytes_b = chunk_steps * plan->kstep * plan->nr * plan->element_size;
+    while (plan->item_panels_b > 1 && plan->item_panels_b * chunk_bytes_b > (2 << 20)) plan->item_panels_b /= 2;
+    plan->items_m = dg_ceil_div64(plan->panels_a, plan->item_panels_a);
+    const int64_t wanted = 8 * (int64_t)(max_workers > 0 ? max_workers : 1);
+    if (plan->items_m * dg_ceil_div64(plan->panels_b, plan->item_panels_b) < wanted) {
+        const int64_t per_item = dg_ceil_div64(plan->panels_b, dg_ceil_div64(wanted, plan->items_m));
+        plan->item_panels_b = dg_max64(1, dg_min64(plan->item_panels_b, dg_max64(per_item, 2)));
+    }
+    plan->items_n = dg_ceil_div64(plan->panels_b, plan->item_panels_b);
+    plan->global_b = plan->items_m > 1;
+    const int64_t items = plan->items_m * plan->items_n;
+    int64_t workers = dg_max64(1, dg_min64(max_workers, items));
+    if (m * n * k < dg_single_worker_macs) workers = 1;
+    plan->workers = (int32_t)workers;
+
+    // Workspace: packed A (+ scales), packed B (+ scales) when global, then one area per worker.
+    plan->panel_bytes_a = align64(steps_total * plan->kstep * plan->mr * plan->element_size);
+    plan->panel_bytes_b = align64(steps_total * plan->kstep * plan->nr * plan->element_size);
+    plan->local_panel_bytes_b = align64(chunk_bytes_b);
+    int64_t offset = 0;
+    plan->packed_a = offset;
+    offset += plan->panels_a * plan->panel_bytes_a;
+    plan->scales_a = offset;
+    if (plan->scaled) offset += align64(plan->panels_a * plan->blocks * plan->mr * 4);
+    plan->packed_b = offset;
+    if (plan->global_b) offset += plan->panels_b * plan->panel_bytes_b;
+    plan->scales_b = offset;
+    if (plan->global_b && plan->scaled) offset += align64(plan->panels_b * plan->blocks * plan->nr * 4);
+    plan->worker_area = offset;
+    plan->c_offset = 0;
+    int64_t area = align64(plan->item_panels_a * plan->mr * plan->item_panels_b * plan->nr * 4);
+    plan->local_b_offset = area;
+    if (!plan->global_b) area += plan->item_panels_b * plan->local_panel_bytes_b;
+    plan->local_sb_offset = area;
+    if (!plan->global_b && plan->scaled) area += align64(plan->item_panels_b * plan->blocks_per_chunk * plan->nr * 4);
+    plan->worker_bytes = area;
+    offset += workers * area;
+
+    plan->task_counts[0] = plan->panels_a;
+    plan->task_counts[1] = plan->global_b ? plan->panels_b : 0;
+    plan->task_counts[2] = items;
+    return offset;
+}
+
+int dg_gemm_plan_workers(const dg_gemm_plan *plan) { return plan->workers; }
+
+void dg_gemm_plan_bind(dg_gemm_plan *plan, void *workspace) { plan->workspace = (unsigned char *)workspace; }
+
+/// Packs blocks [b0, b0+count) of the panel at `row0` (data at `dst`, scales at `scales`).
+static void pack_panel(const dg_gemm_plan *plan, const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t b0,
+                       int64_t count, unsigned char *dst, float *scales) {
+    const int64_t block_bytes = plan->steps_full * plan->kstep * width * plan->element_size;
+    for (int64_t blk = 0; blk < count; blk++) {
+        const int64_t k0 = (b0 + blk) * plan->block_len;
+        const int64_t len = dg_min64(plan->block_len, op->k - k0);
+        void *out = dst + blk * block_bytes;
+#if DG_GEMM_X86
+        if (plan->isa == DG_ISA_AVX512 && dg_gemm_pack_avx512(op, plan->pairs, row0, width, k0, len, out)) continue;
+#endif
+        dg_gemm_pack_generic(op, plan->pairs, row0, width, k0, len, out);
+    }
+    if (plan->scaled) dg_gemm_pack_scales(op, row0, width, b0, count, plan->block_len, scales);
+}
+
+static void run_tile(const dg_gemm_plan *plan, const dg_gemm_tile *tile) {
+    switch (plan->isa) {
+#if DG_GEMM_X86
+    case DG_ISA_AVX512:
+        if (plan->pairs) dg_gemm_tile_bf16_avx512(tile);
+        else dg_gemm_tile_f32_avx512(tile);
+        break;
+    case DG_ISA_AVX2: dg_gemm_tile_f32_avx2(tile); break;
+#endif
+    default: dg_gemm_tile_f32_portable(tile); break;
+    }
+}
+
+static void store(const dg_gemm_plan *plan, int64_t row0, int64_t col0, int64_t rows, int64_t cols, const float *c,
+                  int64_t ldc) {
+    switch (plan->isa) {
+#if DG_GEMM_X86
+    case DG_ISA_AVX512: dg_gemm_store_avx512(&plan->d, row0, col0, rows, cols, c, ldc); break;
+    case DG_ISA_AVX2: dg_gemm_store_avx2(&plan->d, row0, col0, rows, cols, c, ldc); break;
+#endif
+    default: dg_gemm_store_generic(&plan->d, row0, col0, rows, cols, c, ldc); break;
+    }
+}
+
+/// Computes output item `item` with the buffers of worker `worker`.
+static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
+    const int64_t mr = plan->mr, nr = plan->nr;
+    const int64_t pa0 = (item % plan->items_m) * plan->item_panels_a;
+    const int64_t pa1 = dg_min64(plan->panels_a, pa0 + plan->item_panels_a);
+    const int64_t pb0 = (item / plan->items_m) * plan->item_panels_b;
+    const int64_t pb1 = dg_min64(plan->panels_b, pb0 + plan->item_panels_b);
+    unsigned char *area = plan->workspace + plan->worker_area + worker * plan->worker_bytes;
+    float *c = (float *)(area + plan->c_offset);
+    const int64_t ldc = plan->item_panels_b * nr;
+    unsigned char *local_b = area + plan->local_b_offset;
+    float *local_sb = (float *)(area + plan->local_sb_offset);
+    const unsigned char *packed_a = plan->workspace + plan->packed_a;
+    const float *scales_a = (const float *)(plan->workspace + plan->scales_a);
+    const unsigned char *packed_b = plan->workspace + plan->packed_b;
+    const float *scales_b = (const float *)(plan->workspace + plan->scales_b);
+    const int64_t step_bytes_a = plan->kstep * mr * plan->element_size, step_bytes_b = plan->kstep * nr * plan->element_size;
+
+    for (int64_t chunk = 0; chunk < plan->chunks; chunk++) {
+        const int64_t b0 = chunk * plan->blocks_per_chunk;
+        const int64_t count = dg_min64(plan->blocks, b0 + plan->blocks_per_chunk) - b0;
+        const int64_t chunk_step = b0 * plan->steps_full;
+        dg_gemm_tile tile;
+        tile.ldc = ldc;
+        tile.blocks = count;
+        tile.steps_full = plan->steps_full;
+        tile.steps_last = b0 + count == plan->blocks ? plan->steps_last : plan->steps_full;
+        tile.first = chunk == 0;
+        if (!plan->global_b) {
+            for (int64_t pb = pb0; pb < pb1; pb++)
+                pack_panel(plan, &plan->b, pb * nr, nr, b0, count, local_b + (pb - pb0) * plan->local_panel_bytes_b,
+                           local_sb + (pb - pb0) * plan->blocks_per_chunk * nr);
+        }
+        for (int64_t pb = pb0; pb < pb1; pb++) {
+            if (plan->global_b) {
+                tile.b = packed_b + pb * plan->panel_bytes_b + chunk_step * step_bytes_b;
+                tile.sb = plan->scaled ? scales_b + (pb * plan->blocks + b0) * nr : NULL;
+            } else {
+                tile.b = local_b + (pb - pb0) * plan->local_panel_bytes_b;
+                tile.sb = plan->scaled ? local_sb + (pb - pb0) * plan->blocks_per_chunk * nr : NULL;
+            }
+            for (int64_t pa = pa0; pa < pa1; pa++) {
+                tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;
+                tile.sa = plan->scaled ? scales_a + (pa * plan->blocks + b0) * mr : NULL;
+                tile.c = c + (pa - pa0) * mr * ldc + (pb - pb0) * nr;
+                tile.rows = (int32_t)dg_min64(mr, plan->a.rows - pa * mr);
+                run_tile(plan, &tile);
+            }
+        }
+    }
+    const int64_t row0 = pa0 * mr, col0 = pb0 * nr;
+    store(plan, row0, col0, dg_min64(plan->a.rows, pa1 * mr) - row0, dg_min64(plan->b.rows, pb1 * nr) - col0, c, ldc);
+}
+
+void dg_gemm_plan_work(dg_gemm_plan *plan, int phase, int worker) {
+    for (;;) {
+        const int64_t task = __atomic_fetch_add(&plan->next_task[phase], 1, __ATOMIC_RELAXED);
+        if (task >= plan->task_counts[phase]) return;
+        switch (phase) {
+        case 0:
+            pack_panel(plan, &plan->a, task * plan->mr, plan->mr, 0, plan->blocks,
+                       plan->workspace + plan->packed_a + task * plan->panel_bytes_a,
+                       (float *)(plan->workspace + plan->scales_a) + task * plan->blocks * plan->mr);
+            break;
+        case 1:
+            pack_panel(plan, &plan->b, task * plan->nr, plan->nr, 0, plan->blocks,
+                       plan->workspace + plan->packed_b + task * plan->panel_bytes_b,
+                       (float *)(plan->workspace + plan->scales_b) + task * plan->blocks * plan->nr);
+            break;
+        default: run_item(plan, task, worker); break;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+// AVX-512 lightning-indexer kernels: FP8 scores with vdpbf16ps, FP4 scores with vpdpbusd, and the
+// KV packing (table lookups plus 16 x 16 transposes). Same arithmetic as the portable loops.
+#pragma clang fp contract(off)
+#include "CDeepGEMMCPU.h"
+#include "mqa_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define DG_MQA_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define DG_MQA_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c")))
+#define DG_MQA_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+
+// FP8 scores of G lane groups for every head: 4 heads x G groups of accumulators, one BF16 pair
+// of every row per step.
+#define DG_MQA_FP8_TILE(G)                                                                                             \
+    DG_MQA_AVX512_BF16 static void fp8_tile_##G(int heads, int pairs, const uint32_t *q, const uint32_t *kv, float *scores) { \
+        const int64_t group_words = (int64_t)pairs * DG_MQA_LANES;                                                    \
+        for (int hb = 0; hb < heads; hb += 4) {                                                                       \
+            __m512 acc[4][G];                                                                                         \
+            for (int k = 0; k < 4; k++)                                                                               \
+                for (int g = 0; g < G; g++) acc[k][g] = _mm512_setzero_ps();                                          \
+            const uint32_t *q0 = q + (int64_t)hb * pairs;                                                             \
+            for (int p = 0; p < pairs; p++) {                                                                         \
+                __m512i k_vec[G];                                                                                     \
+                for (int g = 0; g < G; g++) k_vec[g] = _mm512_loadu_si512(kv + g * group_words + p * DG_MQA_LANES);   \
+                for (int k = 0; k < 4; k++) {                                                                         \
+                    const __m512i q_pair = _mm512_set1_epi32((int)q0[k * pairs + p]);                                  \
+                    for (int g = 0; g < G; g++)                                                                       \
+                        acc[k][g] = _mm512_dpbf16_ps(acc[k][g], (__m512bh)k_vec[g], (__m512bh)q_pair);                \
+                }                                                                                                     \
+            }                                                                                                         \
+            for (int k = 0; k < 4; k++)                                                                               \
+                for (int g = 0; g < G; g++)                                                                           \
+                    _mm512_storeu_ps(scores + (hb + k) * DG_MQA_CHUNK_LANES + g * DG_MQA_LANES, acc[k][g]);           \
+        }                                                                                                             \
+    }
+DG_MQA_FP8_TILE(1)
+DG_MQA_FP8_TILE(2)
+DG_MQA_FP8_TILE(3)
+DG_MQA_FP8_TILE(4)
+
+// FP4 scores of G lane groups for every head: per 32-element block, integer dots started from the
+// offset correction, then scaled into the float scores.
+#define DG_MQA_FP4_TILE(G)                                                                                             \
+    DG_MQA_AVX512_VNNI static void fp4_tile_##G(int heads, int dim, const int32_t *q, const uint8_t *kv,              \
+                                                const float *kv_scales, float *scores) {                              \
+        const int words = dim / 4, blocks = dim / 32;                                                                 \
+        const int64_t group_bytes = (int64_t)dim * DG_MQA_LANES, group_floats = (int64_t)blocks * DG_MQA_LANES;      \
+        const int32_t *corrections = q + dg_mqa_q4_corrections(heads, dim);                                           \
+        const float *q_scales = (const float *)(q + dg_mqa_q4_scales(heads, dim));                                    \
+        for (int hb = 0; hb < heads; hb += 4) {                                                                       \
+            __m512 s[4][G];                                                                                           \
+            for (int k = 0; k < 4; k++)                                                                               \
+                for (int g = 0; g < G; g++) s[k][g] = _mm512_setzero_ps();                                            \
+            for (int b = 0; b < blocks; b++) {                                                                        \
+                __m512i acc[4][G];                                                                                    \
+                for (int k = 0; k < 4; k++) {                                                                         \
+                    const __m512i c = _mm512_set1_epi32(corrections[(hb + k) * blocks + b]);                          \
+                    for (int g = 0; g < G; g++) acc[k][g] = c;                                                        \
+                }                                                                                                     \
+                for (int w = 8 * b; w < 8 * b + 8; w++) {                                                             \
+                    __m512i k_vec[G];                                                                                 \
+                    for (int g = 0; g < G; g++) k_vec[g] = _mm512_loadu_si512(kv + g * group_bytes + w * 64);         \
+                    for (int k = 0; k < 4; k++) {                                                                     \
+                        const __m512i q_word = _mm512_set1_epi32(q[(int64_t)(hb + k) * words + w]);                   \
+                        for (int g = 0; g < G; g++) acc[k][g] = _mm512_dpbusd_epi32(acc[k][g], k_vec[g], q_word);     \
+                    }                                                                                                 \
+                }                                                                                                     \
+                for (int k = 0; k < 4; k++) {                                                                         \
+                    const __m512 qs = _mm512_set1_ps(q_scales[(hb + k) * blocks + b]);                                \
+                    for (int g = 0; g < G; g++) {                                                                     \
+                        const __m512 scale = _mm512_mul_ps(qs, _mm512_loadu_ps(kv_scales + g * group_floats + b * 16)); \
+                        s[k][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[k][g]), scale, s[k][g]);                     \
+                    }                                                                                                 \
+                }                                                                                                     \
+            }                                                                                                         \
+            for (int k = 0; k < 4; k++)                                                                               \
+                for (int g = 0; g < G; g++)                                                                           \
+                    _mm512_storeu_ps(scores + (hb + k) * DG_MQA_CHUNK_LANES + g * DG_MQA_LANES, s[k][g]);             \
+        }                                                                                                             \
+    }
+DG_MQA_FP4_TILE(1)
+DG_MQA_FP4_TILE(2)
+DG_MQA_FP4_TILE(3)
+
+void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
+                                    int64_t g, int groups, float *scores) {
+    const int64_t bytes = dg_mqa_kv_group_bytes(format, dim), floats = dg_mqa_kv_group_scales(format, dim);
+    const uint8_t *kv = (const uint8_t *)kv_packed + g * bytes;
+    if (format == DG_MQA_FP8) {
+        const uint32_t *k = (const uint32_t *)kv;
+        switch (groups) {
+        case 1: fp8_tile_1(heads, dim / 2, (const uint32_t *)q, k, scores); break;
+        case 2: fp8_tile_2(heads, dim / 2, (const uint32_t *)q, k, scores); break;
+        case 3: fp8_tile_3(heads, dim / 2, (const uint32_t *)q, k, scores); break;
+        default: fp8_tile_4(heads, dim / 2, (const uint32_t *)q, k, scores); break;
+        }
+        return;
+    }
+    const float *s = kv_scales + g * floats;
+    for (int done = 0; done < groups; done += 3) {
+        const int left = groups - done;
+        const uint8_t *kd = kv + done * bytes;
+        const float *sd = s + done * floats;
+        float *out = scores + done * DG_MQA_LANES;
+        if (left >= 3) fp4_tile_3(heads, dim, (const int32_t *)q, kd, sd, out);
+        else if (left == 2) fp4_tile_2(heads, dim, (const int32_t *)q, kd, sd, out);
+        else fp4_tile_1(heads, dim, (const int32_t *)q, kd, sd, out);
+    }
+}
+
+/// BF16 bits of the E4M3 codes 0...127 (the magnitudes; 127 is NaN), for the two-register lookup.
+static const uint16_t e4m3_magnitudes[128] __attribute__((aligned(64))) = {
+    0x0000, 0x3B00, 0x3B80, 0x3BC0, 0x3C00, 0x3C20, 0x3C40, 0x3C60, 0x3C80, 0x3C90, 0x3CA0, 0x3CB0, 0x3CC0, 0x3CD0, 0x3CE0, 0x3CF0,
+    0x3D00, 0x3D10, 0x3D20, 0x3D30, 0x3D40, 0x3D50, 0x3D60, 0x3D70, 0x3D80, 0x3D90, 0x3DA0, 0x3DB0, 0x3DC0, 0x3DD0, 0x3DE0, 0x3DF0,
+    0x3E00, 0x3E10, 0x3E20, 0x3E30, 0x3E40, 0x3E50, 0x3E60, 0x3E70, 0x3E80, 0x3E90, 0x3EA0, 0x3EB0, 0x3EC0, 0x3ED0, 0x3EE0, 0x3EF0,
+    0x3F00, 0x3F10, 0x3F20, 0x3F30, 0x3F40, 0x3F50, 0x3F60, 0x3F70, 0x3F80, 0x3F90, 0x3FA0, 0x3FB0, 0x3FC0, 0x3FD0, 0x3FE0, 0x3FF0,
+    0x4000, 0x4010, 0x4020, 0x4030, 0x4040, 0x4050, 0x4060, 0x4070, 0x4080, 0x4090, 0x40A0, 0x40B0, 0x40C0, 0x40D0, 0x40E0, 0x40F0,
+    0x4100, 0x4110, 0x4120, 0x4130, 0x4140, 0x4150, 0x4160, 0x4170, 0x4180, 0x4190, 0x41A0, 0x41B0, 0x41C0, 0x41D0, 0x41E0, 0x41F0,
+    0x4200, 0x4210, 0x4220, 0x4230, 0x4240, 0x4250, 0x4260, 0x4270, 0x4280, 0x4290, 0x42A0, 0x42B0, 0x42C0, 0x42D0, 0x42E0, 0x42F0,
+    0x4300, 0x4310, 0x4320, 0x4330, 0x4340, 0x4350, 0x4360, 0x4370, 0x4380, 0x4390, 0x43A0, 0x43B0, 0x43C0, 0x43D0, 0x43E0, 0x7FC0,
+};
+
+/// Transposes 16 rows of 16 dwords in place.
+DG_MQA_AVX512 static inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    // r[4a + b] now holds, in 128-bit lane L, rows 4a..4a+3 of column 4L + b: what remains is a
+    // 4 x 4 transpose of 128-bit lanes among r[b], r[4 + b], r[8 + b], r[12 + b].
+    for (int i = 0; i < 8; i++) {
+        const int a = i / 4, b = i % 4;
+        t[i] = _mm512_shuffle_i32x4(r[8 * a + b], r[8 * a + 4 + b], 0x88);
+        t[i + 8] = _mm512_shuffle_i32x4(r[8 * a + b], r[8 * a + 4 + b], 0xDD);
+    }
+    // t[b] = (M0[0], M0[2], M1[0], M1[2]), t[4 + b] = (M2[0], M2[2], M3[0], M3[2]), t[8 + b] and
+    // t[12 + b] the odd lanes likewise, where Ma[L] is lane L of r[4a + b].
+    for (int b = 0; b < 4; b++) {
+        r[b] = _mm512_shuffle_i32x4(t[b], t[4 + b], 0x88);
+        r[8 + b] = _mm512_shuffle_i32x4(t[b], t[4 + b], 0xDD);
+        r[4 + b] = _mm512_shuffle_i32x4(t[8 + b], t[12 + b], 0x88);
+        r[12 + b] = _mm512_shuffle_i32x4(t[8 + b], t[12 + b], 0xDD);
+    }
+}
+
+/// FP8 KV rows to BF16 pairs in lane groups: each row's 32-byte pieces are decoded with a 128-entry
+/// table held in four registers, and each 16 x 16 block of pairs is transposed.
+DG_MQA_AVX512 static void pack_fp8_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint32_t *packed) {
+    // permutex2var_epi16 selects among 64 words (two registers) by index bits 0-5; bit 6 picks the pair.
+    const __m512i t0 = _mm512_load_si512(e4m3_magnitudes), t1 = _mm512_load_si512(e4m3_magnitudes + 32);
+    const __m512i t2 = _mm512_load_si512(e4m3_magnitudes + 64), t3 = _mm512_load_si512(e4m3_magnitudes + 96);
+    const int pairs = dim / 2;
+    const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
+    for (int64_t g = 0; g < groups; g++) {
+        uint32_t *out = packed + g * pairs * DG_MQA_LANES;
+        for (int column = 0; column < pairs; column += 16) {
+            __m512i r[16];
+            for (int l = 0; l < DG_MQA_LANES; l++) {
+                const int64_t row = g * DG_MQA_LANES + l;
+                if (row >= rows) { r[l] = _mm512_setzero_si512(); continue; }
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(values + row * value_stride + 2 * column));
+                const __m512i codes = _mm512_cvtepu8_epi16(bytes);
+                const __mmask32 upper = _mm512_test_epi16_mask(codes, _mm512_set1_epi16(0x40));
+                const __m512i magnitude = _mm512_mask_blend_epi16(upper, _mm512_permutex2var_epi16(t0, codes, t1),
+                                                                  _mm512_permutex2var_epi16(t2, codes, t3));
+                const __m512i sign = _mm512_slli_epi16(_mm512_and_si512(codes, _mm512_set1_epi16(0x80)), 8);
+                r[l] = _mm512_or_si512(magnitude, sign);
+            }
+            transpose16(r);
+            for (int p = 0; p < 16; p++) _mm512_storeu_si512(out + (column + p) * DG_MQA_LANES, r[p]);
+        }
+    }
+}
+
+/// FP4 KV rows to offset bytes (2·v + 12) in lane groups: each row's nibbles are looked up with
+/// vpshufb, interleaved back into element order, and each 16 x 16 block of 4-byte words transposed.
+DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint8_t *packed) {
+    const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    const int words = dim / 4;
+    const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
+    for (int64_t g = 0; g < groups; g++) {
+        __m512i halves[2][16];
+        for (int l = 0; l < DG_MQA_LANES; l++) {
+            const int64_t row = g * DG_MQA_LANES + l;
+            if (row >= rows) {
+                halves[0][l] = halves[1][l] = _mm512_set1_epi8(12);
+                continue;
+            }
+            const uint8_t *v = values + row * value_stride;
+            const __m512i bytes = dim == 128 ? _mm512_loadu_si512(v) : _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)v));
+            const __m512i even = _mm512_shuffle_epi8(table, _mm512_and_si512(bytes, nibble));
+            const __m512i odd = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble));
+            const __m512i low = _mm512_unpacklo_epi8(even, odd), high = _mm512_unpackhi_epi8(even, odd);
+            halves[0][l] = _mm512_permutex2var_epi64(low, first, high);
+            halves[1][l] = _mm512_permutex2var_epi64(low, second, high);
+        }
+        uint8_t *out = packed + g * (int64_t)dim * DG_MQA_LANES;
+        for (int half = 0; half < words / 16; half++) {
+            transpose16(halves[half]);
+            for (int w = 0; w < 16; w++) _mm512_storeu_si512(out + (half * 16 + w) * 64, halves[half][w]);
+        }
+    }
+}
+
+int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed) {
+    if (format == DG_MQA_FP8 && dim % 32 == 0) {
+        pack_fp8_avx512(dim, rows, values, value_stride, (uint32_t *)packed);
+        return 1;
+    }
+    if (format == DG_MQA_FP4 && (dim == 64 || dim == 128)) {
+        pack_fp4_avx512(dim, rows, values, value_stride, (uint8_t *)packed);
+        return 1;
+    }
+    return 0;
+}
+#endif

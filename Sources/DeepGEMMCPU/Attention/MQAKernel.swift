@@ -1,0 +1,41 @@
+import DeepGEMMCore
+internal import CDeepGEMMCPU
+
+/// The implementation of the lightning-indexer kernels a call uses: the plain-Swift reference or
+/// a C variant (`isa` is the C dispatch code, with `DG_MQA_DOT_EXTENSION` when the AVX-512 BF16 or
+/// VNNI dot kernels run). Every implementation gives the same bits.
+enum MQAKernel: Sendable, Equatable {
+    /// Plain Swift (``CPUKernelVariant/reference``).
+    case reference
+    /// The C kernels with this dispatch code.
+    case native(isa: Int32)
+
+    /// The kernel of `variant` for `format`: `.avx512` uses the BF16 (FP8) or VNNI (FP4) dot
+    /// kernels where the CPU has them.
+    init(variant: CPUKernelVariant, format: MQAInputFormat) {
+        guard let isa = variant.isaCode else { self = .reference; return }
+        let features = CPUFeatures.current
+        let extended = variant == .avx512 && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI)
+        self = .native(isa: extended ? isa | Int32(DG_MQA_DOT_EXTENSION) : isa)
+    }
+
+    /// Writes the logits of `query` against the key lanes `lanes` of `keys` to `out` (lane l at
+    /// element `l - lanes.lowerBound`), as Float or BF16 bits.
+    func logits(query: MQAQueryPanel, keys: MQAKeyPanel, lanes: Range<Int>, weights: UnsafeRawPointer, weightsBF16: Bool,
+                out: UnsafeMutableRawPointer, outBF16: Bool) {
+        if lanes.isEmpty { return }
+        switch self {
+        case .native(let isa):
+            dg_mqa_logits(isa, query.formatCode, Int32(query.heads), Int32(query.dim), weightsBF16 ? 1 : 0, outBF16 ? 1 : 0,
+                          query.storage, weights, keys.storage, keys.scales, Int64(lanes.lowerBound), Int64(lanes.upperBound), out)
+        case .reference:
+            MQAReferenceKernel.logits(query: query, keys: keys, lanes: lanes, weights: weights, weightsBF16: weightsBF16,
+                                      out: out, outBF16: outBF16)
+        }
+    }
+}
+
+extension MQAInputFormat {
+    /// The `DG_MQA_*` code.
+    var code: Int32 { self == .fp8 ? Int32(DG_MQA_FP8) : Int32(DG_MQA_FP4) }
+}

@@ -1,0 +1,72 @@
+import DeepGEMMCore
+
+/// The CPU backend of `fp8_fp4_paged_mqa_logits` (spec §12.3).
+public enum PagedMQALogitsCPU {
+    /// Computes the logits of a validated problem and returns them as DeepGEMM does: a
+    /// [B·next_n, max_context_len] view of a buffer with DeepGEMM's row stride
+    /// (``PagedMQALogitsProblem/rowStride``).
+    ///
+    /// Row t holds, for every key position `j < context_lens[t]`, the logit against the key found
+    /// at page `block_table[row, j / block_kv]`, slot `j % block_kv` (row: the request's first
+    /// token's row with `indices`, else the request's), and -inf at every later column. DeepGEMM
+    /// leaves positions at or past a token's context length unspecified; the CPU backend writes
+    /// -inf there. The arithmetic is the one of `dg_mqa.h`, identical for every `variant` and
+    /// independent of `threads`.
+    ///
+    /// The inputs must have passed ``PagedMQALogitsProblem`` (shapes, dtypes, strides, page
+    /// indices).
+    public static func run(_ problem: PagedMQALogitsProblem, q: Tensor, qSF: Tensor?, kvCache: Tensor, weights: Tensor,
+                           blockTable: Tensor, variant: CPUKernelVariant = .best,
+                           threads: Int = CPUParallelism.threadCount) throws -> Tensor {
+        let tokens = problem.tokenCount
+        let logits = try MQALogitsLayout.view(rows: tokens, columns: problem.maxContextLen, bufferRows: tokens,
+                                              rowStride: problem.rowStride, dtype: problem.logitsDType)
+        guard tokens > 0 else { return logits }
+        let kernel = MQAKernel(variant: variant, format: problem.format)
+        let outBF16 = problem.logitsDType == .bfloat16, weightsBF16 = problem.weightsDType == .bfloat16
+        let (heads, dim, blockKV) = (problem.numHeads, problem.headDim, problem.blockKV)
+        let qRowBytes = heads * (problem.format == .fp8 ? dim : dim / 2)
+        let valueBytes = problem.valueBytes
+        let pointers = (q: SendablePointer(q.dataPointer), qSF: qSF.map { SendablePointer($0.dataPointer) },
+                        weights: SendablePointer(weights.dataPointer), out: SendablePointer(logits.dataPointer),
+                        cache: SendablePointer(kvCache.dataPointer), table: SendablePointer(blockTable.dataPointer))
+        let weightsRowBytes = weights.stride(0) * weights.dtype.size
+        let outRowBytes = problem.rowStride * problem.logitsDType.size
+        let tableRowStride = blockTable.stride(0)
+        let requests = problem.requests
+        let costs = requests.map { $0.tokenCount * ($0.contextLength * heads * dim + problem.maxContextLen) + $0.contextLength * dim }
+        let shares = MQAWorkPartition.ranges(costs: costs, parts: threads)
+        CPUParallelism.forEachChunk(shares.count, threads: threads) { chunk in
+            let keys = MQAKeyPanel(kernel: kernel, format: problem.format, dim: dim, capacity: blockKV)
+            var queries = [MQAQueryPanel]()
+            for share in chunk {
+                for request in requests[shares[share]] {
+                    while queries.count < request.tokenCount {
+                        queries.append(MQAQueryPanel(kernel: kernel, format: problem.format, heads: heads, dim: dim))
+                    }
+                    for (local, token) in request.tokens.enumerated() {
+                        queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
+                    }
+                    let table = pointers.table.raw.assumingMemoryBound(to: Int32.self) + request.blockTableRow * tableRowStride
+                    for page in 0..<ceilDiv(request.contextLength, blockKV) {
+                        let first = page * blockKV
+                        let rows = min(blockKV, request.contextLength - first)
+                        let base = pointers.cache.raw + Int(table[page]) * problem.pageStride
+                        keys.load(rows: 0..<rows, values: base, valueStride: valueBytes, scales: base + blockKV * valueBytes, scaleStride: 4)
+                        for (local, token) in request.tokens.enumerated() {
+                            let lanes = 0..<max(0, min(rows, problem.contextLengths[token] - first))
+                            kernel.logits(query: queries[local], keys: keys, lanes: lanes,
+                                          weights: pointers.weights.raw + token * weightsRowBytes, weightsBF16: weightsBF16,
+                                          out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16)
+                        }
+                    }
+                    for token in request.tokens {
+                        MQANegativeInfinity.fill(pointers.out.raw + token * outRowBytes,
+                                                 problem.contextLengths[token]..<problem.maxContextLen, bf16: outBF16)
+                    }
+                }
+            }
+        }
+        return logits
+    }
+}

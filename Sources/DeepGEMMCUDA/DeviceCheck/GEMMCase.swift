@@ -1,0 +1,106 @@
+import DeepGEMMCore
+
+/// One GEMM op call on the CUDA backend with DeepGEMM's argument layout, used by the device check
+/// (`deepgemm jit verify` / `jit bench`) and the GPU tests.
+public struct GEMMCase: Sendable, Hashable, CustomStringConvertible {
+    /// DeepGEMM's op name: `bf16_gemm_{nt,nn,tn,tt}`, `m_grouped_bf16_gemm_{nt,nn}_contiguous` or `m_grouped_bf16_gemm_nt_masked`.
+    public var op: String
+    /// Rows of D (masked: Mmax per group; contiguous: rows per group before alignment, `expected`).
+    public var m: Int
+    /// Columns of D.
+    public var n: Int
+    /// Reduction size.
+    public var k: Int
+    /// Groups of a grouped op (1 otherwise).
+    public var groups: Int
+    /// D's dtype.
+    public var outputType: DType
+    /// Whether C (= the initial D) is accumulated into.
+    public var accumulate: Bool
+    /// Grouped ops: the mean rows per group (`E` of DeepGEMM's generators).
+    public var expectedM: Int
+
+    /// Creates a case.
+    public init(op: String, m: Int, n: Int, k: Int, groups: Int = 1, outputType: DType = .bfloat16, accumulate: Bool = false, expectedM: Int = 0) {
+        self.op = op
+        self.m = m
+        self.n = n
+        self.k = k
+        self.groups = groups
+        self.outputType = outputType
+        self.accumulate = accumulate
+        self.expectedM = expectedM
+    }
+
+    /// The op family.
+    public var kind: GEMMKind {
+        if op.hasSuffix("_contiguous") { return .mGroupedContiguous }
+        if op.hasSuffix("_masked") { return .mGroupedMasked }
+        return .normal
+    }
+
+    /// The two-letter layout suffix of a dense or contiguous op (`nt`, `nn`, `tn`, `tt`).
+    public var layout: String {
+        let parts = op.split(separator: "_")
+        return parts.first { ["nt", "nn", "tn", "tt"].contains($0) }.map(String.init) ?? "nt"
+    }
+
+    /// 2·M·N·K over the rows that count (grouped: the valid rows).
+    public func flops(validRows: Int) -> Double { 2 * Double(validRows) * Double(n) * Double(k) }
+
+    /// `bf16_gemm_nt m=128 n=2112 k=7168 bf16`.
+    public var description: String {
+        "\(op) m=\(m) n=\(n) k=\(k)" + (groups > 1 ? " groups=\(groups) expected_m=\(expectedM)" : "")
+            + " \(outputType == .float32 ? "f32" : "bf16")" + (accumulate ? " +c" : "")
+    }
+}
+
+extension GEMMCase {
+    /// Cases the device check verifies against the CPU backend: every op, both output types, with
+    /// and without accumulation, shapes that pick each family of configurations (small-M, multicast
+    /// on A and on B, 144-wide tiles with a 32-byte output swizzle) and unaligned M/N/K tails.
+    public static let verification: [GEMMCase] = {
+        var cases: [GEMMCase] = []
+        for layout in ["nt", "nn", "tn", "tt"] {
+            let op = "bf16_gemm_\(layout)"
+            cases.append(GEMMCase(op: op, m: 1, n: 2112, k: 7168))
+            cases.append(GEMMCase(op: op, m: 128, n: 7168, k: 2048))
+            cases.append(GEMMCase(op: op, m: 1024, n: 2112, k: 1536))
+            cases.append(GEMMCase(op: op, m: 999, n: 2104, k: 1032))
+            cases.append(GEMMCase(op: op, m: 2048, n: 4096, k: 1024, outputType: .float32, accumulate: true))
+        }
+        cases.append(GEMMCase(op: "bf16_gemm_nt", m: 2048, n: 576, k: 7168))
+        cases.append(GEMMCase(op: "bf16_gemm_nt", m: 4096, n: 4096, k: 512))
+        cases.append(GEMMCase(op: "bf16_gemm_nt", m: 2048, n: 4096, k: 1024, accumulate: true))
+        cases.append(GEMMCase(op: "bf16_gemm_nt", m: 2048, n: 256, k: 7168, outputType: .float32))
+        for layout in ["nt", "nn"] {
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_\(layout)_contiguous", m: 0, n: 4096, k: 2048, groups: 4, expectedM: 1024))
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_\(layout)_contiguous", m: 0, n: 2112, k: 1024, groups: 8, expectedM: 200))
+        }
+        cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 1024, n: 4096, k: 2048, groups: 6, expectedM: 400))
+        cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 256, n: 2112, k: 1024, groups: 16, expectedM: 20))
+        return cases
+    }()
+
+    /// Cases the device check benchmarks: DeepGEMM's BF16 test shapes (forward m = 128 and 4096,
+    /// backward layouts, m-grouped contiguous and masked).
+    public static let benchmark: [GEMMCase] = {
+        var cases: [GEMMCase] = []
+        for m in [128, 4096] {
+            for (n, k) in RepresentativeProblems.denseShapes {
+                cases.append(GEMMCase(op: "bf16_gemm_nt", m: m, n: n, k: k))
+            }
+        }
+        for layout in ["nn", "tn", "tt"] {
+            cases.append(GEMMCase(op: "bf16_gemm_\(layout)", m: 4096, n: 7168, k: 2048))
+        }
+        cases.append(GEMMCase(op: "bf16_gemm_nt", m: 4096, n: 4096, k: 7168, outputType: .float32, accumulate: true))
+        for (n, k) in RepresentativeProblems.groupedShapes.prefix(2) {
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: n, k: k, groups: 4, expectedM: 8192))
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 4096, n: n, k: k, groups: 6, expectedM: 1024))
+        }
+        // Decode-like masked calls (32 groups of ~192 rows) on the smaller weight shape keep B at 0.5 GiB
+        cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 4096, n: 4096, k: 2048, groups: 32, expectedM: 192))
+        return cases
+    }()
+}

@@ -1,0 +1,57 @@
+import DeepGEMMCore
+
+/// Compares a CUDA result of a ``GEMMCase`` with a reference computed by any 2-D GEMM (the CPU
+/// backend's, in the CLI and the tests), group by group for grouped ops.
+public enum GEMMCaseCheck {
+    /// A 2-D `D (+)= A · Bᵀ` on host views (A [rows, K], B [N, K], D [rows, N]).
+    public typealias GEMM = (_ a: Tensor, _ b: Tensor, _ d: Tensor, _ accumulate: Bool) throws -> Void
+
+    /// DeepGEMM's BF16 GEMM tolerance (`calc_diff < 1e-5`).
+    public static let tolerance = 1e-5
+
+    /// The expected D for `inputs`: the dense product (plus C), each group's rows of a contiguous
+    /// layout (padding rows stay 0), or each group's first `masked_m` rows.
+    public static func reference(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, gemm: GEMM) throws -> Tensor {
+        let (a, b) = try inputs.ntOperands(gemmCase)
+        let expected = inputs.d.clone()
+        switch gemmCase.kind {
+        case .normal:
+            try gemm(a, b, expected, gemmCase.accumulate)
+        case .mGroupedContiguous:
+            let groups = try inputs.layout.map { try $0.elements(as: Int32.self) } ?? []
+            var start = 0
+            while start < groups.count {
+                var end = start + 1
+                while end < groups.count && groups[end] == groups[start] { end += 1 }
+                if groups[start] >= 0 {
+                    try gemm(a.narrow(dim: 0, start: start, length: end - start), b.select(dim: 0, index: Int(groups[start])),
+                             expected.narrow(dim: 0, start: start, length: end - start), false)
+                }
+                start = end
+            }
+        case .mGroupedMasked:
+            for (group, rows) in inputs.validRows.enumerated() where rows > 0 {
+                try gemm(a.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows), b.select(dim: 0, index: group),
+                         expected.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows), false)
+            }
+        }
+        return expected
+    }
+
+    /// DeepGEMM's `calc_diff` between `result` and `expected` over the rows that carry results
+    /// (all of D, except rows past `masked_m` for the masked op). NaN when either has a non-finite value.
+    public static func difference(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, result: Tensor, expected: Tensor) throws -> Double {
+        var x: [Double] = [], y: [Double] = []
+        if gemmCase.kind == .mGroupedMasked {
+            for (group, rows) in inputs.validRows.enumerated() where rows > 0 {
+                x += try result.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows).doubleValues()
+                y += try expected.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows).doubleValues()
+            }
+        } else {
+            x = result.doubleValues()
+            y = expected.doubleValues()
+        }
+        guard x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }
+        return calcDiff(x, y)
+    }
+}

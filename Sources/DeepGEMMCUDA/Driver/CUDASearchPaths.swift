@@ -1,0 +1,88 @@
+import Foundation
+
+/// Where the backend looks for the CUDA driver, NVRTC and the CUDA headers: `DG_CUDA_HOME`, then
+/// `CUDA_HOME`/`CUDA_PATH`, `/usr/local/cuda`, then the `nvidia/*` folders of Python's
+/// site-packages (`pip install nvidia-cuda-nvrtc nvidia-cuda-runtime`), then the system loader.
+struct CUDASearchPaths: Sendable, Equatable {
+    /// CUDA installation roots, most specific first.
+    var homes: [String]
+    /// `site-packages/nvidia/<package>` folders, each with `lib/` and `include/`.
+    var pythonPackages: [String]
+
+    /// Search paths for this process's environment and Python installation.
+    static let current = CUDASearchPaths(environment: ProcessInfo.processInfo.environment,
+                                         sitePackages: PythonSitePackages.directories)
+
+    /// Search paths from explicit environment variables and site-packages directories.
+    init(environment: [String: String], sitePackages: [String]) {
+        var homes: [String] = []
+        for variable in ["DG_CUDA_HOME", "CUDA_HOME", "CUDA_PATH"] {
+            if let value = environment[variable], !value.isEmpty, !homes.contains(value) { homes.append(value) }
+        }
+        if !homes.contains("/usr/local/cuda") { homes.append("/usr/local/cuda") }
+        self.homes = homes
+        var packages: [String] = []
+        for site in sitePackages {
+            let nvidia = site + "/nvidia"
+            let children = (try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []
+            for child in children.sorted() where !packages.contains(nvidia + "/" + child) {
+                packages.append(nvidia + "/" + child)
+            }
+        }
+        self.pythonPackages = packages
+    }
+
+    /// Paths tried for the driver library, ending with the bare name for the system loader.
+    var driverCandidates: [String] {
+        homes.flatMap { ["\($0)/lib64/libcuda.so.1", "\($0)/compat/libcuda.so.1"] }
+            + ["libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1"]
+    }
+
+    /// Paths tried for NVRTC: every `libnvrtc.so*` (not the builtins) in the library folders, newest
+    /// version first within a folder, then the bare names for the system loader.
+    var nvrtcCandidates: [String] {
+        let folders = homes.flatMap { ["\($0)/lib64", "\($0)/lib"] } + pythonPackages.map { $0 + "/lib" }
+        var candidates: [String] = []
+        for folder in folders {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            let libraries = names.filter { $0.hasPrefix("libnvrtc.so") }.sorted { $0.count != $1.count ? $0.count > $1.count : $0 > $1 }
+            candidates += libraries.map { folder + "/" + $0 }
+        }
+        return candidates + ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"]
+    }
+
+    /// Folders that may hold the CUDA headers the kernels include.
+    var includeCandidates: [String] {
+        homes.map { $0 + "/include" } + pythonPackages.map { $0 + "/include" } + ["/usr/include"]
+    }
+
+    /// The first candidate folder holding `header`, or nil.
+    func includeDirectory(containing header: String) -> String? {
+        includeCandidates.first { FileManager.default.fileExists(atPath: $0 + "/" + header) }
+    }
+}
+
+/// Python's `sys.path` entries, asked once from `python3` (or `python`), for finding pip-installed CUDA wheels.
+enum PythonSitePackages {
+    /// The directories, or empty when no Python interpreter answers.
+    static let directories: [String] = {
+        for interpreter in ["python3", "python"] {
+            if let paths = query(interpreter) { return paths }
+        }
+        return []
+    }()
+
+    private static func query(_ interpreter: String) -> [String]? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [interpreter, "-c", "import sys; print('\\n'.join(p for p in sys.path if p))"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).filter { $0.hasPrefix("/") }
+    }
+}

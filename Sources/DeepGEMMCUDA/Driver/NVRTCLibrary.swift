@@ -1,0 +1,78 @@
+import DeepGEMMCore
+internal import CCUDA
+
+/// The NVRTC entry points the JIT compiler uses, from the first `libnvrtc.so*` found.
+final class NVRTCLibrary: Sendable {
+    /// The library the functions come from.
+    let library: DynamicLibrary
+    /// NVRTC's (major, minor) version.
+    let version: (major: Int, minor: Int)
+
+    let getErrorString: dg_nvrtc_get_error_string_fn
+    let createProgram: dg_nvrtc_create_program_fn
+    let destroyProgram: dg_nvrtc_destroy_program_fn
+    let compileProgram: dg_nvrtc_compile_program_fn
+    let getProgramLogSize: dg_nvrtc_get_size_fn
+    let getProgramLog: dg_nvrtc_get_bytes_fn
+    let getCUBINSize: dg_nvrtc_get_size_fn
+    let getCUBIN: dg_nvrtc_get_bytes_fn
+    let getPTXSize: dg_nvrtc_get_size_fn
+    let getPTX: dg_nvrtc_get_bytes_fn
+
+    /// NVRTC for this process, loaded on first use, or why it cannot be.
+    static let shared: Result<NVRTCLibrary, DeepGEMMError> = load(candidates: CUDASearchPaths.current.nvrtcCandidates)
+
+    /// The oldest NVRTC that knows `sm_90a` and `sm_100a`.
+    static let minimumVersion = (major: 12, minor: 8)
+
+    /// Loads the first library of `candidates` that opens and provides every entry point.
+    static func load(candidates: [String]) -> Result<NVRTCLibrary, DeepGEMMError> {
+        switch DynamicLibrary.openFirst(of: candidates) {
+        case .failure(let failure):
+            return .failure(unavailable(
+                "NVRTC (libnvrtc.so) was not found (tried \(failure.tried.count) paths, first \(failure.tried.prefix(3).joined(separator: ", "))); "
+                    + "pip install nvidia-cuda-nvrtc or set DG_CUDA_HOME"))
+        case .success(let library):
+            do {
+                return .success(try NVRTCLibrary(library: library))
+            } catch let error as DeepGEMMError {
+                return .failure(error)
+            } catch {
+                return .failure(unavailable("\(library.path): \(error)"))
+            }
+        }
+    }
+
+    private init(library: DynamicLibrary) throws {
+        self.library = library
+        func resolve<F>(_ name: String, as type: F.Type) throws -> F {
+            guard let symbol = library.symbol(name) else { throw unavailable("\(library.path) lacks \(name)") }
+            return unsafeBitCast(symbol, to: type)
+        }
+        let getVersion = try resolve("nvrtcVersion", as: dg_nvrtc_version_fn.self)
+        getErrorString = try resolve("nvrtcGetErrorString", as: dg_nvrtc_get_error_string_fn.self)
+        createProgram = try resolve("nvrtcCreateProgram", as: dg_nvrtc_create_program_fn.self)
+        destroyProgram = try resolve("nvrtcDestroyProgram", as: dg_nvrtc_destroy_program_fn.self)
+        compileProgram = try resolve("nvrtcCompileProgram", as: dg_nvrtc_compile_program_fn.self)
+        getProgramLogSize = try resolve("nvrtcGetProgramLogSize", as: dg_nvrtc_get_size_fn.self)
+        getProgramLog = try resolve("nvrtcGetProgramLog", as: dg_nvrtc_get_bytes_fn.self)
+        getCUBINSize = try resolve("nvrtcGetCUBINSize", as: dg_nvrtc_get_size_fn.self)
+        getCUBIN = try resolve("nvrtcGetCUBIN", as: dg_nvrtc_get_bytes_fn.self)
+        getPTXSize = try resolve("nvrtcGetPTXSize", as: dg_nvrtc_get_size_fn.self)
+        getPTX = try resolve("nvrtcGetPTX", as: dg_nvrtc_get_bytes_fn.self)
+        var major: Int32 = 0, minor: Int32 = 0
+        guard getVersion(&major, &minor) == 0 else { throw unavailable("nvrtcVersion failed in \(library.path)") }
+        version = (Int(major), Int(minor))
+        guard version >= NVRTCLibrary.minimumVersion else {
+            throw unavailable("\(library.path) is NVRTC \(major).\(minor); \(NVRTCLibrary.minimumVersion.major).\(NVRTCLibrary.minimumVersion.minor) or newer is required")
+        }
+    }
+
+    /// Throws a ``CUDAError`` naming `call` unless `result` is success.
+    func check(_ result: Int32, _ call: @autoclosure () -> String) throws(CUDAError) {
+        if result != 0 {
+            let name = getErrorString(result).map { String(cString: $0) } ?? "NVRTC_ERROR_\(result)"
+            throw CUDAError(library: .nvrtc, call: call(), code: result, name: name)
+        }
+    }
+}

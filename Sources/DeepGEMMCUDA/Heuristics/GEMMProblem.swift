@@ -1,0 +1,93 @@
+import DeepGEMMCore
+
+/// How the tiles of a GEMM relate to groups.
+public enum GEMMKind: String, Sendable, Hashable, CaseIterable {
+    /// One `D[M, N] (+)= A[M, K] · B[N, K]ᵀ`.
+    case normal
+    /// m-grouped contiguous: each row of A carries a group id; B is [G, N, K].
+    case mGroupedContiguous
+    /// m-grouped masked: A is [G, Mmax, K]; group g uses its first `masked_m[g]` rows.
+    case mGroupedMasked
+
+    /// The `dg::GemmKind` enumerator of the kernel sources.
+    var kernelName: String {
+        switch self {
+        case .normal: return "dg::GemmKind::Normal"
+        case .mGroupedContiguous: return "dg::GemmKind::MGroupedContiguous"
+        case .mGroupedMasked: return "dg::GemmKind::MGroupedMasked"
+        }
+    }
+}
+
+/// Which dimension of an operand is contiguous.
+public enum OperandMajor: String, Sendable, Hashable, CaseIterable {
+    /// K is contiguous (stride(-1) == 1).
+    case k
+    /// M (or N) is contiguous (stride(-2) == 1).
+    case mn
+
+    /// The `dg::Major` enumerator of the kernel sources.
+    var kernelName: String { self == .k ? "dg::Major::K" : "dg::Major::MN" }
+}
+
+/// Everything about a GEMM call that the heuristics and the generated kernel depend on.
+public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
+    /// The tile/group relation.
+    public var kind: GEMMKind
+    /// Rows of D (per group for the masked kind: Mmax).
+    public var m: Int
+    /// Columns of D.
+    public var n: Int
+    /// Reduction size.
+    public var k: Int
+    /// Groups (1 for the normal kind).
+    public var numGroups: Int
+    /// Major-ness of A and B.
+    public var majorA: OperandMajor
+    /// Major-ness of B.
+    public var majorB: OperandMajor
+    /// D's dtype: `.bfloat16` or `.float32`.
+    public var outputType: DType
+    /// Whether D is added to (`D += A·Bᵀ`) rather than overwritten.
+    public var accumulate: Bool
+    /// SMs the persistent grid uses (even).
+    public var numSMs: Int
+    /// Dimensions baked into the kernel as constants: any of "m", "n", "k".
+    public var compiledDims: String
+    /// Rows per group the heuristics should plan for (masked: `expected_m`), or nil for `m`.
+    public var expectedM: Int?
+    /// For the contiguous kind: BLOCK_M, DeepGEMM's `mk_alignment_for_contiguous_layout`.
+    public var mkAlignment: Int
+
+    /// Creates a problem description.
+    public init(kind: GEMMKind, m: Int, n: Int, k: Int, numGroups: Int = 1, majorA: OperandMajor = .k, majorB: OperandMajor = .k,
+                outputType: DType = .bfloat16, accumulate: Bool = false, numSMs: Int, compiledDims: String = "nk",
+                expectedM: Int? = nil, mkAlignment: Int = 128) {
+        self.kind = kind
+        self.m = m
+        self.n = n
+        self.k = k
+        self.numGroups = numGroups
+        self.majorA = majorA
+        self.majorB = majorB
+        self.outputType = outputType
+        self.accumulate = accumulate
+        self.numSMs = numSMs
+        self.compiledDims = compiledDims
+        self.expectedM = expectedM
+        self.mkAlignment = mkAlignment
+    }
+
+    /// Groups whose tiles the heuristics count (only the masked kind runs groups as separate grids of tiles).
+    var expectedNumGroups: Int { kind == .mGroupedMasked ? numGroups : 1 }
+
+    /// The value of dimension `name` baked into the kernel, or 0 when it stays a runtime argument.
+    func compiledValue(_ name: Character, _ value: Int) -> Int { compiledDims.contains(name) ? value : 0 }
+
+    /// `kind m x n x k (groups G), majors, output`, as `DG_PRINT_CONFIGS` prints it.
+    public var description: String {
+        "\(kind) m=\(m) n=\(n) k=\(k) groups=\(numGroups) major_a=\(majorA.rawValue) major_b=\(majorB.rawValue) "
+            + "out=\(outputType)\(accumulate ? "+acc" : "") sms=\(numSMs) compiled_dims=\(compiledDims)"
+            + (expectedM.map { " expected_m=\($0)" } ?? "")
+    }
+}

@@ -1,0 +1,43 @@
+// Basic types shared by every kernel: fixed-width integers, operand major-ness, GEMM kinds and the
+// 128-byte tensor-map parameter the host encodes with cuTensorMapEncodeTiled.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#define DG_DEVICE __device__ __forceinline__
+
+namespace dg {
+
+using u16 = unsigned short;
+using u32 = unsigned int;
+using u64 = unsigned long long;
+
+/// Which dimension of an operand is contiguous in memory.
+enum class Major : u32 { K = 0, MN = 1 };
+
+/// How tiles map to groups of a grouped GEMM.
+enum class GemmKind : u32 {
+    /// One [M, N] output.
+    Normal = 0,
+    /// Rows of A (and D) carry a group id each; B is [G, N, K].
+    MGroupedContiguous = 1,
+    /// A is [G, Mmax, K]; only the first masked_m[g] rows of each group count.
+    MGroupedMasked = 2,
+};
+
+/// The opaque TMA descriptor (CUtensorMap), passed to kernels as a __grid_constant__ parameter.
+struct alignas(64) TensorMap {
+    u64 opaque[16];
+};
+
+template <typename T>
+DG_DEVICE constexpr T ceil_div(T a, T b) {
+    return (a + b - 1) / b;
+}
+
+template <typename T>
+DG_DEVICE constexpr T min_of(T a, T b) {
+    return a < b ? a : b;
+}
+
+} // namespace dg

@@ -1,0 +1,272 @@
+// SM90 BF16 GEMM, D (+)= A * B^T with FP32 accumulation, for normal and m-grouped (contiguous and
+// masked) problems.
+//
+// Structure: one producer warpgroup (a single elected thread issues TMA loads of A and B tiles into
+// a ring of `kNumStages` shared-memory stages, guarded by full/empty mbarriers) and one or two
+// consumer warpgroups that issue wgmma on each stage and release it. With a cluster of two CTAs one
+// operand tile is multicast to both. The grid is persistent: each CTA walks tiles given by the
+// scheduler. The epilogue converts the accumulators, writes them to a (swizzled) shared tile and
+// stores (or reduce-adds) it with TMA.
+#pragma once
+
+#include <deep_gemm/ptx/shared_store.cuh>
+#include <deep_gemm/ptx/sync.cuh>
+#include <deep_gemm/ptx/tma.cuh>
+#include <deep_gemm/ptx/wgmma.cuh>
+#include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
+
+namespace dg {
+
+/// How a CTA takes part in loading one operand tile.
+enum class TileLoad : u32 {
+    /// The other CTA of the cluster multicasts it here.
+    Skip = 0,
+    /// This CTA loads its own copy.
+    Local = 1,
+    /// This CTA loads it for every CTA of the cluster.
+    Multicast = 2,
+};
+
+/// Issues the TMA copies of one [BLOCK_MN, BLOCK_K] BF16 operand tile at (mn, k) of group `group`.
+/// K-major tiles are one box; MN-major tiles are one box per swizzle atom along MN.
+template <Major kMajor, u32 BLOCK_MN, u32 BLOCK_K, u32 kSwizzleBytes>
+DG_DEVICE void load_operand_tile(const TensorMap* map, ptx::Barrier* barrier, unsigned char* tile,
+                                 u32 mn, u32 k, u32 group, TileLoad mode) {
+    if (mode == TileLoad::Skip)
+        return;
+    constexpr u32 kAtom = kSwizzleBytes / 2;
+    constexpr u32 kNumBoxes = kMajor == Major::K ? 1 : BLOCK_MN / kAtom;
+    #pragma unroll
+    for (u32 i = 0; i < kNumBoxes; ++ i) {
+        const u32 c0 = kMajor == Major::K ? k : mn + i * kAtom;
+        const u32 c1 = kMajor == Major::K ? mn : k;
+        unsigned char* destination = tile + i * BLOCK_K * kAtom * 2;
+        if (mode == TileLoad::Multicast)
+            ptx::tma_load_multicast(map, barrier, destination, c0, c1, group, 0x3);
+        else
+            ptx::tma_load(map, barrier, destination, c0, c1, group);
+    }
+}
+
+template <Major kMajorA, Major kMajorB,
+          u32 SHAPE_M, u32 SHAPE_N, u32 SHAPE_K, u32 kNumGroups,
+          u32 BLOCK_M, u32 BLOCK_N, u32 BLOCK_K,
+          u32 kSwizzleA, u32 kSwizzleB, u32 kSwizzleD,
+          u32 kNumStages, u32 kNumMathThreads,
+          u32 kClusterSize, bool kMulticastOnA, u32 kBandWidth, u32 kNumSMs,
+          GemmKind kKind, bool kAccumulate, typename OutT, typename MMA>
+DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_n, u32 shape_k,
+                              const TensorMap& map_a, const TensorMap& map_b, const TensorMap& map_d) {
+#if defined(__CUDA_ARCH__) and __CUDA_ARCH__ >= 900
+    constexpr u32 kNumMathWarps = kNumMathThreads / 32;
+    constexpr u32 WGMMA_M = 64;
+    constexpr u32 WGMMA_K = 16;
+    // Rows all math warpgroups cover in one pass; BLOCK_M below 64 leaves wgmma rows unused
+    constexpr u32 WAVE_M = BLOCK_M < WGMMA_M ? BLOCK_M : WGMMA_M * (kNumMathThreads / 128);
+    constexpr u32 kNumWaves = BLOCK_M / WAVE_M;
+    constexpr bool kOutputBF16 = sizeof(OutT) == 2;
+    static_assert(BLOCK_M % WAVE_M == 0, "BLOCK_M must be a whole number of waves");
+    static_assert(BLOCK_M >= WGMMA_M or kNumMathThreads == 128, "one math warpgroup below 64 rows");
+    static_assert(MMA::N == BLOCK_N and BLOCK_K % WGMMA_K == 0, "MMA shape mismatch");
+    static_assert(kOutputBF16 == (kSwizzleD != 0), "BF16 output goes through a swizzled tile, FP32 through a plain one");
+    static_assert(kKind == GemmKind::Normal or not kAccumulate, "grouped GEMMs do not accumulate");
+
+    shape_m = SHAPE_M != 0 ? SHAPE_M : shape_m;
+    shape_n = SHAPE_N != 0 ? SHAPE_N : shape_n;
+    shape_k = SHAPE_K != 0 ? SHAPE_K : shape_k;
+
+    // Shared memory: output tile, A stages, B stages, full barriers, empty barriers
+    constexpr u32 SMEM_D = (BLOCK_M * BLOCK_N * static_cast<u32>(sizeof(OutT)) + 1023) / 1024 * 1024;
+    constexpr u32 SMEM_A = BLOCK_M * BLOCK_K * 2;
+    constexpr u32 SMEM_B = BLOCK_N * BLOCK_K * 2;
+    static_assert(SMEM_A % 1024 == 0 and SMEM_B % 1024 == 0, "stages must keep 1024-byte swizzle alignment");
+    // Below 64 rows wgmma still reads 64 rows of A; the extra rows land in later stages, never past the buffer
+    static_assert(WGMMA_M * BLOCK_K * 2 <= SMEM_A + kNumStages * SMEM_B, "wgmma A reads must stay in shared memory");
+    extern __shared__ __align__(1024) unsigned char smem[];
+    unsigned char* smem_d = smem;
+    unsigned char* smem_a = smem + SMEM_D;
+    unsigned char* smem_b = smem_a + kNumStages * SMEM_A;
+    auto* full_barriers = reinterpret_cast<ptx::Barrier*>(smem_b + kNumStages * SMEM_B);
+    auto* empty_barriers = full_barriers + kNumStages;
+
+    const u32 warp = __shfl_sync(0xffffffff, threadIdx.x / 32, 0);
+    const u32 lane = ptx::lane_index();
+
+    if (warp == kNumMathWarps and ptx::elect_one()) {
+        ptx::prefetch_tensor_map(&map_a);
+        ptx::prefetch_tensor_map(&map_b);
+        ptx::prefetch_tensor_map(&map_d);
+    }
+    if (warp == kNumMathWarps + 1 and ptx::elect_one()) {
+        #pragma unroll
+        for (u32 i = 0; i < kNumStages; ++ i) {
+            full_barriers[i].init(1);
+            empty_barriers[i].init(kClusterSize * kNumMathWarps);
+        }
+        ptx::fence_barrier_init();
+    }
+    if constexpr (kClusterSize > 1)
+        ptx::cluster_sync();
+    else
+        __syncthreads();
+
+    // Inputs may still be written by the previous kernel when launched with PDL
+    ptx::wait_for_previous_grid();
+
+    using Scheduler = sched::SM90TileScheduler<kKind, BLOCK_M, BLOCK_N, kNumGroups, kClusterSize, kMulticastOnA, kBandWidth, kNumSMs>;
+    Scheduler scheduler(shape_m, shape_n, grouped_layout);
+    const u32 num_k_blocks = ceil_div(shape_k, BLOCK_K);
+    u32 stage = 0, phase = 0;
+    auto advance_stage = [&]() {
+        stage = stage + 1 == kNumStages ? 0 : stage + 1;
+        phase ^= stage == 0 ? 1 : 0;
+    };
+    u32 m_block, n_block;
+
+    if (warp >= kNumMathWarps) {
+        // Producer warpgroup: one thread issues every load
+        ptx::decrease_registers<40>();
+        if (warp == kNumMathWarps and ptx::elect_one()) {
+            const bool cluster_leader = kClusterSize == 1 or ptx::cluster_cta_rank() == 0;
+            while (scheduler.next(m_block, n_block)) {
+                const bool multicast = scheduler.multicast_valid(m_block);
+                const TileLoad shared_mode = multicast ? (cluster_leader ? TileLoad::Multicast : TileLoad::Skip) : TileLoad::Local;
+                const TileLoad mode_a = kMulticastOnA ? shared_mode : TileLoad::Local;
+                const TileLoad mode_b = kMulticastOnA ? TileLoad::Local : shared_mode;
+                const u32 group_a = kKind == GemmKind::MGroupedMasked ? scheduler.group : 0;
+                const u32 group_b = kKind == GemmKind::Normal ? 0 : scheduler.group;
+                for (u32 k_block = 0; k_block < num_k_blocks; ++ k_block) {
+                    empty_barriers[stage].wait(phase ^ 1);
+                    ptx::Barrier* barrier = &full_barriers[stage];
+                    const u32 k = k_block * BLOCK_K;
+                    load_operand_tile<kMajorA, BLOCK_M, BLOCK_K, kSwizzleA>(
+                        &map_a, barrier, smem_a + stage * SMEM_A, m_block * BLOCK_M, k, group_a, mode_a);
+                    load_operand_tile<kMajorB, BLOCK_N, BLOCK_K, kSwizzleB>(
+                        &map_b, barrier, smem_b + stage * SMEM_B, n_block * BLOCK_N, k, group_b, mode_b);
+                    barrier->arrive_expect_bytes(SMEM_A + SMEM_B);
+                    advance_stage();
+                }
+            }
+        }
+        __syncwarp();
+    } else {
+        // Math warpgroups
+        ptx::increase_registers<kNumMathThreads == 128 ? 248 : 232>();
+        using OperandA = ptx::SmemOperand<kMajorA, BLOCK_M, BLOCK_K, kSwizzleA>;
+        using OperandB = ptx::SmemOperand<kMajorB, BLOCK_N, BLOCK_K, kSwizzleB>;
+        const u32 math_warpgroup = __shfl_sync(0xffffffff, threadIdx.x / 128, 0);
+        const u32 smem_a_address = ptx::shared_address(smem_a);
+        const u32 smem_b_address = ptx::shared_address(smem_b);
+        const u32 smem_d_address = ptx::shared_address(smem_d);
+
+        // The output tile is stored as column atoms of the swizzle width (BF16) or as one plain tile (FP32)
+        constexpr u32 kStoreAtomN = kOutputBF16 ? kSwizzleD / 2 : BLOCK_N;
+        constexpr u32 kStoreAtomBytes = BLOCK_M * kStoreAtomN * static_cast<u32>(sizeof(OutT));
+        constexpr u32 kNumStores = BLOCK_N / kStoreAtomN;
+        static_assert(BLOCK_N % kStoreAtomN == 0 and kNumStores <= 32, "too many TMA stores per tile");
+        const bool stores_rows = BLOCK_M >= WGMMA_M or warp * 16 < BLOCK_M;
+
+        while (scheduler.next(m_block, n_block)) {
+            float accum[kNumWaves * MMA::kNumAccum];
+            bool wave_valid[kNumWaves];
+            #pragma unroll
+            for (u32 wave = 0; wave < kNumWaves; ++ wave)
+                wave_valid[wave] = scheduler.rows_valid(m_block, wave * WAVE_M + math_warpgroup * WGMMA_M);
+            #pragma unroll
+            for (u32 i = 0; i < kNumWaves * MMA::kNumAccum; ++ i)
+                accum[i] = 0.0f;
+
+            for (u32 k_block = 0; k_block < num_k_blocks; ++ k_block) {
+                full_barriers[stage].wait(phase);
+                const u32 a_stage = smem_a_address + stage * SMEM_A;
+                const u32 b_stage = smem_b_address + stage * SMEM_B;
+
+                #pragma unroll
+                for (u32 i = 0; i < kNumWaves * MMA::kNumAccum; ++ i)
+                    ptx::fence_operand(accum[i]);
+                ptx::wgmma_fence();
+                #pragma unroll
+                for (u32 wave = 0; wave < kNumWaves; ++ wave) {
+                    if (not wave_valid[wave])
+                        continue;
+                    const u32 row = wave * WAVE_M + math_warpgroup * WGMMA_M;
+                    #pragma unroll
+                    for (u32 k = 0; k < BLOCK_K; k += WGMMA_K) {
+                        const u64 desc_a = OperandA::descriptor(a_stage, OperandA::offset_bytes(row, k));
+                        const u64 desc_b = OperandB::descriptor(b_stage, OperandB::offset_bytes(0, k));
+                        MMA::mma(desc_a, desc_b, accum + wave * MMA::kNumAccum, 1u);
+                    }
+                }
+                ptx::wgmma_commit_group();
+                #pragma unroll
+                for (u32 i = 0; i < kNumWaves * MMA::kNumAccum; ++ i)
+                    ptx::fence_operand(accum[i]);
+                ptx::wgmma_wait_group<0>();
+
+                // Release the stage to the producers of every CTA that wrote into it
+                if constexpr (kClusterSize == 1) {
+                    if (lane == 0)
+                        empty_barriers[stage].arrive();
+                } else {
+                    if (lane < kClusterSize)
+                        empty_barriers[stage].arrive_in_cta(scheduler.peer_alive ? lane : ptx::cluster_cta_rank());
+                }
+                advance_stage();
+            }
+
+            // The previous tile's stores must have read the output tile before it is overwritten
+            if (threadIdx.x < kNumStores)
+                ptx::tma_wait_groups_read();
+            ptx::named_barrier_sync(1, kNumMathThreads);
+
+            if (stores_rows) {
+                #pragma unroll
+                for (u32 wave = 0; wave < kNumWaves; ++ wave) {
+                    const float* values = accum + wave * MMA::kNumAccum;
+                    const u32 warp_row = wave * WAVE_M + warp * 16;
+                    #pragma unroll
+                    for (u32 j = 0; j < BLOCK_N / 8; ++ j) {
+                        if constexpr (kOutputBF16) {
+                            // stmatrix: lanes 0-15 address rows warp_row + lane of the 8-column chunk j
+                            const u32 column = j * 8;
+                            const u32 atom = column / kStoreAtomN;
+                            const u32 chunk = (column % kStoreAtomN) / 8;
+                            const u32 in_atom = ptx::swizzled_offset<kSwizzleD>((warp_row + lane % 16) * kSwizzleD + chunk * 16);
+                            ptx::stmatrix_x2(smem_d_address + atom * kStoreAtomBytes + in_atom,
+                                             ptx::pack_bf16x2(values[j * 4 + 0], values[j * 4 + 1]),
+                                             ptx::pack_bf16x2(values[j * 4 + 2], values[j * 4 + 3]));
+                        } else {
+                            const u32 row = warp_row + lane / 4;
+                            const u32 column = j * 8 + (lane % 4) * 2;
+                            ptx::store_shared(smem_d_address + (row * BLOCK_N + column) * 4, values[j * 4 + 0], values[j * 4 + 1]);
+                            ptx::store_shared(smem_d_address + ((row + 8) * BLOCK_N + column) * 4, values[j * 4 + 2], values[j * 4 + 3]);
+                        }
+                    }
+                }
+            }
+            ptx::fence_async_shared();
+            ptx::named_barrier_sync(1, kNumMathThreads);
+
+            if (threadIdx.x < kNumStores) {
+                const unsigned char* source = smem_d + threadIdx.x * kStoreAtomBytes;
+                const u32 column = n_block * BLOCK_N + threadIdx.x * kStoreAtomN;
+                const u32 row = m_block * BLOCK_M;
+                const u32 group = kKind == GemmKind::MGroupedMasked ? scheduler.group : 0;
+                if constexpr (kAccumulate)
+                    ptx::tma_reduce_add(&map_d, source, column, row, group);
+                else
+                    ptx::tma_store(&map_d, source, column, row, group);
+                ptx::tma_commit_group();
+            }
+        }
+        if (threadIdx.x < kNumStores)
+            ptx::tma_wait_groups();
+    }
+
+    // No CTA may leave while its cluster peer can still signal its barriers
+    if constexpr (kClusterSize > 1)
+        ptx::cluster_sync();
+#endif
+}
+
+} // namespace dg

@@ -1,0 +1,60 @@
+import DeepGEMMCore
+
+/// The parameters of one `cuTensorMapEncodeTiled` call for a 3-D view (inner, outer, group) of a
+/// tensor, computed from its strides; pure, so it is checked without a device.
+public struct TensorMapDescription: Sendable, Equatable {
+    /// Element types TMA moves for these kernels.
+    public enum ElementType: Sendable, Equatable {
+        /// bfloat16 (`CU_TENSOR_MAP_DATA_TYPE_BFLOAT16`).
+        case bfloat16
+        /// binary32 (`CU_TENSOR_MAP_DATA_TYPE_FLOAT32`).
+        case float32
+
+        /// Bytes per element.
+        public var size: Int { self == .bfloat16 ? 2 : 4 }
+    }
+
+    /// The element type.
+    public var elementType: ElementType
+    /// Device address of element (0, 0, 0).
+    public var address: UInt64
+    /// Sizes, innermost (contiguous) first: (inner, outer, groups).
+    public var dimensions: [UInt64]
+    /// Byte strides of the outer and group dimensions.
+    public var byteStrides: [UInt64]
+    /// The box one copy moves, innermost first.
+    public var box: [UInt32]
+    /// Swizzle width in bytes: 0 (none), 32, 64 or 128.
+    public var swizzleBytes: Int
+
+    /// Describes the view whose element (i, o, g) lies at `address + (i + o*outerStride + g*groupStride) * size`.
+    ///
+    /// Throws `invalidArgument(argument: name, ...)` when TMA cannot address it: the start must be
+    /// 16-byte aligned, the outer/group strides multiples of 16 bytes, the box at most 256 per
+    /// dimension with a 16-byte multiple inner extent that fits the swizzle width.
+    public init(name: String, elementType: ElementType, address: UInt64,
+                innerSize: Int, outerSize: Int, outerStride: Int, groups: Int = 1, groupStride: Int? = nil,
+                boxInner: Int, boxOuter: Int, swizzleBytes: Int) throws {
+        let size = elementType.size
+        try DeepGEMMError.require(address % 16 == 0, name, "TMA needs a 16-byte aligned start address, got 0x\(String(address, radix: 16))")
+        try DeepGEMMError.require(innerSize > 0 && outerSize > 0 && groups > 0, name, "TMA needs non-empty dimensions, got \(innerSize) x \(outerSize) x \(groups)")
+        try DeepGEMMError.require((outerStride * size) % 16 == 0, name,
+                                  "TMA needs the row stride to be a multiple of 16 bytes, got \(outerStride) elements of \(size) bytes")
+        let groupStride = groupStride ?? outerStride * outerSize
+        try DeepGEMMError.require(groups == 1 || (groupStride * size) % 16 == 0, name,
+                                  "TMA needs the group stride to be a multiple of 16 bytes, got \(groupStride) elements")
+        try DeepGEMMError.require(outerStride * size < 1 << 40 && groupStride * size < 1 << 40, name, "TMA strides must be below 2^40 bytes")
+        precondition([0, 32, 64, 128].contains(swizzleBytes), "unsupported swizzle \(swizzleBytes)")
+        precondition(boxInner > 0 && boxInner <= 256 && boxOuter > 0 && boxOuter <= 256, "TMA box \(boxInner) x \(boxOuter) out of range")
+        precondition((boxInner * size) % 16 == 0, "TMA box inner extent must be a multiple of 16 bytes")
+        precondition(swizzleBytes == 0 || boxInner * size <= swizzleBytes, "TMA box inner extent exceeds the swizzle width")
+        self.elementType = elementType
+        self.address = address
+        self.dimensions = [UInt64(innerSize), UInt64(outerSize), UInt64(groups)]
+        // The driver wants a 16-byte multiple even for a single group; any value past the data works
+        let alignedGroupStride = groups == 1 ? ((outerStride * outerSize * size + 15) / 16 * 16) : groupStride * size
+        self.byteStrides = [UInt64(outerStride * size), UInt64(max(alignedGroupStride, 16))]
+        self.box = [UInt32(boxInner), UInt32(boxOuter), 1]
+        self.swizzleBytes = swizzleBytes
+    }
+}

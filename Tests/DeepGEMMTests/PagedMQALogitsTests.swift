@@ -1,0 +1,82 @@
+import Testing
+import DeepGEMM
+import DeepGEMMTestSupport
+
+/// `fp8_fp4_paged_mqa_logits` / `fp8_paged_mqa_logits` on the CPU backend.
+@Suite struct PagedMQALogitsTests {
+    static func check(_ inputs: PagedMQAInputs, logits: DType = .float32, tolerance: Double = 1e-6, _ label: String) throws {
+        let out = try inputs.run(logits: logits)
+        #expect(out.shape == [inputs.lengths.count, inputs.maxContextLen] && out.dtype == logits, "\(label)")
+        #expect(out.stride(0) == align(align(inputs.maxContextLen, 256), 1024 / logits.size), "\(label)")
+        let result = maskedDiff(out.doubleValues(), inputs.reference())
+        #expect(result.masksEqual, "-inf must start exactly at each token's context length, \(label)")
+        #expect(result.diff < tolerance, "vs FP64 dequantized: \(result.diff), \(label)")
+    }
+
+    @Test(arguments: [MQAInputFormat.fp8, .fp4], [32, 64])
+    func matchesTheFP64ReferenceForEveryNextN(format: MQAInputFormat, blockKV: Int) throws {
+        for nextN in 1...8 {
+            let inputs = try PagedMQAInputs(format: format, batch: 3, nextN: nextN, h: nextN % 2 == 0 ? 16 : 8, d: 64, blockKV: blockKV,
+                                            lengthRange: 1...150, seed: UInt64(nextN * blockKV))
+            try Self.check(inputs, "\(format) block_kv=\(blockKV) next_n=\(nextN)")
+        }
+    }
+
+    @Test(arguments: [MQAInputFormat.fp8, .fp4])
+    func varlenRequestsReadTheirFirstTokensTableRow(format: MQAInputFormat) throws {
+        let inputs = try PagedMQAInputs(format: format, batch: 0, runs: [1, 6, 3, 10, 2], h: 32, d: 128, blockKV: 64,
+                                        lengthRange: 20...200, seed: 31)
+        try Self.check(inputs, "\(format) varlen")
+    }
+
+    @Test(arguments: [MQAInputFormat.fp8, .fp4])
+    func bf16PathsAndPaddedPages(format: MQAInputFormat) throws {
+        for weightsBF16 in [false, true] {
+            let inputs = try PagedMQAInputs(format: format, batch: 4, nextN: 2, h: 64, d: 64, blockKV: 32, lengthRange: 0...90,
+                                            weightsBF16: weightsBF16, pagePadding: 64, seed: 41)
+            try Self.check(inputs, logits: .bfloat16, tolerance: 3e-5, "\(format) bf16 weights=\(weightsBF16)")
+        }
+        let wide = try PagedMQAInputs(format: format, batch: 2, nextN: 1, h: 8, d: 128, blockKV: 64, lengthRange: 100...130,
+                                      pagePadding: 12, seed: 43)
+        try Self.check(wide, "\(format) D=128 padded pages")
+    }
+
+    @Test func fp8HeadDim32AndLegacyForm() throws {
+        let inputs = try PagedMQAInputs(format: .fp8, batch: 3, nextN: 2, h: 16, d: 32, blockKV: 64, lengthRange: 5...80, seed: 51)
+        try Self.check(inputs, "fp8 D=32")
+        let legacy = try fp8PagedMQALogits(q: inputs.q, kvCache: inputs.kvCache, weights: inputs.weights, contextLens: inputs.contextLens,
+                                           blockTable: inputs.blockTable, scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen,
+                                           backend: .cpu)
+        #expect(bitwiseMismatch(legacy, try inputs.run()) == nil)
+    }
+
+    @Test func sm90PersonalityUsesItsOwnScheduleAndSameValues() throws {
+        let inputs = try PagedMQAInputs(format: .fp8, batch: 5, nextN: 2, h: 32, d: 64, blockKV: 64, lengthRange: 1...300, seed: 61)
+        let sm90 = DeepGEMMSettings(arch: .sm90)
+        #expect(bitwiseMismatch(try inputs.run(settings: sm90), try inputs.run()) == nil)
+        // Metadata built for one personality does not fit the other.
+        #expect {
+            try fp8FP4PagedMQALogits(q: (inputs.q, nil), kvCache: inputs.kvCache, weights: inputs.weights, contextLens: inputs.contextLens,
+                                     blockTable: inputs.blockTable, scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen,
+                                     settings: sm90, backend: .cpu)
+        } throws: { ($0 as? DeepGEMMError)?.argument == "schedule_meta" }
+    }
+
+    @Test(arguments: [MQAInputFormat.fp8, .fp4])
+    func variantsThreadsAndRunsGiveTheSameBits(format: MQAInputFormat) throws {
+        let inputs = try PagedMQAInputs(format: format, batch: 6, nextN: 3, h: 16, d: 64, blockKV: 32, lengthRange: 1...120, seed: 71)
+        let problem = try PagedMQALogitsProblem(q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
+                                                contextLens: inputs.contextLens, blockTable: inputs.blockTable,
+                                                scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen, cleanLogits: false,
+                                                logitsDType: .float32, indices: nil, numSMs: PagedMQASchedule.defaultNumSMs,
+                                                settings: .default, strictArch: false)
+        func run(_ variant: CPUKernelVariant, _ threads: Int) throws -> Tensor {
+            try PagedMQALogitsCPU.run(problem, q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
+                                      blockTable: inputs.blockTable, variant: variant, threads: threads)
+        }
+        let expected = try run(.reference, 1)
+        for variant in CPUKernelVariant.supported {
+            for threads in [1, 2, 4] { #expect(bitwiseMismatch(try run(variant, threads), expected) == nil, "\(variant) threads=\(threads)") }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Compares `deepgemm bench` GEMMs with NumPy's FP32 matmul of the same shapes.
+
+For each op and shape, runs `deepgemm bench OP --m M --n N --k K --json` and times NumPy's
+float32 `a @ b.T` (a [M, K], b [N, K]) in this process (one warm-up, then the median of several
+runs), and prints GFLOPS (2*M*N*K / t) of both and their ratio. With `--repeat R` every figure is
+measured R times, alternating between the two, and the best of each is kept (other processes on
+the machine only ever make a run slower).
+
+    python3 bench/compare.py [--binary .build/release/deepgemm] [--threads N] [--repeat R] [--ops ...] [--shapes MxNxK ...]
+
+`--threads` sets DG_NUM_THREADS for deepgemm and the BLAS thread count of NumPy (it must be set
+before NumPy loads, so this script sets it at start-up). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
+removed from the environment of both, so the BLAS uses its own detection.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+DEFAULT_OPS = ["fp8_gemm_nt", "bf16_gemm_nt", "fp8_fp4_gemm_nt"]
+DEFAULT_SHAPES = ["4096x4096x4096", "4096x7168x2048", "128x7168x2048"]
+BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=".build/release/deepgemm", help="path to the deepgemm binary")
+    parser.add_argument("--ops", nargs="+", default=DEFAULT_OPS, help="GEMM ops to time")
+    parser.add_argument("--shapes", nargs="+", default=DEFAULT_SHAPES, help="shapes as MxNxK")
+    parser.add_argument("--threads", type=int, help="threads for deepgemm and NumPy (default: all)")
+    parser.add_argument("--runs", type=int, default=7, help="timed NumPy runs per shape (median)")
+    parser.add_argument("--repeat", type=int, default=1, help="measure every figure this many times, keep the best")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per row instead of a table")
+    return parser.parse_args()
+
+
+def clean_environment(threads):
+    """The environment both sides run with."""
+    env = {key: value for key, value in os.environ.items() if key not in BLAS_OVERRIDES}
+    if threads:
+        env["DG_NUM_THREADS"] = str(threads)
+        for name in THREAD_VARIABLES:
+            env[name] = str(threads)
+    return env
+
+
+def numpy_gflops(np, m, n, k, runs):
+    """GFLOPS of NumPy's float32 a @ b.T, median of `runs` after one warm-up."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((n, k), dtype=np.float32)
+    a @ b.T
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        a @ b.T
+        times.append(time.perf_counter() - start)
+    return 2.0 * m * n * k / statistics.median(times) / 1e9
+
+
+def deepgemm_result(binary, op, m, n, k, env):
+    """The JSON object `deepgemm bench` prints."""
+    command = [binary, "bench", op, "--m", str(m), "--n", str(n), "--k", str(k), "--json"]
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main():
+    args = parse_arguments()
+    env = clean_environment(args.threads)
+    # NumPy reads its thread count and BLAS overrides when it loads.
+    os.environ.clear()
+    os.environ.update(env)
+    import numpy as np
+
+    best = {}
+    for _ in range(max(args.repeat, 1)):
+        for shape in args.shapes:
+            m, n, k = (int(x) for x in shape.lower().split("x"))
+            reference = numpy_gflops(np, m, n, k, args.runs)
+            best[(m, n, k)] = max(best.get((m, n, k), 0.0), reference)
+            for op in args.ops:
+                result = deepgemm_result(args.binary, op, m, n, k, env)
+                if result["gflops"] > best.get((op, m, n, k), {"gflops": 0.0})["gflops"]:
+                    best[(op, m, n, k)] = result
+    rows = []
+    for shape in args.shapes:
+        m, n, k = (int(x) for x in shape.lower().split("x"))
+        for op in args.ops:
+            result, reference = best[(op, m, n, k)], best[(m, n, k)]
+            rows.append({"op": op, "m": m, "n": n, "k": k, "threads": result["threads"], "kernel": result["kernel"],
+                         "gflops": result["gflops"], "numpy_fp32_gflops": reference,
+                         "ratio": result["gflops"] / reference})
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    header = f"{'op':<16} {'m':>6} {'n':>6} {'k':>6} {'threads':>7} {'kernel':<18} {'GFLOPS':>8} {'NumPy f32':>9} {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(f"{row['op']:<16} {row['m']:>6} {row['n']:>6} {row['k']:>6} {row['threads']:>7} {row['kernel']:<18} "
+              f"{row['gflops']:>8.1f} {row['numpy_fp32_gflops']:>9.1f} {row['ratio']:>6.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
