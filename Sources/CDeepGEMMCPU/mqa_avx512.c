@@ -10,6 +10,7 @@
 #define DG_MQA_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #define DG_MQA_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c")))
 #define DG_MQA_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#define DG_MQA_AVX512_VBMI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx2,fma,f16c")))
 
 // FP8 scores of G lane groups for every head: 4 heads x G groups of accumulators, one BF16 pair
 // of every row per step.
@@ -110,7 +111,58 @@ void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *
     }
 }
 
-/// BF16 bits of the E4M3 codes 0...127 (the magnitudes; 127 is NaN), for the two-register lookup.
+/// Head reduction of a chunk with F32 weights: the four chains of dg_mqa_reduce_f32, 16 lanes at a time.
+DG_MQA_AVX512 static void reduce_f32(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int v = 0; v < groups; v++) {
+        __m512 c[4] = {zero, zero, zero, zero};
+        for (int h = 0; h < heads; h += 4) {
+            for (int k = 0; k < 4; k++) {
+                const __m512 s = _mm512_loadu_ps(scores + (h + k) * DG_MQA_CHUNK_LANES + v * DG_MQA_LANES);
+                c[k] = _mm512_fmadd_ps(_mm512_max_ps(s, zero), _mm512_set1_ps(w[h + k]), c[k]);
+            }
+        }
+        __m512 r = _mm512_add_ps(_mm512_add_ps(c[0], c[2]), _mm512_add_ps(c[1], c[3]));
+        if (kv_sf) r = _mm512_mul_ps(r, _mm512_loadu_ps(kv_sf + v * DG_MQA_LANES));
+        _mm512_storeu_ps(red + v * DG_MQA_LANES, r);
+    }
+}
+
+DG_MQA_AVX512 void dg_mqa_reduce_chunk_avx512(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
+                                              int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out) {
+    (void)dim;
+    float red[DG_MQA_CHUNK_LANES];
+    const float *kv_sf = format == DG_MQA_FP8 ? kv_scales + g * DG_MQA_LANES : 0;
+    if (weights_bf16) dg_mqa_reduce_bf16(heads, scores, groups * DG_MQA_LANES, (const uint16_t *)weights, kv_sf, red);
+    else reduce_f32(heads, scores, groups, (const float *)weights, kv_sf, red);
+    dg_mqa_store(red, a, b, out_bf16, out);
+}
+
+DG_MQA_AVX512 void dg_mqa_pack_kv_scales_avx512(int format, int dim, int64_t rows, const uint8_t *scales, float *packed) {
+    const int blocks = format == DG_MQA_FP8 ? 1 : dim / 32;
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512i byte = _mm512_set1_epi32(0xFF), smallest = _mm512_set1_epi32(0x00400000), nan = _mm512_set1_epi32(0x7FC00000);
+    for (int64_t g = 0; g * DG_MQA_LANES < rows; g++) {
+        const int64_t left = rows - g * DG_MQA_LANES;
+        const __mmask16 valid = left >= DG_MQA_LANES ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        const __m512i words = _mm512_maskz_loadu_epi32(valid, scales + g * DG_MQA_LANES * 4);
+        float *out = packed + g * blocks * DG_MQA_LANES;
+        if (format == DG_MQA_FP8) {
+            _mm512_storeu_ps(out, _mm512_mask_blend_ps(valid, one, _mm512_castsi512_ps(words)));
+            continue;
+        }
+        // UE8M0 byte e reads 2^(e-127): exponent field e, except 0 (2^-127, a subnormal) and 255 (NaN).
+        for (int b = 0; b < blocks; b++) {
+            const __m512i e = _mm512_and_si512(_mm512_srli_epi32(words, 8 * b), byte);
+            __m512i bits = _mm512_slli_epi32(e, 23);
+            bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(e, _mm512_setzero_si512()), smallest);
+            bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(e, byte), nan);
+            _mm512_storeu_ps(out + b * DG_MQA_LANES, _mm512_mask_blend_ps(valid, one, _mm512_castsi512_ps(bits)));
+        }
+    }
+}
+
+/// BF16 bits of the E4M3 codes 0...127 (the magnitudes; 127 is NaN), the source of the byte tables.
 static const uint16_t e4m3_magnitudes[128] __attribute__((aligned(64))) = {
     0x0000, 0x3B00, 0x3B80, 0x3BC0, 0x3C00, 0x3C20, 0x3C40, 0x3C60, 0x3C80, 0x3C90, 0x3CA0, 0x3CB0, 0x3CC0, 0x3CD0, 0x3CE0, 0x3CF0,
     0x3D00, 0x3D10, 0x3D20, 0x3D30, 0x3D40, 0x3D50, 0x3D60, 0x3D70, 0x3D80, 0x3D90, 0x3DA0, 0x3DB0, 0x3DC0, 0x3DD0, 0x3DE0, 0x3DF0,
@@ -152,31 +204,45 @@ DG_MQA_AVX512 static inline void transpose16(__m512i r[16]) {
     }
 }
 
-/// FP8 KV rows to BF16 pairs in lane groups: each row's 32-byte pieces are decoded with a 128-entry
-/// table held in four registers, and each 16 x 16 block of pairs is transposed.
-DG_MQA_AVX512 static void pack_fp8_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint32_t *packed) {
-    // permutex2var_epi16 selects among 64 words (two registers) by index bits 0-5; bit 6 picks the pair.
-    const __m512i t0 = _mm512_load_si512(e4m3_magnitudes), t1 = _mm512_load_si512(e4m3_magnitudes + 32);
-    const __m512i t2 = _mm512_load_si512(e4m3_magnitudes + 64), t3 = _mm512_load_si512(e4m3_magnitudes + 96);
+/// FP8 KV rows to BF16 pairs in lane groups, with AVX-512 VBMI: the low and high BF16 bytes of 64 codes at a time come from
+/// two 128-byte tables (vpermt2b), then the sign; interleaving the bytes gives the pairs of each
+/// 128-bit lane in two registers, whose 16 x 16 transposes land on known pairs.
+DG_MQA_AVX512_VBMI static void pack_fp8_vbmi(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint32_t *packed) {
+    __m512i tables[2][2];
+    for (int half = 0; half < 2; half++) {
+        const __m512i a = _mm512_load_si512(e4m3_magnitudes + 64 * half), b = _mm512_load_si512(e4m3_magnitudes + 64 * half + 32);
+        tables[0][half] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(a)), _mm512_cvtepi16_epi8(b), 1);
+        tables[1][half] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_srli_epi16(a, 8))),
+                                             _mm512_cvtepi16_epi8(_mm512_srli_epi16(b, 8)), 1);
+    }
+    const __m512i sign = _mm512_set1_epi8((char)0x80);
     const int pairs = dim / 2;
     const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
     for (int64_t g = 0; g < groups; g++) {
         uint32_t *out = packed + g * pairs * DG_MQA_LANES;
-        for (int column = 0; column < pairs; column += 16) {
-            __m512i r[16];
+        for (int piece = 0; piece < (dim + 63) / 64; piece++) {
+            __m512i words[2][16];
             for (int l = 0; l < DG_MQA_LANES; l++) {
                 const int64_t row = g * DG_MQA_LANES + l;
-                if (row >= rows) { r[l] = _mm512_setzero_si512(); continue; }
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(values + row * value_stride + 2 * column));
-                const __m512i codes = _mm512_cvtepu8_epi16(bytes);
-                const __mmask32 upper = _mm512_test_epi16_mask(codes, _mm512_set1_epi16(0x40));
-                const __m512i magnitude = _mm512_mask_blend_epi16(upper, _mm512_permutex2var_epi16(t0, codes, t1),
-                                                                  _mm512_permutex2var_epi16(t2, codes, t3));
-                const __m512i sign = _mm512_slli_epi16(_mm512_and_si512(codes, _mm512_set1_epi16(0x80)), 8);
-                r[l] = _mm512_or_si512(magnitude, sign);
+                if (row >= rows) {
+                    words[0][l] = words[1][l] = _mm512_setzero_si512();
+                    continue;
+                }
+                const uint8_t *v = values + row * value_stride + 64 * piece;
+                const __m512i codes = dim >= 64 ? _mm512_loadu_si512(v) : _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)v));
+                const __m512i low = _mm512_permutex2var_epi8(tables[0][0], codes, tables[0][1]);
+                const __m512i high = _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(tables[1][0], codes, tables[1][1]), codes, sign, 0xF8);
+                words[0][l] = _mm512_unpacklo_epi8(low, high);
+                words[1][l] = _mm512_unpackhi_epi8(low, high);
             }
-            transpose16(r);
-            for (int p = 0; p < 16; p++) _mm512_storeu_si512(out + (column + p) * DG_MQA_LANES, r[p]);
+            // Position m of words[half] holds pair 32·piece + 8·(m / 4) + 4·half + m % 4.
+            for (int half = 0; half < 2; half++) {
+                transpose16(words[half]);
+                for (int m = 0; m < 16; m++) {
+                    const int pair = 32 * piece + 8 * (m / 4) + 4 * half + m % 4;
+                    if (pair < pairs) _mm512_storeu_si512(out + pair * DG_MQA_LANES, words[half][m]);
+                }
+            }
         }
     }
 }
@@ -215,7 +281,8 @@ DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *
 
 int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed) {
     if (format == DG_MQA_FP8 && dim % 32 == 0) {
-        pack_fp8_avx512(dim, rows, values, value_stride, (uint32_t *)packed);
+        if (!__builtin_cpu_supports("avx512vbmi")) return 0;
+        pack_fp8_vbmi(dim, rows, values, value_stride, (uint32_t *)packed);
         return 1;
     }
     if (format == DG_MQA_FP4 && (dim == 64 || dim == 128)) {

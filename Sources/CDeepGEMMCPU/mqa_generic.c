@@ -122,6 +122,12 @@ void dg_mqa_pack_kv(int isa, int format, int dim, int64_t rows, const uint8_t *v
     (void)isa;
 #endif
     if (!done) pack_kv_values_generic(format, dim, rows, values, value_stride, packed);
+#if DG_MQA_X86
+    if ((isa & 0xFF) == DG_ISA_AVX512 && scale_stride == 4) {
+        dg_mqa_pack_kv_scales_avx512(format, dim, rows, scales, packed_scales);
+        return;
+    }
+#endif
     pack_kv_scales(format, dim, rows, scales, scale_stride, packed_scales);
 }
 
@@ -145,10 +151,6 @@ DG_MQA_TARGET_AVX2 static void reduce_avx2(int format, int heads, int dim, int w
 DG_MQA_TARGET_AVX512 static void scores_avx512(int format, int heads, int dim, const void *q, const void *kv, const float *s,
                                                int64_t g, int groups, float *out) {
     dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, out);
-}
-DG_MQA_TARGET_AVX512 void dg_mqa_reduce_chunk_avx512(int format, int heads, int dim, int wb, int ob, const float *scores, int groups,
-                                                     const void *w, const float *s, int64_t g, int a, int b, void *out) {
-    dg_mqa_reduce_chunk(format, heads, dim, wb, ob, scores, groups, w, s, g, a, b, out);
 }
 #endif
 

@@ -205,9 +205,12 @@ DG_INLINE void dg_mqa_scores_chunk(int format, int heads, int dim, const void *q
 /// AVX-512 BF16 / VNNI scores of one chunk (mqa_avx512.c).
 void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
                                     int64_t g, int groups, float *scores);
-/// The AVX-512 build of the shared reduction (mqa_generic.c).
+/// The AVX-512 reduction of one chunk (mqa_avx512.c).
 void dg_mqa_reduce_chunk_avx512(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
                                 int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out);
-/// AVX-512 packing of FP8/FP4 KV rows (mqa_avx512.c); returns 0 when it does not handle the case.
+/// AVX-512 packing of KV scales stored 4 bytes apart (mqa_avx512.c).
+void dg_mqa_pack_kv_scales_avx512(int format, int dim, int64_t rows, const uint8_t *scales, float *packed);
+/// AVX-512 packing of FP8 (with VBMI) and FP4 KV rows (mqa_avx512.c); returns 0 when it does not
+/// handle the case.
 int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed);
 #endif

@@ -6,7 +6,10 @@ public enum Backend: String, Sendable, CaseIterable {
     case cpu
     /// The CUDA backend: NVRTC-compiled kernels launched through the driver API.
     case cuda
-    /// CUDA when a usable device is present, otherwise the CPU.
+    /// The best backend for each op: CUDA for ops whose CUDA kernels have been verified on a
+    /// device when one is usable, otherwise the CPU. In this version no CUDA kernel has been
+    /// verified on a device yet, so every op runs on the CPU; `resolved()` still reports whether a
+    /// device is usable.
     case auto
 
     /// The backend that will actually run, or an error when `.cuda` was asked for and cannot run.

@@ -47,23 +47,29 @@ public enum CUDABackend {
     }
 
     /// `m_grouped_bf16_gemm_{nt,nn}_contiguous`: A [M, K] K-major, B [G, N, K] (K-major, or MN-major for
-    /// nn), D [M, N] BF16, `groupedLayout` int32 [M] with each row's group (-1 for padding rows, whose
-    /// 64-row sub-blocks are written as zeros). Groups start at multiples of `options.mkAlignment`.
+    /// nn), D [M, N] BF16. Groups start at multiples of `options.mkAlignment`. Without the psum layout
+    /// `groupedLayout` is int32 [M] with each row's group (-1 for padding rows, whose 64-row
+    /// sub-blocks are written as zeros); with it, int32 [G] of cumulative group ends, group g covering
+    /// rows [align(end[g-1]), end[g]) (each end must be at least the previous one aligned; 64-row
+    /// sub-blocks wholly past an end are written as zeros, rows past the last aligned end untouched).
     public static func mGroupedBF16GEMMContiguous(a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, groupedLayout: DeviceTensor,
+                                                  usePsumLayout: Bool = false, expectedMForPsumLayout: Int? = nil,
                                                   compiledDims: String = "nk", options: Options = Options(), stream: CUDAStream) throws {
         try DeepGEMMError.require(a.rank == 2 && b.rank == 3 && d.rank == 2, "b", "a must be [m, k], b [g, n, k], d [m, n]")
         let (m, k, groups, n) = (a.size(0), a.size(1), b.size(0), b.size(1))
         try DeepGEMMError.require(b.size(2) == k && d.shape == [m, n], "d", "shapes must be a [m, k], b [g, n, k], d [m, n]; got \(a.shape), \(b.shape), \(d.shape)")
-        try DeepGEMMError.require(groupedLayout.dtype == .int32 && groupedLayout.shape == [m] && groupedLayout.strides == [1], "grouped_layout",
-                                  "must be a contiguous int32 [\(m)] tensor, got \(groupedLayout.dtype) \(groupedLayout.shape)")
+        let layoutCount = usePsumLayout ? groups : m
+        try DeepGEMMError.require(groupedLayout.dtype == .int32 && groupedLayout.shape == [layoutCount] && groupedLayout.strides == [1], "grouped_layout",
+                                  "must be a contiguous int32 [\(layoutCount)] tensor, got \(groupedLayout.dtype) \(groupedLayout.shape)")
+        try DeepGEMMError.require(usePsumLayout || expectedMForPsumLayout == nil, "expected_m_for_psum_layout", "is only allowed with use_psum_layout")
         try requireBF16(a, "a")
         try requireBF16(b, "b")
         try DeepGEMMError.require(d.dtype == .bfloat16, "d", "must be bfloat16, got \(d.dtype)")
         if m == 0 { return }
-        let problem = GEMMProblem(kind: .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
+        let problem = GEMMProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
                                   majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
                                   numSMs: try numSMs(options, a.buffer.device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
-                                  mkAlignment: options.mkAlignment)
+                                  expectedM: expectedMForPsumLayout, mkAlignment: options.mkAlignment)
         try run(problem, a: a, b: b, d: d, groupedLayout: groupedLayout, options: options, stream: stream)
     }
 

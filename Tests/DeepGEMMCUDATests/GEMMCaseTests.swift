@@ -65,6 +65,33 @@ struct GEMMCaseTests {
         #expect(try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: expected, expected: expected) == 0)
     }
 
+    @Test("psum inputs: cumulative ends, groups starting at aligned ends, zero gap rows")
+    func psumLayout() throws {
+        let gemmCase = GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: 16, k: 64, groups: 3, expectedM: 100, psumLayout: true)
+        let inputs = try GEMMCaseInputs(gemmCase, seed: 5)
+        let ends = try #require(inputs.layout).elements(as: Int32.self).map(Int.init)
+        #expect(ends.count == 3 && inputs.a.size(0) == ceilDiv(ends[2], 128) * 128)
+        var start = 0
+        var valid = 0
+        for end in ends {
+            #expect(start % 128 == 0 && end >= start)
+            valid += end - start
+            start = ceilDiv(end, 128) * 128
+        }
+        #expect(inputs.validRows == [valid])
+        let expected = try GEMMCaseCheck.reference(gemmCase, inputs: inputs, gemm: cpuGEMM)
+        // Gap rows are zero, group rows use their group's B
+        #expect(try expected.select(dim: 0, index: ends[0]).doubleValues().allSatisfy { $0 == 0 } || ends[0] % 128 == 0)
+        let firstGroupRow = try expected.select(dim: 0, index: 0)
+        let single = Tensor(zeros: [1, 16], dtype: .bfloat16)
+        try cpuGEMM(try inputs.a.narrow(dim: 0, start: 0, length: 1), try inputs.b.select(dim: 0, index: 0), single, false)
+        #expect(firstGroupRow.bitwiseEqual(try single.select(dim: 0, index: 0)))
+        let lastStart = ceilDiv(ends[1], 128) * 128
+        let lastRow = Tensor(zeros: [1, 16], dtype: .bfloat16)
+        try cpuGEMM(try inputs.a.narrow(dim: 0, start: lastStart, length: 1), try inputs.b.select(dim: 0, index: 2), lastRow, false)
+        #expect(try expected.select(dim: 0, index: lastStart).bitwiseEqual(try lastRow.select(dim: 0, index: 0)))
+    }
+
     @Test("masked comparison ignores rows past masked_m and sees the others")
     func maskedDifference() throws {
         let gemmCase = GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 32, n: 16, k: 64, groups: 2, expectedM: 20)

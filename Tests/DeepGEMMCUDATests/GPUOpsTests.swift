@@ -16,6 +16,7 @@ struct GPUOpsTests {
         cases.append(GEMMCase(op: "bf16_gemm_nt", m: 256, n: 256, k: 7168, outputType: .float32))
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: 1024, k: 512, groups: 4, expectedM: 300))
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nn_contiguous", m: 0, n: 1024, k: 512, groups: 4, expectedM: 300))
+        cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: 1024, k: 512, groups: 4, expectedM: 300, psumLayout: true))
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 512, n: 1024, k: 512, groups: 4, expectedM: 200))
         return cases
     }()

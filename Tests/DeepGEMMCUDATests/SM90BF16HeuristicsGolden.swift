@@ -1,6 +1,6 @@
 /// DeepGEMM's SM90 BF16 configuration for each of its BF16 test shapes on 132 SMs, computed with a
 /// line-by-line port of csrc/jit_kernels/heuristics/sm90.hpp (tests/test_bf16.py shapes: dense
-/// nt/nn/tn/tt, FP32 output with and without accumulation, m-grouped contiguous and masked).
+/// nt/nn/tn/tt, FP32 output with and without accumulation, m-grouped contiguous, psum and masked).
 ///
 /// Columns: kind m n k groups major_a major_b output accumulate expected_m -> block_m block_n
 /// cluster_m cluster_n stages shared_memory.
@@ -133,4 +133,20 @@ mGroupedMasked 4096 6144 7168 6 k k bf16 0 24 -> 64 96 2 1 10 217344
 mGroupedMasked 4096 7168 3072 6 k k bf16 0 24 -> 64 192 2 1 6 221440
 mGroupedMasked 4096 4096 4096 6 k k bf16 0 24 -> 64 192 1 1 6 221440
 mGroupedMasked 4096 4096 2048 6 k k bf16 0 24 -> 64 192 1 1 6 221440
+mGroupedContiguousPsum 32768 6144 7168 4 k k bf16 0 - -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 7168 3072 4 k k bf16 0 - -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 4096 4096 4 k k bf16 0 - -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 4096 2048 4 k k bf16 0 - -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 6144 7168 4 k k bf16 0 8192 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 7168 3072 4 k k bf16 0 8192 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 4096 4096 4 k k bf16 0 8192 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 32768 4096 2048 4 k k bf16 0 8192 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 6144 6144 7168 6 k k bf16 0 1228 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 6144 7168 3072 6 k k bf16 0 1228 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 6144 4096 4096 6 k k bf16 0 1228 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 6144 4096 2048 6 k k bf16 0 1228 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 8192 6144 7168 32 k k bf16 0 230 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 8192 7168 3072 32 k k bf16 0 230 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 8192 4096 4096 32 k k bf16 0 230 -> 128 256 2 1 3 213248
+mGroupedContiguousPsum 8192 4096 2048 32 k k bf16 0 230 -> 128 256 2 1 3 213248
 """

@@ -24,7 +24,7 @@ struct SM90BF16HeuristicsTests {
 
     @Test("matches DeepGEMM's choice for every test shape")
     func matchesDeepGEMM() throws {
-        #expect(Self.goldens.count == 128)
+        #expect(Self.goldens.count == 144)
         for golden in Self.goldens {
             let config = try SM90BF16Heuristics.bestConfig(for: golden.problem)
             let chosen = [config.blockM, config.blockN, config.clusterM, config.clusterN, config.numStages, config.sharedMemoryBytes]
@@ -42,10 +42,10 @@ struct SM90BF16HeuristicsTests {
                 #expect(!(config.blockM > 128 && config.blockN > 128))
                 #expect(config.swizzleA % 64 == 0 && config.swizzleB % 64 == 0)
                 #expect(config.numMathThreads == (config.blockM <= 64 ? 128 : 256))
-                if golden.problem.kind == .mGroupedMasked {
+                if golden.problem.kind == .mGroupedMasked || golden.problem.kind == .mGroupedContiguousPsum {
                     #expect(ceilDiv(golden.problem.n, config.blockN) % config.clusterSize == 0)
                 }
-                if golden.problem.kind == .mGroupedContiguous {
+                if golden.problem.kind == .mGroupedContiguous || golden.problem.kind == .mGroupedContiguousPsum {
                     #expect(config.blockM == golden.problem.mkAlignment)
                 }
             }

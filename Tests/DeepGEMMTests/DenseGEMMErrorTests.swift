@@ -320,7 +320,6 @@ enum DenseFixture {
     @Test func cudaBackendIsUnavailable() throws {
         let calls: [() throws -> Void] = [
             { try fp8FP4GEMM(.nt, a: F.a, b: F.b, d: F.d(), backend: .cuda) },
-            { try bf16GEMM(.nt, a: Tensor(zeros: [F.m, F.k], dtype: .bfloat16), b: Tensor(zeros: [F.n, F.k], dtype: .bfloat16), d: F.d(), backend: .cuda) },
             { try cublasLtGEMM(.nt, a: Tensor(zeros: [F.m, F.k], dtype: .bfloat16), b: Tensor(zeros: [F.n, F.k], dtype: .bfloat16), d: F.d(), backend: .cuda) },
             { try fp8GEMMNTSkipHeadMid(a: F.a, b: F.perBlock(256), d: Tensor(zeros: [F.m, 384], dtype: .bfloat16), headSplits: [64, 64, 64], backend: .cuda) },
             { try einsum("bhr,hdr->bhd", a: Tensor(zeros: [1, 1, 8], dtype: .bfloat16), b: Tensor(zeros: [1, 2, 8], dtype: .bfloat16),

@@ -1,3 +1,5 @@
+import DeepGEMMCUDA
+
 /// DeepGEMM's `m_grouped_bf16_gemm_{nt,nn}_contiguous(a, b, d, grouped_layout, compiled_dims="nk",
 /// use_psum_layout=False, ensure_zero_padding=True[, expected_m_for_psum_layout])` (spec §7.1, §7.3):
 /// the MoE GEMM over rows sorted by expert, `D[r] = A[r] · B[group(r)]ᵀ` with BF16 operands and F32
@@ -15,13 +17,15 @@
 ///   CUDA kernels and do not change the result.
 /// - Rules: N > 0, K > 0, G > 0; nothing happens for M == 0. With `strictArch` and `settings.arch`
 ///   SM90, K must be a multiple of 64 (``DeepGEMMError/unsupported(argument:rule:)``).
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - `backend`: `.cpu` and `.auto` run on the CPU; `.cuda` runs the SM90 BF16 kernels (host
+///   tensors are copied to the device and D back), or throws
+///   ``DeepGEMMError/backendUnavailable(backend:reason:)`` when CUDA cannot run here.
 public func mGroupedBF16GEMMContiguous(
     _ layout: GEMMLayout, a: Tensor, b: Tensor, d: Tensor, groupedLayout: Tensor, compiledDims: String? = nil,
     usePsumLayout: Bool = false, ensureZeroPadding: Bool = true, expectedMForPsumLayout: Int? = nil,
     settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
 ) throws {
-    try requireCPUBackend(backend, op: "m_grouped_bf16_gemm_\(layout.rawValue)_contiguous")
+    let cuda = try runsOnCUDA(backend)
     try requireMGroupedLayout(layout, expectedMForPsumLayout: expectedMForPsumLayout)
     try DeepGEMMError.require(a.rank == 2, "a", "must be 2-D [M, K], got shape \(a.shape)")
     try DeepGEMMError.require(b.rank == 3, "b", "must be 3-D [G, N, K] (nt) or [G, K, N] (nn), got shape \(b.shape)")
@@ -40,6 +44,15 @@ public func mGroupedBF16GEMMContiguous(
     try checkCDMajor(d, name: "d")
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     if m == 0 { return }
+    if cuda {
+        let options = CUDABackend.Options(mkAlignment: settings.mkAlignmentForContiguousLayout)
+        try runOnCUDA(inputs: [a, b, groupedLayout], d: d) { inputs, deviceD, stream in
+            try CUDABackend.mGroupedBF16GEMMContiguous(a: inputs[0], b: inputs[1], d: deviceD, groupedLayout: inputs[2], usePsumLayout: usePsumLayout,
+                                                       expectedMForPsumLayout: expectedMForPsumLayout, compiledDims: compiledDims ?? "nk",
+                                                       options: options, stream: stream)
+        }
+        return
+    }
     let segments = try mGroupedContiguousSegments(groupedLayout: groupedLayout, m: m, numGroups: groups, usePsumLayout: usePsumLayout,
                                                   ensureZeroPadding: ensureZeroPadding, alignment: settings.mkAlignmentForContiguousLayout)
     try runGroupedRowSegments(segments, a: gemmOperand(a, name: "a", scales: nil),
@@ -55,12 +68,14 @@ public func mGroupedBF16GEMMContiguous(
 /// - `maskedM`: int32 [G], contiguous, each entry in `0...Mmax`.
 /// - `expectedM` must be positive; like `compiledDims` it is a performance hint only.
 /// - Rules: Mmax, N, K, G > 0. With `strictArch` and `settings.arch` SM90, K must be a multiple of 64.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - `backend`: `.cpu` and `.auto` run on the CPU; `.cuda` runs the SM90 BF16 kernels (host
+///   tensors are copied to the device and D back), or throws
+///   ``DeepGEMMError/backendUnavailable(backend:reason:)`` when CUDA cannot run here.
 public func mGroupedBF16GEMMNTMasked(
     a: Tensor, b: Tensor, d: Tensor, maskedM: Tensor, expectedM: Int, compiledDims: String? = nil,
     settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
 ) throws {
-    try requireCPUBackend(backend, op: "m_grouped_bf16_gemm_nt_masked")
+    let cuda = try runsOnCUDA(backend)
     try DeepGEMMError.require(a.rank == 3, "a", "must be 3-D [G, Mmax, K], got shape \(a.shape)")
     try DeepGEMMError.require(b.rank == 3, "b", "must be 3-D [G, N, K], got shape \(b.shape)")
     try requireKMajor(a, name: "a")
@@ -73,6 +88,13 @@ public func mGroupedBF16GEMMNTMasked(
     try checkCDMajor(d, name: "d")
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     let rowCounts = try mGroupedMaskedRowCounts(maskedM: maskedM, numGroups: groups, maxM: m)
+    if cuda {
+        try runOnCUDA(inputs: [a, b, maskedM], d: d) { inputs, deviceD, stream in
+            try CUDABackend.mGroupedBF16GEMMMasked(a: inputs[0], b: inputs[1], d: deviceD, maskedM: inputs[2], expectedM: expectedM,
+                                                   compiledDims: compiledDims ?? "nk", stream: stream)
+        }
+        return
+    }
     try runMaskedGroups(rowCounts: rowCounts, a: { try gemmOperand(a.select(dim: 0, index: $0), name: "a", scales: nil) },
                         b: { try gemmOperand(b.select(dim: 0, index: $0), name: "b", scales: nil) }, d: d)
 }

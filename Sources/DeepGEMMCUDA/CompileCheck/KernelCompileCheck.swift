@@ -35,6 +35,8 @@ public enum KernelCompileCheck {
             let source = SM90BF16GEMMKernel.source(for: entry.problem, config: config)
             let label = "\(entry.op) \(entry.problem.m)x\(entry.problem.n)x\(entry.problem.k)"
                 + (entry.problem.numGroups > 1 ? " g\(entry.problem.numGroups)" : "")
+                + (entry.problem.kind == .mGroupedContiguousPsum ? " psum" : "")
+                + (entry.problem.expectedM.map { " expected_m=\($0)" } ?? "")
                 + (entry.problem.outputType == .float32 ? " f32" : "") + (entry.problem.accumulate ? " acc" : "")
             if let existing = index[source] {
                 rows[existing].problems.append(label)

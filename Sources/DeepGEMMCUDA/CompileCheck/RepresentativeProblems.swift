@@ -61,6 +61,14 @@ public enum RepresentativeProblems {
             entries.append(Entry(op: "m_grouped_bf16_gemm_nt_contiguous",
                                  problem: GEMMProblem(kind: .mGroupedContiguous, m: 4 * 8192, n: n, k: k, numGroups: 4, numSMs: numSMs)))
         }
+        // The psum layout (masked-like data laid out contiguously), with and without the expected-M hint
+        for (n, k) in groupedShapes.prefix(2) {
+            for expectedM in [nil, 8192] {
+                entries.append(Entry(op: "m_grouped_bf16_gemm_nt_contiguous",
+                                     problem: GEMMProblem(kind: .mGroupedContiguousPsum, m: 4 * 8192, n: n, k: k, numGroups: 4, numSMs: numSMs,
+                                                          expectedM: expectedM)))
+            }
+        }
         for (n, k) in groupedShapes.prefix(2) {
             entries.append(Entry(op: "m_grouped_bf16_gemm_nn_contiguous",
                                  problem: GEMMProblem(kind: .mGroupedContiguous, m: 4 * 8192, n: n, k: k, numGroups: 4, majorB: .mn, numSMs: numSMs)))

@@ -19,9 +19,15 @@ public struct GEMMCase: Sendable, Hashable, CustomStringConvertible {
     public var accumulate: Bool
     /// Grouped ops: the mean rows per group (`E` of DeepGEMM's generators).
     public var expectedM: Int
+    /// Contiguous ops: whether the layout is the psum form (cumulative group ends).
+    public var psumLayout: Bool
+
+    /// The m-grouped alignment the cases are generated for (DeepGEMM's default, `CUDABackend.Options().mkAlignment`).
+    public static let mkAlignment = 128
 
     /// Creates a case.
-    public init(op: String, m: Int, n: Int, k: Int, groups: Int = 1, outputType: DType = .bfloat16, accumulate: Bool = false, expectedM: Int = 0) {
+    public init(op: String, m: Int, n: Int, k: Int, groups: Int = 1, outputType: DType = .bfloat16, accumulate: Bool = false, expectedM: Int = 0,
+                psumLayout: Bool = false) {
         self.op = op
         self.m = m
         self.n = n
@@ -30,11 +36,12 @@ public struct GEMMCase: Sendable, Hashable, CustomStringConvertible {
         self.outputType = outputType
         self.accumulate = accumulate
         self.expectedM = expectedM
+        self.psumLayout = psumLayout
     }
 
     /// The op family.
     public var kind: GEMMKind {
-        if op.hasSuffix("_contiguous") { return .mGroupedContiguous }
+        if op.hasSuffix("_contiguous") { return psumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous }
         if op.hasSuffix("_masked") { return .mGroupedMasked }
         return .normal
     }
@@ -50,7 +57,8 @@ public struct GEMMCase: Sendable, Hashable, CustomStringConvertible {
 
     /// `bf16_gemm_nt m=128 n=2112 k=7168 bf16`.
     public var description: String {
-        "\(op) m=\(m) n=\(n) k=\(k)" + (groups > 1 ? " groups=\(groups) expected_m=\(expectedM)" : "")
+        "\(op)\(psumLayout ? " psum" : "")" + (kind == .normal || kind == .mGroupedMasked ? " m=\(m)" : "") + " n=\(n) k=\(k)"
+            + (groups > 1 ? " groups=\(groups) expected_m=\(expectedM)" : "")
             + " \(outputType == .float32 ? "f32" : "bf16")" + (accumulate ? " +c" : "")
     }
 }
@@ -76,6 +84,7 @@ extension GEMMCase {
         for layout in ["nt", "nn"] {
             cases.append(GEMMCase(op: "m_grouped_bf16_gemm_\(layout)_contiguous", m: 0, n: 4096, k: 2048, groups: 4, expectedM: 1024))
             cases.append(GEMMCase(op: "m_grouped_bf16_gemm_\(layout)_contiguous", m: 0, n: 2112, k: 1024, groups: 8, expectedM: 200))
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_\(layout)_contiguous", m: 0, n: 4096, k: 1024, groups: 6, expectedM: 300, psumLayout: true))
         }
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 1024, n: 4096, k: 2048, groups: 6, expectedM: 400))
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 256, n: 2112, k: 1024, groups: 16, expectedM: 20))
@@ -98,6 +107,7 @@ extension GEMMCase {
         for (n, k) in RepresentativeProblems.groupedShapes.prefix(2) {
             cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: n, k: k, groups: 4, expectedM: 8192))
             cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 4096, n: n, k: k, groups: 6, expectedM: 1024))
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: n, k: k, groups: 6, expectedM: 1024, psumLayout: true))
         }
         // Decode-like masked calls (32 groups of ~192 rows) on the smaller weight shape keep B at 0.5 GiB
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 4096, n: 4096, k: 2048, groups: 32, expectedM: 192))

@@ -10,7 +10,7 @@ public enum GEMMCaseCheck {
     public static let tolerance = 1e-5
 
     /// The expected D for `inputs`: the dense product (plus C), each group's rows of a contiguous
-    /// layout (padding rows stay 0), or each group's first `masked_m` rows.
+    /// layout (padding and psum gap rows stay 0), or each group's first `masked_m` rows.
     public static func reference(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, gemm: GEMM) throws -> Tensor {
         let (a, b) = try inputs.ntOperands(gemmCase)
         let expected = inputs.d.clone()
@@ -28,6 +28,16 @@ public enum GEMMCaseCheck {
                              expected.narrow(dim: 0, start: start, length: end - start), false)
                 }
                 start = end
+            }
+        case .mGroupedContiguousPsum:
+            let ends = try inputs.layout.map { try $0.elements(as: Int32.self) } ?? []
+            var start = 0
+            for (group, end) in ends.enumerated() {
+                if Int(end) > start {
+                    try gemm(a.narrow(dim: 0, start: start, length: Int(end) - start), b.select(dim: 0, index: group),
+                             expected.narrow(dim: 0, start: start, length: Int(end) - start), false)
+                }
+                start = ceilDiv(Int(end), GEMMCase.mkAlignment) * GEMMCase.mkAlignment
             }
         case .mGroupedMasked:
             for (group, rows) in inputs.validRows.enumerated() where rows > 0 {

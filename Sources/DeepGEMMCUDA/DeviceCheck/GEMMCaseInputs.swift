@@ -11,13 +11,13 @@ public struct GEMMCaseInputs: Sendable {
     public var b: Tensor
     /// D's initial contents (C when accumulating, zeros otherwise).
     public var d: Tensor
-    /// Contiguous: int32 [M] group per row; masked: int32 [G] valid rows per group.
+    /// Contiguous: int32 [M] group per row (psum: int32 [G] cumulative group ends); masked: int32 [G] valid rows per group.
     public var layout: Tensor?
     /// Rows that carry results: per group for masked, one entry for the rest.
     public var validRows: [Int]
 
     /// Inputs for `gemmCase` with random operands (`fast` fills by cheap random bits instead of normal samples, for benchmarks).
-    public init(_ gemmCase: GEMMCase, seed: UInt64, fast: Bool = false, alignment: Int = 128) throws {
+    public init(_ gemmCase: GEMMCase, seed: UInt64, fast: Bool = false) throws {
         func random(_ shape: [Int], _ offset: UInt64) -> Tensor {
             fast ? GEMMCaseInputs.randomBits(shape, seed: seed &+ offset) : Tensor.randn(shape, dtype: .bfloat16, seed: seed &+ offset)
         }
@@ -31,22 +31,23 @@ public struct GEMMCaseInputs: Sendable {
             d = gemmCase.accumulate ? Tensor.randn([m, n], dtype: gemmCase.outputType, seed: seed &+ 3, scale: 32) : Tensor(zeros: [m, n], dtype: gemmCase.outputType)
             self.layout = nil
             validRows = [m]
-        case .mGroupedContiguous:
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
             var groupOfRow: [Int32] = []
-            var valid = 0
+            var ends: [Int32] = []
             for group in 0..<groups {
                 let actual = Int(Double(gemmCase.expectedM) * (0.7 + 0.6 * generator.nextUnit()))
-                let aligned = (actual + alignment - 1) / alignment * alignment
+                let aligned = ceilDiv(actual, GEMMCase.mkAlignment) * GEMMCase.mkAlignment
+                ends.append(Int32(groupOfRow.count + actual))
                 groupOfRow += Array(repeating: Int32(group), count: actual) + Array(repeating: -1, count: aligned - actual)
-                valid += actual
             }
             let m = groupOfRow.count
             a = random([m, k], 1)
+            // Padding (psum: gap) rows of A are zero, so D's come out zero
             for (row, group) in groupOfRow.enumerated() where group < 0 { try a.select(dim: 0, index: row).zero() }
             b = gemmCase.layout == "nn" ? random([groups, k, n], 2) : random([groups, n, k], 2)
             d = Tensor(zeros: [m, n], dtype: .bfloat16)
-            self.layout = try Tensor(groupOfRow, shape: [m])
-            validRows = [valid]
+            self.layout = gemmCase.psumLayout ? try Tensor(ends, shape: [groups]) : try Tensor(groupOfRow, shape: [m])
+            validRows = [groupOfRow.filter { $0 >= 0 }.count]
         case .mGroupedMasked:
             let masked = (0..<groups).map { _ in min(gemmCase.m, Int(Double(gemmCase.expectedM) * (0.7 + 0.6 * generator.nextUnit()))) }
             a = random([groups, gemmCase.m, k], 1)

@@ -36,9 +36,10 @@ public struct GEMMCaseRunner {
         case .normal:
             let compiledDims = gemmCase.layout == "nt" || gemmCase.layout == "nn" ? "nk" : "mn"
             try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: gemmCase.accumulate, compiledDims: compiledDims, options: options, stream: stream)
-        case .mGroupedContiguous:
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
             guard let layout else { throw DeepGEMMError.invalidArgument(argument: "grouped_layout", rule: "missing") }
-            try CUDABackend.mGroupedBF16GEMMContiguous(a: a, b: b, d: d, groupedLayout: layout, options: options, stream: stream)
+            try CUDABackend.mGroupedBF16GEMMContiguous(a: a, b: b, d: d, groupedLayout: layout, usePsumLayout: gemmCase.psumLayout,
+                                                       options: options, stream: stream)
         case .mGroupedMasked:
             guard let layout else { throw DeepGEMMError.invalidArgument(argument: "masked_m", rule: "missing") }
             try CUDABackend.mGroupedBF16GEMMMasked(a: a, b: b, d: d, maskedM: layout, expectedM: gemmCase.expectedM, options: options, stream: stream)

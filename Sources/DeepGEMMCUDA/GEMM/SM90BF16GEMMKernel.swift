@@ -11,7 +11,7 @@ enum SM90BF16GEMMKernel {
         let arguments: [String] = [
             problem.majorA.kernelName, problem.majorB.kernelName,
             "\(problem.compiledValue("m", problem.m))", "\(problem.compiledValue("n", problem.n))", "\(problem.compiledValue("k", problem.k))",
-            "\(problem.kind == .mGroupedMasked ? problem.numGroups : 1)",
+            "\(problem.runsGroupByGroup ? problem.numGroups : 1)",
             "\(config.blockM)", "\(config.blockN)", "\(config.blockK)",
             "\(config.swizzleA)", "\(config.swizzleB)", "\(config.swizzleD)",
             "\(config.numStages)", "\(config.numMathThreads)",

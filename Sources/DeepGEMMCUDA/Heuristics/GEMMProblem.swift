@@ -8,6 +8,8 @@ public enum GEMMKind: String, Sendable, Hashable, CaseIterable {
     case mGroupedContiguous
     /// m-grouped masked: A is [G, Mmax, K]; group g uses its first `masked_m[g]` rows.
     case mGroupedMasked
+    /// m-grouped contiguous with a psum layout: group g covers rows [align(end[g-1], BLOCK_M), end[g]).
+    case mGroupedContiguousPsum
 
     /// The `dg::GemmKind` enumerator of the kernel sources.
     var kernelName: String {
@@ -15,6 +17,7 @@ public enum GEMMKind: String, Sendable, Hashable, CaseIterable {
         case .normal: return "dg::GemmKind::Normal"
         case .mGroupedContiguous: return "dg::GemmKind::MGroupedContiguous"
         case .mGroupedMasked: return "dg::GemmKind::MGroupedMasked"
+        case .mGroupedContiguousPsum: return "dg::GemmKind::MGroupedContiguousPsum"
         }
     }
 }
@@ -54,9 +57,10 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
     public var numSMs: Int
     /// Dimensions baked into the kernel as constants: any of "m", "n", "k".
     public var compiledDims: String
-    /// Rows per group the heuristics should plan for (masked: `expected_m`), or nil for `m`.
+    /// Rows the heuristics should plan for (masked: `expected_m` per group; psum:
+    /// `expected_m_for_psum_layout` per group), or nil for `m`.
     public var expectedM: Int?
-    /// For the contiguous kind: BLOCK_M, DeepGEMM's `mk_alignment_for_contiguous_layout`.
+    /// For the contiguous kinds: BLOCK_M, DeepGEMM's `mk_alignment_for_contiguous_layout`.
     public var mkAlignment: Int
 
     /// Creates a problem description.
@@ -78,8 +82,18 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
         self.mkAlignment = mkAlignment
     }
 
-    /// Groups whose tiles the heuristics count (only the masked kind runs groups as separate grids of tiles).
-    var expectedNumGroups: Int { kind == .mGroupedMasked ? numGroups : 1 }
+    /// Groups whose tiles the heuristics count: every group when the expected rows are per group
+    /// (masked; psum with an expected M), else one grid over all rows.
+    var expectedNumGroups: Int {
+        switch kind {
+        case .mGroupedMasked: return numGroups
+        case .mGroupedContiguousPsum: return expectedM == nil ? 1 : numGroups
+        case .normal, .mGroupedContiguous: return 1
+        }
+    }
+
+    /// Whether tiles run group by group, so a cluster pair needs an even number of N blocks per group.
+    var runsGroupByGroup: Bool { kind == .mGroupedMasked || kind == .mGroupedContiguousPsum }
 
     /// The value of dimension `name` baked into the kernel, or 0 when it stays a runtime argument.
     func compiledValue(_ name: Character, _ value: Int) -> Int { compiledDims.contains(name) ? value : 0 }

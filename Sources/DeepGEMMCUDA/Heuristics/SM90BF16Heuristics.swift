@@ -49,7 +49,7 @@ public enum SM90BF16Heuristics {
             if problem.m <= 16 { blockMs.append(16) }
             if problem.m <= 32 { blockMs.append(32) }
             if problem.outputType != .float32 { blockMs.append(256) }
-        case .mGroupedContiguous:
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
             blockMs = [problem.mkAlignment]
         case .mGroupedMasked:
             blockMs = [64, 128]
@@ -61,7 +61,7 @@ public enum SM90BF16Heuristics {
             for clusterN in 1...2 where clusterM * clusterN <= 2 && problem.numSMs % (clusterM * clusterN) == 0 {
                 for blockM in blockMs {
                     for blockN in blockNs {
-                        if problem.kind == .mGroupedMasked && ceilDiv(problem.n, blockN) % (clusterM * clusterN) != 0 { continue }
+                        if problem.runsGroupByGroup && ceilDiv(problem.n, blockN) % (clusterM * clusterN) != 0 { continue }
                         if blockM > 128 && blockN > 128 { continue }
                         guard let config = makeConfig(problem, blockM: blockM, blockN: blockN, clusterM: clusterM, clusterN: clusterN) else { continue }
                         result.append(config)
@@ -156,7 +156,7 @@ public enum SM90BF16Heuristics {
         if problem.kind == .mGroupedMasked {
             try DeepGEMMError.require(problem.majorB == .k, "b", "masked m-grouped GEMMs need a K-major B")
         }
-        if problem.kind == .mGroupedContiguous {
+        if problem.kind == .mGroupedContiguous || problem.kind == .mGroupedContiguousPsum {
             try DeepGEMMError.require([64, 128, 256].contains(problem.mkAlignment), "mk_alignment",
                                       "the SM90 BF16 kernel supports an m-grouped alignment (BLOCK_M) of 64, 128 or 256, got \(problem.mkAlignment)")
         }

@@ -23,6 +23,9 @@ enum class GemmKind : u32 {
     MGroupedContiguous = 1,
     /// A is [G, Mmax, K]; only the first masked_m[g] rows of each group count.
     MGroupedMasked = 2,
+    /// Groups are row ranges given by cumulative end offsets (psum layout); group g starts at the
+    /// previous end aligned up to BLOCK_M.
+    MGroupedContiguousPsum = 3,
 };
 
 /// The opaque TMA descriptor (CUtensorMap), passed to kernels as a __grid_constant__ parameter.

@@ -1,5 +1,5 @@
-// SM90 BF16 GEMM, D (+)= A * B^T with FP32 accumulation, for normal and m-grouped (contiguous and
-// masked) problems.
+// SM90 BF16 GEMM, D (+)= A * B^T with FP32 accumulation, for normal and m-grouped (contiguous, with
+// per-row group ids or a psum layout, and masked) problems.
 //
 // Structure: one producer warpgroup (a single elected thread issues TMA loads of A and B tiles into
 // a ring of `kNumStages` shared-memory stages, guarded by full/empty mbarriers) and one or two

@@ -24,8 +24,11 @@ struct SM90TileScheduler {
 
     /// The group of the current tile (masked and contiguous kinds).
     u32 group = 0;
-    /// Masked kind: tiles of the groups before `group`.
+    /// Masked and psum kinds: tiles of the groups before `group`.
     u32 group_first_tile = 0;
+    /// Psum kind: the first row of `group` (the previous end aligned to BLOCK_M) and one past its last row.
+    u32 group_start = 0;
+    u32 group_end = 0;
     /// Width of the band the current tile lies in (1 for an unpaired tail).
     u32 band_width = 0;
     /// Whether the other CTA of the cluster has a tile in this round.
@@ -82,6 +85,21 @@ struct SM90TileScheduler {
                 ++group;
             }
             locate(tile - group_first_tile, m_block, n_block);
+        } else if constexpr (kKind == GemmKind::MGroupedContiguousPsum) {
+            while (true) {
+                if (group == kNumGroups)
+                    return false;
+                group_end = static_cast<u32>(grouped_layout[group]);
+                num_m_blocks = ceil_div(group_end - group_start, BLOCK_M);
+                const u32 group_tiles = num_m_blocks * num_n_blocks;
+                if (tile < group_first_tile + group_tiles)
+                    break;
+                group_first_tile += group_tiles;
+                group_start = ceil_div(group_end, BLOCK_M) * BLOCK_M;
+                ++group;
+            }
+            locate(tile - group_first_tile, m_block, n_block);
+            m_block += group_start / BLOCK_M;
         } else {
             if (tile >= num_blocks)
                 return false;
@@ -104,12 +122,15 @@ struct SM90TileScheduler {
         return true;
     }
 
-    /// Whether rows starting at `row` of the tile hold real work (padding rows of a contiguous layout do not).
+    /// Whether rows starting at `row` of the tile hold real work (padding rows of a contiguous layout,
+    /// and whole sub-blocks past a psum group's end, do not).
     DG_DEVICE bool rows_valid(u32 m_block, u32 row) const {
         if constexpr (kKind == GemmKind::MGroupedContiguous) {
             const u32 first_row = m_block * BLOCK_M + row;
             return first_row < shape_m and grouped_layout[first_row] >= 0;
         }
+        if constexpr (kKind == GemmKind::MGroupedContiguousPsum)
+            return m_block * BLOCK_M + row < group_end;
         return true;
     }
 };
