@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Compares `deepgemm bench` indexer logits with NumPy's FP32 matmul of the same score GEMM.
 
-For each op, runs `deepgemm bench OP --s S --skv SKV --h H --d D [--batch B --next-n N --context C] --json`
-(GFLOPS counted as 2*H*D per (query, key) pair in the windows) and times, in this process, NumPy's
-float32 matmul of [S*H, D] x [D, SKV] (one warm-up, then the median of several runs), twice:
-into one preallocated [S*H, SKV] output (`numpy`), and in row blocks of 4096 into a reused
-[4096, SKV] output (`numpy_blocked`, which avoids most of the cache and TLB misses of the 4 GiB
-output and is the faster peer). Ratios are against the faster of the two.
+For each op, runs `deepgemm bench OP --s S --skv SKV --h H --d D --batch B --next-n N --context C --json`
+(GFLOPS counted as 2*H*D per (query, key) pair in the windows; prefill ops use causal windows, paged
+ops B requests of N tokens of context C) and times, in this process, NumPy's float32 matmul of
+[S*H, D] x [D, SKV] (one warm-up, then the median of several runs) two ways: into one preallocated
+[S*H, SKV] output (`numpy`), and in row blocks of 4096 into a reused [4096, SKV] output
+(`numpy_blocked`). Ratios are against the faster of the two. Paged ops also get their ratio to the
+prefill op of the same format when both ran (`x prefill`; the target is at least 0.8).
 
     python3 bench/compare_mqa.py [--binary .build/release/deepgemm] [--threads N] [--ops ...]
                                  [--s 2048 --skv 8192 --h 64 --d 128 --batch 256 --next-n 1 --context 8192]
@@ -108,16 +109,21 @@ def main():
         rows.append({"op": op, "shape": result["shape"], "threads": result["threads"], "kernel": result["kernel"],
                      "deepgemm_gflops": result["gflops"], "numpy_gflops": numpy_whole, "numpy_blocked_gflops": numpy_blocked,
                      "ratio": result["gflops"] / peer, "target": TARGETS.get(op)})
+    prefill = {row["op"]: row["deepgemm_gflops"] for row in rows if "paged" not in row["op"]}
+    for row in rows:
+        peer = prefill.get(row["op"].replace("_paged", ""))
+        row["ratio_to_prefill"] = row["deepgemm_gflops"] / peer if "paged" in row["op"] and peer else None
     if args.json:
         for row in rows:
             print(json.dumps(row))
         return
     print(f"NumPy float32 [S*H, D] x [D, SKV] with S={args.s} SKV={args.skv} H={args.h} D={args.d}: "
           f"{numpy_whole:.1f} GFLOPS whole, {numpy_blocked:.1f} GFLOPS in 4096-row blocks")
-    print(f"{'op':<26} {'shape':<52} {'GFLOPS':>8} {'x NumPy':>8} {'target':>7}")
+    print(f"{'op':<26} {'shape':<52} {'GFLOPS':>8} {'x NumPy':>8} {'target':>7} {'x prefill':>9}")
     for row in rows:
         target = f"{row['target']:.1f}x" if row["target"] else "-"
-        print(f"{row['op']:<26} {row['shape']:<52} {row['deepgemm_gflops']:>8.1f} {row['ratio']:>8.2f} {target:>7}")
+        to_prefill = f"{row['ratio_to_prefill']:.2f}" if row["ratio_to_prefill"] else "-"
+        print(f"{row['op']:<26} {row['shape']:<52} {row['deepgemm_gflops']:>8.1f} {row['ratio']:>8.2f} {target:>7} {to_prefill:>9}")
 
 
 if __name__ == "__main__":

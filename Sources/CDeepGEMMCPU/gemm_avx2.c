@@ -39,16 +39,18 @@ static inline __attribute__((always_inline)) DG_TARGET_AVX2 void tile_rows(const
     }
 }
 
-DG_TARGET_AVX2 void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t) {
-    switch (t->rows) {
-    case 1: tile_rows(t, 1); break;
-    case 2: tile_rows(t, 2); break;
-    case 3: tile_rows(t, 3); break;
-    case 4: tile_rows(t, 4); break;
-    case 5: tile_rows(t, 5); break;
-    default: tile_rows(t, 6); break;
-    }
-}
+// One function per row count: inlined into a single switch, the bodies would share stack slots
+// for their accumulators.
+#define DG_TILE_INSTANCE(rows) static __attribute__((noinline)) DG_TARGET_AVX2 void tile_##rows(const dg_gemm_tile *t) { tile_rows(t, rows); }
+DG_TILE_INSTANCE(1)
+DG_TILE_INSTANCE(2)
+DG_TILE_INSTANCE(3)
+DG_TILE_INSTANCE(4)
+DG_TILE_INSTANCE(5)
+DG_TILE_INSTANCE(6)
+static void (*const tiles[6])(const dg_gemm_tile *) = {tile_1, tile_2, tile_3, tile_4, tile_5, tile_6};
+
+void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t) { tiles[t->rows - 1](t); }
 
 /// BF16 bits (RNE, NaN kept quiet with its sign) of 8 floats, in the low 16 bits of each lane.
 static inline __attribute__((always_inline)) DG_TARGET_AVX2 __m256i to_bf16_bits(__m256 v) {

@@ -5,7 +5,7 @@
 // blocks one after the other; a block of `len` elements is stored as ceil(len/kstep) steps, each
 // step [width][kstep] elements (kstep 2: BF16 pairs for vdpbf16ps; kstep 1: F32), zero-padded
 // past the last valid row and past the block's end. Scales are packed per panel as
-// [block][width] floats (the product of the operand's scale is taken at the block's first k).
+// [block][width] floats (each operand's scale is read at the block's first k).
 #pragma once
 #include "CDeepGEMMCPU.h"
 #include "scalar_formats.h"

@@ -15,9 +15,11 @@
 // FP8 scores of G lane groups for every head: 4 heads x G groups of accumulators, one BF16 pair
 // of every row per step.
 #define DG_MQA_FP8_TILE(G)                                                                                             \
-    DG_MQA_AVX512_BF16 static void fp8_tile_##G(int heads, int pairs, const uint32_t *q, const uint32_t *kv, float *scores) { \
+    DG_MQA_AVX512_BF16 static void fp8_tile_##G(int heads, int pairs, const uint32_t *q, const uint32_t *kv,          \
+                                                dg_mqa_span prefetch, float *scores) {                                \
         const int64_t group_words = (int64_t)pairs * DG_MQA_LANES;                                                    \
         for (int hb = 0; hb < heads; hb += 4) {                                                                       \
+            dg_mqa_prefetch(dg_mqa_span_part(prefetch, hb / 4, heads / 4));                                           \
             __m512 acc[4][G];                                                                                         \
             for (int k = 0; k < 4; k++)                                                                               \
                 for (int g = 0; g < G; g++) acc[k][g] = _mm512_setzero_ps();                                          \
@@ -45,12 +47,13 @@ DG_MQA_FP8_TILE(4)
 // offset correction, then scaled into the float scores.
 #define DG_MQA_FP4_TILE(G)                                                                                             \
     DG_MQA_AVX512_VNNI static void fp4_tile_##G(int heads, int dim, const int32_t *q, const uint8_t *kv,              \
-                                                const float *kv_scales, float *scores) {                              \
+                                                const float *kv_scales, dg_mqa_span prefetch, float *scores) {        \
         const int words = dim / 4, blocks = dim / 32;                                                                 \
         const int64_t group_bytes = (int64_t)dim * DG_MQA_LANES, group_floats = (int64_t)blocks * DG_MQA_LANES;      \
         const int32_t *corrections = q + dg_mqa_q4_corrections(heads, dim);                                           \
         const float *q_scales = (const float *)(q + dg_mqa_q4_scales(heads, dim));                                    \
         for (int hb = 0; hb < heads; hb += 4) {                                                                       \
+            dg_mqa_prefetch(dg_mqa_span_part(prefetch, hb / 4, heads / 4));                                           \
             __m512 s[4][G];                                                                                           \
             for (int k = 0; k < 4; k++)                                                                               \
                 for (int g = 0; g < G; g++) s[k][g] = _mm512_setzero_ps();                                            \
@@ -86,28 +89,29 @@ DG_MQA_FP4_TILE(2)
 DG_MQA_FP4_TILE(3)
 
 void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
-                                    int64_t g, int groups, float *scores) {
+                                    int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
     const int64_t bytes = dg_mqa_kv_group_bytes(format, dim), floats = dg_mqa_kv_group_scales(format, dim);
     const uint8_t *kv = (const uint8_t *)kv_packed + g * bytes;
     if (format == DG_MQA_FP8) {
         const uint32_t *k = (const uint32_t *)kv;
         switch (groups) {
-        case 1: fp8_tile_1(heads, dim / 2, (const uint32_t *)q, k, scores); break;
-        case 2: fp8_tile_2(heads, dim / 2, (const uint32_t *)q, k, scores); break;
-        case 3: fp8_tile_3(heads, dim / 2, (const uint32_t *)q, k, scores); break;
-        default: fp8_tile_4(heads, dim / 2, (const uint32_t *)q, k, scores); break;
+        case 1: fp8_tile_1(heads, dim / 2, (const uint32_t *)q, k, prefetch, scores); break;
+        case 2: fp8_tile_2(heads, dim / 2, (const uint32_t *)q, k, prefetch, scores); break;
+        case 3: fp8_tile_3(heads, dim / 2, (const uint32_t *)q, k, prefetch, scores); break;
+        default: fp8_tile_4(heads, dim / 2, (const uint32_t *)q, k, prefetch, scores); break;
         }
         return;
     }
     const float *s = kv_scales + g * floats;
     for (int done = 0; done < groups; done += 3) {
         const int left = groups - done;
+        const dg_mqa_span part = dg_mqa_span_part(prefetch, done / 3, (groups + 2) / 3);
         const uint8_t *kd = kv + done * bytes;
         const float *sd = s + done * floats;
         float *out = scores + done * DG_MQA_LANES;
-        if (left >= 3) fp4_tile_3(heads, dim, (const int32_t *)q, kd, sd, out);
-        else if (left == 2) fp4_tile_2(heads, dim, (const int32_t *)q, kd, sd, out);
-        else fp4_tile_1(heads, dim, (const int32_t *)q, kd, sd, out);
+        if (left >= 3) fp4_tile_3(heads, dim, (const int32_t *)q, kd, sd, part, out);
+        else if (left == 2) fp4_tile_2(heads, dim, (const int32_t *)q, kd, sd, part, out);
+        else fp4_tile_1(heads, dim, (const int32_t *)q, kd, sd, part, out);
     }
 }
 
@@ -174,12 +178,13 @@ static const uint16_t e4m3_magnitudes[128] __attribute__((aligned(64))) = {
     0x4300, 0x4310, 0x4320, 0x4330, 0x4340, 0x4350, 0x4360, 0x4370, 0x4380, 0x4390, 0x43A0, 0x43B0, 0x43C0, 0x43D0, 0x43E0, 0x7FC0,
 };
 
-/// Transposes 16 rows of 16 dwords in place.
-DG_MQA_AVX512 static inline void transpose16(__m512i r[16]) {
-    __m512i t[16];
+/// Transposes 16 rows of 16 dwords (`in[row]`) and stores column m (the 16 rows' dword m) as 64
+/// bytes at `out + ((m / 4) · quad_stride + m % 4) · 64`, for m < count.
+DG_MQA_AVX512 static inline void transpose16_store(const __m512i in[16], uint8_t *out, int quad_stride, int count) {
+    __m512i r[16], t[16];
     for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+        t[i] = _mm512_unpacklo_epi32(in[i], in[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(in[i], in[i + 1]);
     }
     for (int i = 0; i < 16; i += 4) {
         r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
@@ -188,20 +193,22 @@ DG_MQA_AVX512 static inline void transpose16(__m512i r[16]) {
         r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
     }
     // r[4a + b] now holds, in 128-bit lane L, rows 4a..4a+3 of column 4L + b: what remains is a
-    // 4 x 4 transpose of 128-bit lanes among r[b], r[4 + b], r[8 + b], r[12 + b].
+    // 4 x 4 transpose of 128-bit lanes among r[b], r[4 + b], r[8 + b], r[12 + b]. With Ma[L] the
+    // lane L of r[4a + b]: t[b] = (M0[0], M0[2], M1[0], M1[2]), t[4 + b] = (M2[0], M2[2], M3[0],
+    // M3[2]), and t[8 + b], t[12 + b] the odd lanes likewise.
     for (int i = 0; i < 8; i++) {
         const int a = i / 4, b = i % 4;
         t[i] = _mm512_shuffle_i32x4(r[8 * a + b], r[8 * a + 4 + b], 0x88);
         t[i + 8] = _mm512_shuffle_i32x4(r[8 * a + b], r[8 * a + 4 + b], 0xDD);
     }
-    // t[b] = (M0[0], M0[2], M1[0], M1[2]), t[4 + b] = (M2[0], M2[2], M3[0], M3[2]), t[8 + b] and
-    // t[12 + b] the odd lanes likewise, where Ma[L] is lane L of r[4a + b].
     for (int b = 0; b < 4; b++) {
         r[b] = _mm512_shuffle_i32x4(t[b], t[4 + b], 0x88);
         r[8 + b] = _mm512_shuffle_i32x4(t[b], t[4 + b], 0xDD);
         r[4 + b] = _mm512_shuffle_i32x4(t[8 + b], t[12 + b], 0x88);
         r[12 + b] = _mm512_shuffle_i32x4(t[8 + b], t[12 + b], 0xDD);
     }
+    for (int m = 0; m < 16; m++)
+        if (m < count) _mm512_storeu_si512(out + ((m / 4) * quad_stride + m % 4) * 64, r[m]);
 }
 
 /// FP8 KV rows to BF16 pairs in lane groups, with AVX-512 VBMI: the low and high BF16 bytes of 64 codes at a time come from
@@ -235,14 +242,10 @@ DG_MQA_AVX512_VBMI static void pack_fp8_vbmi(int dim, int64_t rows, const uint8_
                 words[0][l] = _mm512_unpacklo_epi8(low, high);
                 words[1][l] = _mm512_unpackhi_epi8(low, high);
             }
-            // Position m of words[half] holds pair 32·piece + 8·(m / 4) + 4·half + m % 4.
-            for (int half = 0; half < 2; half++) {
-                transpose16(words[half]);
-                for (int m = 0; m < 16; m++) {
-                    const int pair = 32 * piece + 8 * (m / 4) + 4 * half + m % 4;
-                    if (pair < pairs) _mm512_storeu_si512(out + pair * DG_MQA_LANES, words[half][m]);
-                }
-            }
+            // Position m of words[half] holds pair 32·piece + 8·(m / 4) + 4·half + m % 4 (for D = 32,
+            // positions 8 and up are past the row).
+            for (int half = 0; half < 2; half++)
+                transpose16_store(words[half], (uint8_t *)(out + (32 * piece + 4 * half) * DG_MQA_LANES), 8, pairs >= 32 ? 16 : 8);
         }
     }
 }
@@ -272,10 +275,7 @@ DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *
             halves[1][l] = _mm512_permutex2var_epi64(low, second, high);
         }
         uint8_t *out = packed + g * (int64_t)dim * DG_MQA_LANES;
-        for (int half = 0; half < words / 16; half++) {
-            transpose16(halves[half]);
-            for (int w = 0; w < 16; w++) _mm512_storeu_si512(out + (half * 16 + w) * 64, halves[half][w]);
-        }
+        for (int half = 0; half < words / 16; half++) transpose16_store(halves[half], out + half * 16 * 64, 4, 16);
     }
 }
 

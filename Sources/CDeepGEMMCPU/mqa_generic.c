@@ -132,8 +132,9 @@ void dg_mqa_pack_kv(int isa, int format, int dim, int64_t rows, const uint8_t *v
 }
 
 // Per-ISA builds of the generic chunk steps.
-static void scores_portable(int format, int heads, int dim, const void *q, const void *kv, const float *s, int64_t g, int groups, float *out) {
-    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, out);
+static void scores_portable(int format, int heads, int dim, const void *q, const void *kv, const float *s, int64_t g, int groups,
+                            dg_mqa_span prefetch, float *out) {
+    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
 }
 static void reduce_portable(int format, int heads, int dim, int wb, int ob, const float *scores, int groups, const void *w,
                             const float *s, int64_t g, int a, int b, void *out) {
@@ -141,22 +142,22 @@ static void reduce_portable(int format, int heads, int dim, int wb, int ob, cons
 }
 #if DG_MQA_X86
 DG_MQA_TARGET_AVX2 static void scores_avx2(int format, int heads, int dim, const void *q, const void *kv, const float *s, int64_t g,
-                                           int groups, float *out) {
-    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, out);
+                                           int groups, dg_mqa_span prefetch, float *out) {
+    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
 }
 DG_MQA_TARGET_AVX2 static void reduce_avx2(int format, int heads, int dim, int wb, int ob, const float *scores, int groups,
                                            const void *w, const float *s, int64_t g, int a, int b, void *out) {
     dg_mqa_reduce_chunk(format, heads, dim, wb, ob, scores, groups, w, s, g, a, b, out);
 }
 DG_MQA_TARGET_AVX512 static void scores_avx512(int format, int heads, int dim, const void *q, const void *kv, const float *s,
-                                               int64_t g, int groups, float *out) {
-    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, out);
+                                               int64_t g, int groups, dg_mqa_span prefetch, float *out) {
+    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
 }
 #endif
 
 void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, int out_bf16, const void *q_packed,
                    const void *weights, const void *kv_packed, const float *kv_scales, int64_t lane_begin, int64_t lane_end,
-                   void *out) {
+                   const void *prefetch, int64_t prefetch_bytes, void *out) {
     if (lane_end <= lane_begin) return;
     dg_mqa_scores_fn scores = scores_portable;
     dg_mqa_reduce_fn reduce = reduce_portable;
@@ -170,6 +171,7 @@ void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, in
     default: break;
     }
 #endif
+    const dg_mqa_span span = {(const uint8_t *)prefetch, prefetch ? prefetch_bytes : 0};
     dg_mqa_logits_loop(scores, reduce, format, heads, dim, weights_bf16, out_bf16, q_packed, weights, kv_packed, kv_scales,
-                       lane_begin, lane_end, out);
+                       lane_begin, lane_end, span, out);
 }

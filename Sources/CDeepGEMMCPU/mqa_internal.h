@@ -154,9 +154,28 @@ DG_INLINE void dg_mqa_scores_fp4_generic(int heads, int dim, const int32_t *q, c
     }
 }
 
-/// Scores of one chunk: `groups` lane groups starting at group `g`.
+/// Bytes to prefetch while a chunk is computed.
+typedef struct {
+    const uint8_t *start;
+    int64_t bytes;
+} dg_mqa_span;
+
+/// Prefetches the lines of `span` towards the L2 cache (prefetcht2: it does not evict the working set
+/// from L1).
+DG_INLINE void dg_mqa_prefetch(dg_mqa_span span) {
+    for (int64_t offset = 0; offset < span.bytes; offset += 64) __builtin_prefetch(span.start + offset, 0, 1);
+}
+
+/// Part `index` of `parts` equal parts of `span` (in whole 64-byte lines).
+DG_INLINE dg_mqa_span dg_mqa_span_part(dg_mqa_span span, int64_t index, int64_t parts) {
+    const int64_t lines = (span.bytes + 63) / 64, first = lines * index / parts, last = lines * (index + 1) / parts;
+    const dg_mqa_span part = {span.start + 64 * first, 64 * (last - first)};
+    return part;
+}
+
+/// Scores of one chunk: `groups` lane groups starting at group `g`, prefetching `prefetch` meanwhile.
 typedef void (*dg_mqa_scores_fn)(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
-                                 int64_t g, int groups, float *scores);
+                                 int64_t g, int groups, dg_mqa_span prefetch, float *scores);
 
 /// Head reduction and store of one chunk: lanes [a, b) of the chunk at lane group `g`, to `out`.
 typedef void (*dg_mqa_reduce_fn)(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
@@ -166,16 +185,18 @@ typedef void (*dg_mqa_reduce_fn)(int format, int heads, int dim, int weights_bf1
 /// head reduction for the lanes inside [lane_begin, lane_end).
 DG_INLINE void dg_mqa_logits_loop(dg_mqa_scores_fn scores_fn, dg_mqa_reduce_fn reduce_fn, int format, int heads, int dim,
                                   int weights_bf16, int out_bf16, const void *q, const void *weights, const void *kv_packed,
-                                  const float *kv_scales, int64_t lane_begin, int64_t lane_end, void *out) {
+                                  const float *kv_scales, int64_t lane_begin, int64_t lane_end, dg_mqa_span prefetch, void *out) {
     float scores[DG_MQA_MAX_HEADS * DG_MQA_CHUNK_LANES];
     const int64_t element = out_bf16 ? 2 : 4;
     const int64_t first = lane_begin / DG_MQA_LANES, last = (lane_end + DG_MQA_LANES - 1) / DG_MQA_LANES;
+    const int64_t chunks = (last - first + DG_MQA_CHUNK_GROUPS - 1) / DG_MQA_CHUNK_GROUPS;
     for (int64_t g = first; g < last; g += DG_MQA_CHUNK_GROUPS) {
         const int groups = (int)(last - g < DG_MQA_CHUNK_GROUPS ? last - g : DG_MQA_CHUNK_GROUPS);
         const int64_t base = g * DG_MQA_LANES;
         const int a = (int)(lane_begin > base ? lane_begin - base : 0);
         const int b = (int)(lane_end < base + groups * DG_MQA_LANES ? lane_end - base : groups * DG_MQA_LANES);
-        scores_fn(format, heads, dim, q, kv_packed, kv_scales, g, groups, scores);
+        scores_fn(format, heads, dim, q, kv_packed, kv_scales, g, groups,
+                  dg_mqa_span_part(prefetch, (g - first) / DG_MQA_CHUNK_GROUPS, chunks), scores);
         reduce_fn(format, heads, dim, weights_bf16, out_bf16, scores, groups, weights, kv_scales, g, a, b,
                   (uint8_t *)out + (base + a - lane_begin) * element);
     }
@@ -194,7 +215,8 @@ DG_INLINE void dg_mqa_reduce_chunk(int format, int heads, int dim, int weights_b
 
 /// Generic scores of one chunk (compiled per ISA through this inline body).
 DG_INLINE void dg_mqa_scores_chunk(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
-                                   int64_t g, int groups, float *scores) {
+                                   int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
+    dg_mqa_prefetch(prefetch);
     const int64_t bytes = dg_mqa_kv_group_bytes(format, dim), floats = dg_mqa_kv_group_scales(format, dim);
     const uint8_t *kv = (const uint8_t *)kv_packed + g * bytes;
     if (format == DG_MQA_FP8) dg_mqa_scores_fp8_generic(heads, dim, (const uint32_t *)q, (const uint32_t *)kv, groups, scores);
@@ -204,7 +226,7 @@ DG_INLINE void dg_mqa_scores_chunk(int format, int heads, int dim, const void *q
 #if defined(__x86_64__)
 /// AVX-512 BF16 / VNNI scores of one chunk (mqa_avx512.c).
 void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
-                                    int64_t g, int groups, float *scores);
+                                    int64_t g, int groups, dg_mqa_span prefetch, float *scores);
 /// The AVX-512 reduction of one chunk (mqa_avx512.c).
 void dg_mqa_reduce_chunk_avx512(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
                                 int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out);

@@ -11,6 +11,8 @@ import DeepGEMMTestSupport
         let result = maskedDiff(out.doubleValues(), inputs.reference())
         #expect(result.masksEqual, "-inf must start exactly at each token's context length, \(label)")
         #expect(result.diff < tolerance, "vs FP64 dequantized: \(result.diff), \(label)")
+        let unquantized = maskedDiff(out.doubleValues(), inputs.reference(q: inputs.qRaw, keys: inputs.keyRaw))
+        #expect(unquantized.diff < (inputs.format == .fp8 ? 1e-3 : 2e-2), "vs unquantized: \(unquantized.diff), \(label)")
     }
 
     @Test(arguments: [MQAInputFormat.fp8, .fp4], [32, 64])

@@ -13,8 +13,9 @@ struct PagedMQAInputs {
     /// int32 [batch, next_n], [batch, max_blocks], and [batch] varlen indices.
     let contextLens: Tensor, blockTable: Tensor, indices: Tensor?
     let maxContextLen: Int
-    /// Per-token lengths, dequantized q [tokens·H·D], dequantized keys per page [blocks·block_kv·D].
-    let lengths: [Int], qDeq: [Double], keyDeq: [Double], w: [Double], table: [Int32]
+    /// Per-token lengths, dequantized q [tokens·H·D] and keys per page [blocks·block_kv·D], and the
+    /// unquantized BF16 values of both.
+    let lengths: [Int], qDeq: [Double], keyDeq: [Double], qRaw: [Double], keyRaw: [Double], w: [Double], table: [Int32]
     /// The block-table row each token reads.
     let tableRow: [Int]
 
@@ -64,6 +65,7 @@ struct PagedMQAInputs {
         blockTable = try Tensor(table, shape: [self.batch, columns])
 
         let raw = Tensor.randn([blocks * blockKV, d], dtype: .bfloat16, seed: seed &+ 1)
+        keyRaw = raw.doubleValues()
         let valueBytes = format == .fp8 ? d : d / 2
         let pageBytes = blockKV * (valueBytes + 4), pageStride = pageBytes + pagePadding
         let storage = TensorStorage(byteCount: blocks * pageStride)
@@ -93,6 +95,7 @@ struct PagedMQAInputs {
                              strides: [pageStride, valueBytes + 4, valueBytes + 4, 1])
 
         let qBF16 = Tensor.randn([tokens * h, d], dtype: .bfloat16, seed: seed &+ 2)
+        qRaw = qBF16.doubleValues()
         if format == .fp8 {
             let q8 = qBF16.converted(to: .float8E4M3)
             q = try q8.reshaped([self.batch, self.nextN, h, d])
@@ -116,8 +119,10 @@ struct PagedMQAInputs {
         }
     }
 
-    /// The FP64 logits [tokens · max_context_len], -inf at and past each token's length.
-    func reference() -> [Double] {
+    /// The FP64 logits [tokens · max_context_len] of `qValues` and `keyValues` (the dequantized
+    /// inputs by default), -inf at and past each token's length.
+    func reference(q qValues: [Double]? = nil, keys keyValues: [Double]? = nil) -> [Double] {
+        let (qDeq, keyDeq) = (qValues ?? self.qDeq, keyValues ?? self.keyDeq)
         let tokens = lengths.count, columns = table.count / max(batch, 1)
         var result = [Double](repeating: -.infinity, count: tokens * maxContextLen)
         for t in 0..<tokens {

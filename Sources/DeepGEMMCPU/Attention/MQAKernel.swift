@@ -20,14 +20,16 @@ enum MQAKernel: Sendable, Equatable {
     }
 
     /// Writes the logits of `query` against the key lanes `lanes` of `keys` to `out` (lane l at
-    /// element `l - lanes.lowerBound`), as Float or BF16 bits.
+    /// element `l - lanes.lowerBound`), as Float or BF16 bits. The C kernels prefetch `prefetch`
+    /// (the memory a driver reads next) a little at a time meanwhile.
     func logits(query: MQAQueryPanel, keys: MQAKeyPanel, lanes: Range<Int>, weights: UnsafeRawPointer, weightsBF16: Bool,
-                out: UnsafeMutableRawPointer, outBF16: Bool) {
+                out: UnsafeMutableRawPointer, outBF16: Bool, prefetch: UnsafeRawBufferPointer? = nil) {
         if lanes.isEmpty { return }
         switch self {
         case .native(let isa):
             dg_mqa_logits(isa, query.formatCode, Int32(query.heads), Int32(query.dim), weightsBF16 ? 1 : 0, outBF16 ? 1 : 0,
-                          query.storage, weights, keys.storage, keys.scales, Int64(lanes.lowerBound), Int64(lanes.upperBound), out)
+                          query.storage, weights, keys.storage, keys.scales, Int64(lanes.lowerBound), Int64(lanes.upperBound),
+                          prefetch?.baseAddress, Int64(prefetch?.count ?? 0), out)
         case .reference:
             MQAReferenceKernel.logits(query: query, keys: keys, lanes: lanes, weights: weights, weightsBF16: weightsBF16,
                                       out: out, outBF16: outBF16)

@@ -113,6 +113,7 @@ final class MQAQueryPanel: @unchecked Sendable {
             let out = storage.assumingMemoryBound(to: Float.self)
             for i in 0..<(heads * dim) { out[i] = Float8E4M3.decodeTable[Int(q.load(fromByteOffset: i, as: UInt8.self))] }
         case .reference:
+            guard let qSF else { preconditionFailure("FP4 query tokens come with their scales") }
             let out = storage.assumingMemoryBound(to: Int8.self)
             for i in 0..<(heads * dim / 2) {
                 let byte = q.load(fromByteOffset: i, as: UInt8.self)
@@ -121,7 +122,7 @@ final class MQAQueryPanel: @unchecked Sendable {
             }
             let blocks = dim / 32
             for h in 0..<heads {
-                let word = (qSF ?? q).loadUnaligned(fromByteOffset: 4 * h, as: Int32.self)
+                let word = qSF.loadUnaligned(fromByteOffset: 4 * h, as: Int32.self)
                 for b in 0..<blocks { referenceFP4Scales[h * blocks + b] = MQAReferenceArithmetic.ue8m0(word, b) * 0.25 }
             }
         }

@@ -26,7 +26,7 @@ public enum PagedMQALogitsCPU {
         let outBF16 = problem.logitsDType == .bfloat16, weightsBF16 = problem.weightsDType == .bfloat16
         let (heads, dim, blockKV) = (problem.numHeads, problem.headDim, problem.blockKV)
         let qRowBytes = heads * (problem.format == .fp8 ? dim : dim / 2)
-        let valueBytes = problem.valueBytes
+        let valueBytes = problem.valueBytes, pageBytes = blockKV * (problem.valueBytes + 4)
         let pointers = (q: SendablePointer(q.dataPointer), qSF: qSF.map { SendablePointer($0.dataPointer) },
                         weights: SendablePointer(weights.dataPointer), out: SendablePointer(logits.dataPointer),
                         cache: SendablePointer(kvCache.dataPointer), table: SendablePointer(blockTable.dataPointer))
@@ -48,16 +48,21 @@ public enum PagedMQALogitsCPU {
                         queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
                     }
                     let table = pointers.table.raw.assumingMemoryBound(to: Int32.self) + request.blockTableRow * tableRowStride
-                    for page in 0..<ceilDiv(request.contextLength, blockKV) {
+                    let pages = ceilDiv(request.contextLength, blockKV)
+                    for page in 0..<pages {
                         let first = page * blockKV
                         let rows = min(blockKV, request.contextLength - first)
                         let base = pointers.cache.raw + Int(table[page]) * problem.pageStride
+                        // The next page is brought in while this one is computed.
+                        let next = page + 1 < pages
+                            ? UnsafeRawBufferPointer(start: pointers.cache.raw + Int(table[page + 1]) * problem.pageStride, count: pageBytes) : nil
                         keys.load(rows: 0..<rows, values: base, valueStride: valueBytes, scales: base + blockKV * valueBytes, scaleStride: 4)
                         for (local, token) in request.tokens.enumerated() {
                             let lanes = 0..<max(0, min(rows, problem.contextLengths[token] - first))
                             kernel.logits(query: queries[local], keys: keys, lanes: lanes,
                                           weights: pointers.weights.raw + token * weightsRowBytes, weightsBF16: weightsBF16,
-                                          out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16)
+                                          out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16,
+                                          prefetch: local == 0 ? next : nil)
                         }
                     }
                     for token in request.tokens {
