@@ -8,6 +8,10 @@ measured R times, alternating between the two, and the best of each is kept (oth
 the machine only ever make a run slower).
 
     python3 bench/compare.py [--binary .build/release/deepgemm] [--threads N] [--repeat R] [--ops ...] [--shapes MxNxK ...]
+    python3 bench/compare.py mqa [options of compare_mqa.py]   # the indexer logits (see compare_mqa.py)
+
+Grouped GEMM ops (`m_grouped_*`) can be listed in --ops too: they run M as 4 equal groups, the same
+total work as the dense op of that shape.
 
 `--threads` sets DG_NUM_THREADS for deepgemm and the BLAS thread count of NumPy (it must be set
 before NumPy loads, so this script sets it at start-up). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
@@ -15,16 +19,12 @@ removed from the environment of both, so the BLAS uses its own detection.
 """
 import argparse
 import json
-import os
-import statistics
-import subprocess
 import sys
-import time
+
+from common import adopt_environment, clean_environment, deepgemm_bench, median_seconds
 
 DEFAULT_OPS = ["fp8_gemm_nt", "bf16_gemm_nt", "fp8_fp4_gemm_nt"]
 DEFAULT_SHAPES = ["4096x4096x4096", "4096x7168x2048", "128x7168x2048"]
-BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def parse_arguments():
@@ -39,43 +39,18 @@ def parse_arguments():
     return parser.parse_args()
 
 
-def clean_environment(threads):
-    """The environment both sides run with."""
-    env = {key: value for key, value in os.environ.items() if key not in BLAS_OVERRIDES}
-    if threads:
-        env["DG_NUM_THREADS"] = str(threads)
-        for name in THREAD_VARIABLES:
-            env[name] = str(threads)
-    return env
-
-
 def numpy_gflops(np, m, n, k, runs):
     """GFLOPS of NumPy's float32 a @ b.T, median of `runs` after one warm-up."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((n, k), dtype=np.float32)
-    a @ b.T
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        a @ b.T
-        times.append(time.perf_counter() - start)
-    return 2.0 * m * n * k / statistics.median(times) / 1e9
-
-
-def deepgemm_result(binary, op, m, n, k, env):
-    """The JSON object `deepgemm bench` prints."""
-    command = [binary, "bench", op, "--m", str(m), "--n", str(n), "--k", str(k), "--json"]
-    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return 2.0 * m * n * k / median_seconds(lambda: a @ b.T, runs) / 1e9
 
 
 def main():
     args = parse_arguments()
     env = clean_environment(args.threads)
-    # NumPy reads its thread count and BLAS overrides when it loads.
-    os.environ.clear()
-    os.environ.update(env)
+    adopt_environment(env)
     import numpy as np
 
     best = {}
@@ -85,7 +60,7 @@ def main():
             reference = numpy_gflops(np, m, n, k, args.runs)
             best[(m, n, k)] = max(best.get((m, n, k), 0.0), reference)
             for op in args.ops:
-                result = deepgemm_result(args.binary, op, m, n, k, env)
+                result = deepgemm_bench(args.binary, op, ["--m", m, "--n", n, "--k", k], env)
                 if result["gflops"] > best.get((op, m, n, k), {"gflops": 0.0})["gflops"]:
                     best[(op, m, n, k)] = result
     rows = []
@@ -109,4 +84,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if len(sys.argv) > 1 and sys.argv[1] == "mqa":
+        import compare_mqa
+        sys.argv.pop(1)
+        compare_mqa.main()
+    else:
+        sys.exit(main())

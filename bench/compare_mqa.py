@@ -9,7 +9,7 @@ ops B requests of N tokens of context C) and times, in this process, NumPy's flo
 (`numpy_blocked`). Ratios are against the faster of the two. Paged ops also get their ratio to the
 prefill op of the same format when both ran (`x prefill`; the target is at least 0.8).
 
-    python3 bench/compare_mqa.py [--binary .build/release/deepgemm] [--threads N] [--ops ...]
+    python3 bench/compare.py mqa [--binary .build/release/deepgemm] [--threads N] [--ops ...]
                                  [--s 2048 --skv 8192 --h 64 --d 128 --batch 256 --next-n 1 --context 8192]
 
 `--threads` sets DG_NUM_THREADS for deepgemm and the BLAS thread count of NumPy (before NumPy
@@ -17,14 +17,10 @@ loads). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment 
 """
 import argparse
 import json
-import os
-import statistics
-import subprocess
-import time
+
+from common import adopt_environment, clean_environment, deepgemm_bench, median_seconds
 
 DEFAULT_OPS = ["fp8_mqa_logits", "fp8_fp4_mqa_logits", "fp8_paged_mqa_logits", "fp8_fp4_paged_mqa_logits"]
-BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 TARGETS = {"fp8_mqa_logits": 1.2, "fp8_fp4_mqa_logits": 1.5}
 
 
@@ -43,27 +39,6 @@ def parse_arguments():
     parser.add_argument("--runs", type=int, default=3, help="timed NumPy runs (median)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per row instead of a table")
     return parser.parse_args()
-
-
-def clean_environment(threads):
-    """The environment both sides run with."""
-    env = {key: value for key, value in os.environ.items() if key not in BLAS_OVERRIDES}
-    if threads:
-        env["DG_NUM_THREADS"] = str(threads)
-        for name in THREAD_VARIABLES:
-            env[name] = str(threads)
-    return env
-
-
-def median_seconds(body, runs):
-    """Median time of `runs` calls of body after one warm-up."""
-    body()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def numpy_gflops(np, s, skv, h, d, runs):
@@ -86,19 +61,15 @@ def numpy_gflops(np, s, skv, h, d, runs):
 
 
 def deepgemm_result(binary, op, args, env):
-    """The JSON object `deepgemm bench` prints."""
-    command = [binary, "bench", op, "--s", str(args.s), "--skv", str(args.skv), "--h", str(args.h), "--d", str(args.d),
-               "--batch", str(args.batch), "--next-n", str(args.next_n), "--context", str(args.context), "--json"]
-    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    """The JSON object `deepgemm bench` prints for an indexer op."""
+    return deepgemm_bench(binary, op, ["--s", args.s, "--skv", args.skv, "--h", args.h, "--d", args.d, "--batch", args.batch,
+                                       "--next-n", args.next_n, "--context", args.context], env)
 
 
 def main():
     args = parse_arguments()
     env = clean_environment(args.threads)
-    # NumPy reads its thread count and BLAS overrides when it loads.
-    os.environ.clear()
-    os.environ.update(env)
+    adopt_environment(env)
     import numpy as np
 
     numpy_whole, numpy_blocked = numpy_gflops(np, args.s, args.skv, args.h, args.d, args.runs)

@@ -10,7 +10,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Memory-bound ops report GB/s of bytes read + written next to a plain multi-threaded memory copy of the same \
         number of bytes. GEMMs report GFLOPS (2·M·N·K / t) with a BF16 D; DG_NUM_THREADS and DG_CPU_KERNEL choose the \
-        threads and the kernel variant. Ops: \((CastBenchmark.ops + GEMMBenchmark.ops).joined(separator: ", ")).
+        threads and the kernel variant; grouped GEMMs split M into --groups equal groups (same total work as the dense op). \
+        MQA logits report GFLOPS counted as 2·H·D per (query, kv) pair in the window (causal windows for prefill). \
+        Ops: \((CastBenchmark.ops + GEMMBenchmark.ops + MQABenchmark.ops).joined(separator: ", ")).
         """
     )
 
@@ -35,15 +37,43 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("ue8m0"), help: "Round scales up to powers of two (casts and fp8_gemm_nt).")
     var useUE8M0 = false
 
+    @Option(help: "Groups of a grouped GEMM.")
+    var groups: Int = 4
+
+    @Option(help: "MQA: query tokens S.")
+    var s: Int = 2048
+
+    @Option(help: "MQA: KV tokens SKV.")
+    var skv: Int = 8192
+
+    @Option(help: "MQA: heads H.")
+    var h: Int = 64
+
+    @Option(help: "MQA: head dimension D.")
+    var d: Int = 128
+
+    @Option(help: "Paged MQA: batch B.")
+    var batch: Int = 256
+
+    @Option(name: .customLong("next-n"), help: "Paged MQA: next_n (MTP) tokens per request.")
+    var nextN: Int = 1
+
+    @Option(help: "Paged MQA: context length.")
+    var context: Int = 8192
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
     func run() throws {
         do {
+            if MQABenchmark.ops.contains(op) {
+                print(try MQABenchmark.run(op: op, s: s, skv: skv, h: h, d: d, batch: batch, nextN: nextN, context: context, json: json))
+                return
+            }
             if GEMMBenchmark.ops.contains(op) {
                 let (columns, depth) = (n ?? 4096, k ?? 4096)
                 try DeepGEMMError.require(m > 0 && columns > 0 && depth > 0, "--m", "shape must be positive, got \(m) x \(columns) x \(depth)")
-                let result = try GEMMBenchmark.run(op: op, m: m, n: columns, k: depth, useUE8M0: useUE8M0)
+                let result = try GEMMBenchmark.run(op: op, m: m, n: columns, k: depth, groups: groups, useUE8M0: useUE8M0)
                 print(json ? result.json : result.table)
                 return
             }
