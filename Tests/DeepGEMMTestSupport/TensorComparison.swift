@@ -37,3 +37,9 @@ private func multiIndex(_ flat: Int, in shape: [Int]) -> [Int] {
     }
     return index
 }
+
+/// True when `error` is ``DeepGEMMError/backendUnavailable(backend:reason:)`` for `backend`.
+public func isBackendUnavailable(_ error: any Error, backend: String = "cuda") -> Bool {
+    if case .backendUnavailable(let name, _)? = error as? DeepGEMMError { return name == backend }
+    return false
+}

@@ -1,4 +1,5 @@
 import Testing
+import DeepGEMMTestSupport
 import DeepGEMM
 
 /// The ops with SM90 BF16 CUDA kernels run them only when asked for `.cuda`; without a usable
@@ -19,10 +20,7 @@ struct CUDADispatchTests {
         for call in calls {
             #expect {
                 try call()
-            } throws: { error in
-                if case .backendUnavailable(let backend, _)? = error as? DeepGEMMError { return backend == "cuda" }
-                return false
-            }
+            } throws: { isBackendUnavailable($0) }
         }
         #expect(d.bitwiseEqual(before))
         // `.auto` runs them on the CPU.

@@ -46,20 +46,10 @@ final class CUDADriver: Sendable {
 
     /// Loads the first library of `candidates` that opens, resolves every entry point and calls `cuInit`.
     static func load(candidates: [String]) -> Result<CUDADriver, DeepGEMMError> {
-        switch DynamicLibrary.openFirst(of: candidates) {
-        case .failure(let failure):
-            return .failure(unavailable(
-                "the CUDA driver library libcuda.so.1 was not found (tried \(failure.tried.joined(separator: ", "))); "
-                    + "install an NVIDIA driver or set DG_CUDA_HOME"))
-        case .success(let library):
-            do {
-                return .success(try CUDADriver(library: library))
-            } catch let error as DeepGEMMError {
-                return .failure(error)
-            } catch {
-                return .failure(unavailable("\(library.path): \(error)"))
-            }
-        }
+        DynamicLibrary.load(first: candidates, missing: { failure in
+            "the CUDA driver library libcuda.so.1 was not found (tried \(failure.tried.joined(separator: ", "))); "
+                + "install an NVIDIA driver or set DG_CUDA_HOME"
+        }, CUDADriver.init(library:))
     }
 
     private init(library: DynamicLibrary) throws {

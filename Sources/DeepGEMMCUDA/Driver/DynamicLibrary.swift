@@ -1,3 +1,4 @@
+import DeepGEMMCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -29,6 +30,25 @@ final class DynamicLibrary: Sendable {
             failures.append(reason)
         }
         return .failure(LoadFailure(tried: candidates, reasons: failures))
+    }
+
+    /// Opens the first of `candidates` that loads and builds `T` from it (resolving entry points);
+    /// every failure becomes the backend's one "unavailable" error, `missing` describing the case
+    /// where no candidate opened.
+    static func load<T>(first candidates: [String], missing: (LoadFailure) -> String,
+                        _ make: (DynamicLibrary) throws -> T) -> Result<T, DeepGEMMError> {
+        switch openFirst(of: candidates) {
+        case .failure(let failure):
+            return .failure(unavailable(missing(failure)))
+        case .success(let library):
+            do {
+                return .success(try make(library))
+            } catch let error as DeepGEMMError {
+                return .failure(error)
+            } catch {
+                return .failure(unavailable("\(library.path): \(error)"))
+            }
+        }
     }
 
     /// The address of symbol `name`, or nil.

@@ -27,20 +27,10 @@ final class NVRTCLibrary: Sendable {
 
     /// Loads the first library of `candidates` that opens and provides every entry point.
     static func load(candidates: [String]) -> Result<NVRTCLibrary, DeepGEMMError> {
-        switch DynamicLibrary.openFirst(of: candidates) {
-        case .failure(let failure):
-            return .failure(unavailable(
-                "NVRTC (libnvrtc.so) was not found (tried \(failure.tried.count) paths, first \(failure.tried.prefix(3).joined(separator: ", "))); "
-                    + "pip install nvidia-cuda-nvrtc or set DG_CUDA_HOME"))
-        case .success(let library):
-            do {
-                return .success(try NVRTCLibrary(library: library))
-            } catch let error as DeepGEMMError {
-                return .failure(error)
-            } catch {
-                return .failure(unavailable("\(library.path): \(error)"))
-            }
-        }
+        DynamicLibrary.load(first: candidates, missing: { failure in
+            "NVRTC (libnvrtc.so) was not found (tried \(failure.tried.count) paths, first \(failure.tried.prefix(3).joined(separator: ", "))); "
+                + "pip install nvidia-cuda-nvrtc or set DG_CUDA_HOME"
+        }, NVRTCLibrary.init(library:))
     }
 
     private init(library: DynamicLibrary) throws {
