@@ -262,6 +262,14 @@ enum DenseFixture {
             DenseRule(rule: "bhr: d of the wrong shape", argument: "d") { try einsum("bhr,hdr->bhd", a: bf16([2, 3, 16]), b: bf16([3, 8, 16]), d: bf16([2, 3, 9])) },
             DenseRule(rule: "bhd: head counts differ", argument: "b") { try einsum("bhd,hdr->bhr", a: bf16([2, 3, 16]), b: bf16([4, 16, 8]), d: bf16([2, 3, 8])) },
             DenseRule(rule: "bhd: a not 3-D", argument: "a") { try einsum("bhd,hdr->bhr", a: bf16([6, 16]), b: bf16([3, 16, 8]), d: bf16([2, 3, 8])) },
+            DenseRule(rule: "einsum: b not BF16", argument: "b") { try einsum("bmk,bnk->mn", a: bf16([1, 64, 64]), b: f32([1, 64, 64]), d: bf16([64, 64])) },
+            DenseRule(rule: "bmk: non-contiguous b", argument: "b") {
+                try einsum("bmk,bnk->mn", a: bf16([1, 64, 64]), b: bf16([1, 64, 128]).narrow(dim: 2, start: 0, length: 64), d: bf16([64, 64]))
+            },
+            DenseRule(rule: "bhr: a with stride(2) != 1", argument: "a") {
+                try einsum("bhr,hdr->bhd", a: bf16([2, 16, 3]).transposed(1, 2), b: bf16([3, 8, 16]), d: bf16([2, 3, 8]))
+            },
+            DenseRule(rule: "bhd: d of the wrong shape", argument: "d") { try einsum("bhd,hdr->bhr", a: bf16([2, 3, 16]), b: bf16([3, 16, 8]), d: bf16([2, 3, 9])) },
         ]
     }()
 
@@ -300,6 +308,9 @@ enum DenseFixture {
             },
             DenseRule(rule: "fp8_einsum: a_sf of the wrong shape", argument: "a_sf") {
                 try fp8Einsum("bhr,hdr->bhd", a: QuantizedTensor(data: x().data, sf: F.filled([batch, heads, 3], 1)), b: y, d: d())
+            },
+            DenseRule(rule: "fp8_einsum: b_sf of the wrong shape", argument: "b_sf") {
+                try fp8Einsum("bhr,hdr->bhd", a: x(), b: QuantizedTensor(data: y.data, sf: F.filled([heads, 2, 2], 1)), d: d())
             },
         ]
     }()

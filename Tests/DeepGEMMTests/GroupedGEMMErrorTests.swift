@@ -211,6 +211,18 @@ enum GroupedFixture {
             let d = F.strided([G.groups, 0, G.n], strides: [0, G.n, 1], dtype: .bfloat16, storageElements: 0)
             try mGroupedBF16GEMMNTMasked(a: a, b: G.bf16([G.groups, G.n, G.k]), d: d, maskedM: G.i32([0, 0]), expectedM: 4)
         },
+        DenseRule(rule: "masked N == 0", argument: "b") {
+            try mGroupedBF16GEMMNTMasked(a: G.bf16([G.groups, 8, G.k]), b: G.bf16([G.groups, 0, G.k]), d: G.bf16([G.groups, 8, 0]),
+                                         maskedM: G.maskedM, expectedM: 4)
+        },
+        DenseRule(rule: "masked K == 0", argument: "a") {
+            try mGroupedFP8FP4GEMMNTMasked(a: QuantizedTensor(data: G.fp8([G.groups, 8, 0]), sf: G.f32([G.groups, 8, 0])),
+                                           b: QuantizedTensor(data: G.fp8([G.groups, G.n, 0]), sf: G.f32([G.groups, 1, 0])), d: G.maskedD,
+                                           maskedM: G.maskedM, expectedM: 4)
+        },
+        DenseRule(rule: "masked G == 0", argument: "b") {
+            try mGroupedBF16GEMMNTMasked(a: G.bf16([0, 8, G.k]), b: G.bf16([0, G.n, G.k]), d: G.bf16([0, 8, G.n]), maskedM: G.i32([]), expectedM: 4)
+        },
         DenseRule(rule: "masked d not BF16", argument: "d") {
             try mGroupedFP8FP4GEMMNTMasked(a: G.maskedA, b: G.b, d: Tensor(zeros: [G.groups, 8, G.n], dtype: .float32), maskedM: G.maskedM, expectedM: 4)
         },

@@ -15,7 +15,7 @@ import DeepGEMMTestSupport
     @Test(arguments: [(MQAInputFormat.fp8, 32), (.fp8, 64), (.fp8, 128), (.fp4, 64), (.fp4, 128)])
     func matchesReferencesWithIdenticalMasks(format: MQAInputFormat, d: Int) throws {
         for (h, windows) in [(8, MQAPrefillInputs.causal(s: 24, skv: 96)), (16, MQAPrefillInputs.contextParallel(s: 24, skv: 96)),
-                             (64, MQAPrefillInputs.random(s: 24, skv: 96, seed: 7))] {
+                             (32, MQAPrefillInputs.random(s: 24, skv: 96, seed: 5)), (64, MQAPrefillInputs.random(s: 24, skv: 96, seed: 7))] {
             let inputs = try MQAPrefillInputs(format: format, s: 24, skv: 96, h: h, d: d, windows: windows, seed: UInt64(h * d))
             let logits = try Self.run(inputs)
             #expect(logits.shape == [24, 96] && logits.dtype == .float32)
