@@ -35,9 +35,9 @@ struct CUDAAvailabilityTests {
         defer { try? FileManager.default.removeItem(atPath: site) }
         try FileManager.default.createDirectory(atPath: site + "/nvidia/cu13/lib", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: site + "/nvidia/cu13/include", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: site + "/nvidia/cu13/lib/libnvrtc.so.13", contents: Data())
-        FileManager.default.createFile(atPath: site + "/nvidia/cu13/lib/libnvrtc-builtins.so.13.0", contents: Data())
-        FileManager.default.createFile(atPath: site + "/nvidia/cu13/include/cuda_bf16.h", contents: Data())
+        #expect(FileManager.default.createFile(atPath: site + "/nvidia/cu13/lib/libnvrtc.so.13", contents: Data()))
+        #expect(FileManager.default.createFile(atPath: site + "/nvidia/cu13/lib/libnvrtc-builtins.so.13.0", contents: Data()))
+        #expect(FileManager.default.createFile(atPath: site + "/nvidia/cu13/include/cuda_bf16.h", contents: Data()))
 
         let paths = CUDASearchPaths(environment: ["DG_CUDA_HOME": "/opt/dg", "CUDA_HOME": "/opt/cuda"], sitePackages: [site])
         #expect(paths.homes == ["/opt/dg", "/opt/cuda", "/usr/local/cuda"])

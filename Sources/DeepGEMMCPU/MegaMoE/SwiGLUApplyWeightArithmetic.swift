@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import DeepGEMMCore
+
+/// The scalar arithmetic of Mega MoE's SwiGLU + weight + FP8 requantization (spec/megamoe-indexer.md
+/// §1.5 steps 4-6, §1.7 and §1.9). Every operation is binary32 with round-to-nearest-even unless
+/// stated; the CPU reproduces each rounding step of the GPU kernel except the hardware
+/// approximations of `ex2.approx` and `rcp.approx`, which it replaces by correctly rounded
+/// (glibc) results.
+public enum MegaMoESwiGLUArithmetic {
+    /// fp32(1/448), the multiplier that turns an amax into the unrounded scale (one RN).
+    public static let inverseFP8Max: Float = 1 / 448
+
+    /// fp32(log2(e)), the multiplier of the fast exponential.
+    public static let log2e: Float = 1.442695041
+
+    /// `(silu(gate) · up) · weight` for one column, from the BF16 gate and up values.
+    ///
+    /// 1. Clamp (only when `clamp` = C' = bf16(C) is given), on the exact BF16 values:
+    ///    `gate = min(gate, C')`, `up = min(max(up, -C'), C')`; a NaN gate or up stays NaN.
+    /// 2. `e = exp(-gate)`: with `fastMath`, `exp2f(RN(-gate · fp32(log2 e)))` (the structure of
+    ///    `__expf`, with exp2f in place of `ex2.approx.ftz`); otherwise glibc `expf(-gate)`.
+    /// 3. `den = RN(1 + e)`.
+    /// 4. `s`: with `fastMath`, `RN(gate · r)` with `r = RN(1 / den)` flushed to signed zero when
+    ///    subnormal (`rcp.approx.ftz`); otherwise `RN(gate / den)` (IEEE division).
+    /// 5. `a = RN(RN(s · up) · weight)`.
+    @inlinable
+    public static func activation(gate: Float, up: Float, weight: Float, clamp: Float?, fastMath: Bool) -> Float {
+        var g = gate, u = up
+        if let clamp {
+            if g > clamp { g = clamp }
+            if u > clamp { u = clamp }
+            if u < -clamp { u = -clamp }
+        }
+        let s: Float
+        if fastMath {
+            let e = exp2f(-g * log2e)
+            var r = 1 / (1 + e)
+            if r.isSubnormal { r = Float(sign: r.sign, exponent: 0, significand: 0) }
+            s = g * r
+        } else {
+            s = g / (1 + expf(-g))
+        }
+        return (s * u) * weight
+    }
+
+    /// The UE8M0 exponent E of a group with largest magnitude `amax` (≥ 0, not NaN):
+    /// `q = RN(amax · fp32(1/448))`, then `E = expbits(q) - 127 + (mantissa(q) != 0)`, a bit-level
+    /// ceil(log2 q) with no floor on amax. The scale byte is `E + 127`; amax = 0 gives E = -127 (byte 0).
+    @inlinable
+    public static func scaleExponent(amax: Float) -> Int {
+        let q = amax * inverseFP8Max
+        let bits = q.bitPattern
+        return Int((bits >> 23) & 0xFF) - 127 + (bits & 0x7F_FFFF != 0 ? 1 : 0)
+    }
+
+    /// The FP8 E4M3 code of `a` under the group exponent `e` (from ``scaleExponent(amax:)``, in
+    /// -127...128): `cvt.rn.satfinite.e4m3(RN(a · 2^-e))`; 2^-e is exact in binary32, beyond ±448
+    /// saturates to ±448, NaN stays NaN.
+    @inlinable
+    public static func fp8Code(_ a: Float, exponent e: Int) -> UInt8 {
+        Float8E4M3.encode((a * Float(sign: .plus, exponent: -e, significand: 1)).bitPattern, overflow: .saturate)
+    }
+}
