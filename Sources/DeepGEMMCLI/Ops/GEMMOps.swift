@@ -39,8 +39,8 @@ private func fp8FP4GEMMOp(_ prefix: String, _ layout: GEMMLayout) -> OpDefinitio
         let b = try quantizedOperand(c, "b", transposed: layout.transposesB)
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a.data, transposed: layout.transposesA), ntRows(b.data, transposed: layout.transposesB)])
         try fp8FP4GEMM(layout, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe"), recipeA: c.intList("recipe_a"),
-                       recipeB: c.intList("recipe_b"), compiledDims: text(c, "compiled_dims"),
-                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings, strictArch: isStrict(c),
+                       recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
+                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings, strictArch: c.strictArch,
                        backend: .cpu)
         return [("d", d)]
     }
@@ -55,7 +55,7 @@ private func bf16GEMMOp(_ layout: GEMMLayout) -> OpDefinition {
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a, transposed: layout.transposesA), ntRows(b, transposed: layout.transposesB)])
-        try bf16GEMM(layout, a: a, b: b, d: d, c: accumulator, compiledDims: text(c, "compiled_dims"), settings: c.settings, backend: .cpu)
+        try bf16GEMM(layout, a: a, b: b, d: d, c: accumulator, compiledDims: c.optionalString("compiled_dims"), settings: c.settings, backend: .cpu)
         return [("d", d)]
     }
 }
@@ -97,9 +97,9 @@ private let skipHeadMidOp = OpDefinition(
     let (m, n) = (ntRows(a.data, transposed: false), ntRows(b.data, transposed: false))
     let heads = splits.count == 3 && splits[0] + splits[2] > 0 ? n / (splits[0] + splits[2]) : 0
     let d = try c.inPlaceOutput("d", shape: [m, n + heads * (splits.count == 3 ? splits[1] : 0)], defaultDType: .bfloat16)
-    try fp8GEMMNTSkipHeadMid(a: a, b: b, d: d, headSplits: splits, recipe: c.intList("recipe"), compiledDims: text(c, "compiled_dims"),
+    try fp8GEMMNTSkipHeadMid(a: a, b: b, d: d, headSplits: splits, recipe: c.intList("recipe"), compiledDims: c.optionalString("compiled_dims"),
                              disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
-                             strictArch: isStrict(c), backend: .cpu)
+                             strictArch: c.strictArch, backend: .cpu)
     return [("d", d)]
 }
 
@@ -110,7 +110,7 @@ private let einsumOp = OpDefinition(
         + outputArguments + [.init(name: "use_cublaslt", detail: "bool = false")],
     outputs: ["d"]
 ) { c in
-    let expression = try requiredText(c, "expr")
+    let expression = try c.string("expr")
     let (a, b) = (try c.tensor("a"), try c.tensor("b"))
     let (d, accumulator) = try outputAndC(c, shape: einsumOutputShape(expression, a.shape, b.shape))
     try einsum(expression, a: a, b: b, d: d, c: accumulator, useCublasLt: c.bool("use_cublaslt", default: false), backend: .cpu)
@@ -124,12 +124,12 @@ private let fp8EinsumOp = OpDefinition(
         + [.init(name: "recipe", detail: "3 ints = 1,128,128"), .init(name: "arch", detail: "sm90|sm100 = union of both")],
     outputs: ["d"]
 ) { c in
-    let expression = try requiredText(c, "expr")
+    let expression = try c.string("expr")
     let a = QuantizedTensor(data: try c.tensor("a"), sf: try c.tensor("a_sf"))
     let b = QuantizedTensor(data: try c.tensor("b"), sf: try c.tensor("b_sf"))
     let (d, accumulator) = try outputAndC(c, shape: einsumOutputShape(expression, a.data.shape, b.data.shape))
     try fp8Einsum(expression, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe") ?? [1, 128, 128], settings: c.settings,
-                  strictArch: isStrict(c), backend: .cpu)
+                  strictArch: c.strictArch, backend: .cpu)
     return [("d", d)]
 }
 
@@ -146,26 +146,6 @@ private func einsumOutputShape(_ expression: String, _ a: [Int], _ b: [Int]) -> 
     }
 }
 
-/// Whether `--set arch=...` asked for exactly one architecture's rules.
-private func isStrict(_ c: OpContext) -> Bool { c.values["arch"] != nil }
-
-/// A string argument (absent or `none` gives nil).
-private func text(_ c: OpContext, _ name: String) throws -> String? {
-    c.consumed.insert(name)
-    switch c.values[name] {
-    case nil, .none?: return nil
-    case .string(let value)?: return value
-    case let value?: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a string, got \(value)")
-    }
-}
-
-/// A required string argument.
-private func requiredText(_ c: OpContext, _ name: String) throws -> String {
-    guard let value = try text(c, name) else {
-        throw DeepGEMMError.invalidArgument(argument: name, rule: "required string is missing (--set \(name)=...)")
-    }
-    return value
-}
 
 /// `d` (from the file, else a copy of `c`, else zeros of `shape`) and the `c` to pass: when `d`
 /// is made from `c`, `c` is `d` itself.

@@ -44,12 +44,12 @@ private func mGroupedFP8ContiguousOp(_ prefix: String, _ layout: GEMMLayout) -> 
         let b = try quantizedGroupedOperand(c, "b", transposed: layout == .nn)
         let d = try c.inPlaceOutput("d", shape: [a.data.rank == 2 ? a.data.size(0) : 0, groupedRows(b.data, transposed: layout == .nn)], defaultDType: .bfloat16)
         try mGroupedFP8FP4GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), recipe: c.intList("recipe"),
-                                         recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: hint(c, "compiled_dims"),
+                                         recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
                                          disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false),
                                          usePsumLayout: c.bool("use_psum_layout", default: false),
                                          ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
                                          expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
-                                         settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+                                         settings: c.settings, strictArch: c.strictArch, backend: .cpu)
         return [("d", d)]
     }
 }
@@ -64,11 +64,11 @@ private func mGroupedBF16ContiguousOp(_ layout: GEMMLayout) -> OpDefinition {
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let d = try c.inPlaceOutput("d", shape: [a.rank == 2 ? a.size(0) : 0, groupedRows(b, transposed: layout == .nn)], defaultDType: .bfloat16)
-        try mGroupedBF16GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), compiledDims: hint(c, "compiled_dims"),
+        try mGroupedBF16GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), compiledDims: c.optionalString("compiled_dims"),
                                        usePsumLayout: c.bool("use_psum_layout", default: false),
                                        ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
                                        expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
-                                       settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+                                       settings: c.settings, strictArch: c.strictArch, backend: .cpu)
         return [("d", d)]
     }
 }
@@ -92,9 +92,9 @@ private func mGroupedFP8MaskedOp(_ name: String) -> OpDefinition {
         let a = try quantizedGroupedOperand(c, "a", transposed: false), b = try quantizedGroupedOperand(c, "b", transposed: false)
         let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a.data, b.data), defaultDType: .bfloat16)
         try mGroupedFP8FP4GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"), recipe: c.intList("recipe"),
-                                       recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: hint(c, "compiled_dims"),
+                                       recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
                                        disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
-                                       strictArch: isStrict(c), backend: .cpu)
+                                       strictArch: c.strictArch, backend: .cpu)
         return [("d", d)]
     }
 }
@@ -109,7 +109,7 @@ private func mGroupedBF16MaskedOp(_ name: String) -> OpDefinition {
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a, b), defaultDType: .bfloat16)
         try mGroupedBF16GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"),
-                                     compiledDims: hint(c, "compiled_dims"), settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+                                     compiledDims: c.optionalString("compiled_dims"), settings: c.settings, strictArch: c.strictArch, backend: .cpu)
         return [("d", d)]
     }
 }
@@ -136,8 +136,8 @@ private func kGroupedFP8Op(_ layout: GEMMLayout) -> OpDefinition {
         let (m, n) = layout == .tn ? (columns(a.data), columns(b.data)) : (rows(a.sf), rows(b.sf))
         let (d, accumulator) = try kGroupedOutputAndC(c, m: m, n: n)
         try kGroupedFP8GEMMContiguous(layout, a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
-                                      recipe: c.intList("recipe") ?? [1, 1, 128], compiledDims: hint(c, "compiled_dims"),
-                                      usePsumLayout: c.bool("use_psum_layout", default: false), settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+                                      recipe: c.intList("recipe") ?? [1, 1, 128], compiledDims: c.optionalString("compiled_dims"),
+                                      usePsumLayout: c.bool("use_psum_layout", default: false), settings: c.settings, strictArch: c.strictArch, backend: .cpu)
         return [("d", d)]
     }
 }
@@ -151,8 +151,8 @@ private let kGroupedBF16Op = OpDefinition(
     let (a, b) = (try c.tensor("a"), try c.tensor("b"))
     let (d, accumulator) = try kGroupedOutputAndC(c, m: columns(a), n: columns(b))
     try kGroupedBF16GEMMTNContiguous(a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
-                                     compiledDims: hint(c, "compiled_dims"), usePsumLayout: c.bool("use_psum_layout", default: false),
-                                     settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+                                     compiledDims: c.optionalString("compiled_dims"), usePsumLayout: c.bool("use_psum_layout", default: false),
+                                     settings: c.settings, strictArch: c.strictArch, backend: .cpu)
     return [("d", d)]
 }
 
@@ -170,7 +170,7 @@ private let hcPrenormOp = OpDefinition(
     let (m, n) = (rows(a), rows(b))
     let d = try c.inPlaceOutput("d", shape: (splits.map { [$0] } ?? []) + [m, n], defaultDType: .float32)
     let sqrSum = try c.inPlaceOutput("sqr_sum", shape: (splits.map { [$0] } ?? []) + [m], defaultDType: .float32)
-    try tf32HCPrenormGEMM(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: splits, settings: c.settings, strictArch: isStrict(c), backend: .cpu)
+    try tf32HCPrenormGEMM(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: splits, settings: c.settings, strictArch: c.strictArch, backend: .cpu)
     return [("d", d), ("sqr_sum", sqrSum)]
 }
 
@@ -207,19 +207,6 @@ private func rows(_ tensor: Tensor) -> Int { tensor.rank >= 1 ? tensor.size(0) :
 
 /// size(1) of a matrix, else 0.
 private func columns(_ tensor: Tensor) -> Int { tensor.rank == 2 ? tensor.size(1) : 0 }
-
-/// A performance-hint string argument such as `compiled_dims` (absent or `none` gives nil).
-private func hint(_ c: OpContext, _ name: String) throws -> String? {
-    c.consumed.insert(name)
-    switch c.values[name] {
-    case nil, .none?: return nil
-    case .string(let value)?: return value
-    case let value?: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a string, got \(value)")
-    }
-}
-
-/// Whether `--set arch=...` asked for exactly one architecture's rules.
-private func isStrict(_ c: OpContext) -> Bool { c.values["arch"] != nil }
 
 /// The `(NAME, NAME_sf)` operand of an m-grouped op. Packed Int32 scale factors (2-D, or 3-D per
 /// group) are copied into the MN-major, TMA-aligned layout DeepGEMM requires (in nt orientation).

@@ -40,16 +40,3 @@ let megaMoEOps: [OpDefinition] = [
         return [("out0", r.l1.data), ("out1", r.l1.sf), ("out2", r.l2.data), ("out3", r.l2.sf)]
     },
 ]
-
-extension OpContext {
-    /// An optional number argument (an integer or a float; absent or `none` means None).
-    func optionalNumber(_ name: String) throws -> Double? {
-        consumed.insert(name)
-        switch values[name] {
-        case nil, .none?: return nil
-        case .int(let value)?: return Double(value)
-        case .double(let value)?: return value
-        case let other?: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a number or none, got \(other)")
-        }
-    }
-}

@@ -94,6 +94,39 @@ final class OpContext {
         return try value(name) == nil ? nil : bool(name)
     }
 
+    /// Whether `--set arch=...` asked for exactly one architecture's rules (otherwise the CPU
+    /// backend accepts the union of the SM90 and SM100 rules).
+    var strictArch: Bool { values["arch"] != nil }
+
+    /// An optional string argument (absent or `none` gives nil).
+    func optionalString(_ name: String) throws -> String? {
+        consumed.insert(name)
+        switch values[name] {
+        case nil, .none?: return nil
+        case .string(let value)?: return value
+        case let value?: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a string, got \(value)")
+        }
+    }
+
+    /// A required string argument.
+    func string(_ name: String) throws -> String {
+        guard let value = try optionalString(name) else {
+            throw DeepGEMMError.invalidArgument(argument: name, rule: "required string is missing (--set \(name)=...)")
+        }
+        return value
+    }
+
+    /// An optional number argument (an integer or a float; absent or `none` means None).
+    func optionalNumber(_ name: String) throws -> Double? {
+        consumed.insert(name)
+        switch values[name] {
+        case nil, .none?: return nil
+        case .int(let value)?: return Double(value)
+        case .double(let value)?: return value
+        case let other?: throw DeepGEMMError.invalidArgument(argument: name, rule: "must be a number or none, got \(other)")
+        }
+    }
+
     /// A list of integers (a single integer is a one-element list); nil when absent or `none`.
     func intList(_ name: String) throws -> [Int]? {
         guard let value = value(name) else { return nil }
