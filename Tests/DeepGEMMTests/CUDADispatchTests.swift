@@ -1,5 +1,4 @@
 import Testing
-import DeepGEMMTestSupport
 import DeepGEMM
 
 /// The ops with SM90 BF16 CUDA kernels run them only when asked for `.cuda`; without a usable
@@ -17,11 +16,7 @@ struct CUDADispatchTests {
             { try mGroupedBF16GEMMNTMasked(a: Self.bf16([1, 8, 64]), b: Self.bf16([1, 16, 64]), d: d.reshaped([1, 8, 16]),
                                            maskedM: Tensor([Int32(8)], shape: [1]), expectedM: 8, backend: .cuda) },
         ]
-        for call in calls {
-            #expect {
-                try call()
-            } throws: { isBackendUnavailable($0) }
-        }
+        expectCUDAUnavailable(calls)
         #expect(d.bitwiseEqual(before))
         // `.auto` runs them on the CPU.
         try bf16GEMM(.nt, a: Self.bf16([8, 64]), b: Self.bf16([16, 64]), d: d, backend: .auto)

@@ -339,11 +339,7 @@ enum DenseFixture {
                             b: QuantizedTensor(data: Tensor(zeros: [1, 2, 128], dtype: .float8E4M3), sf: F.filled([1, 1, 1], 1)),
                             d: Tensor(zeros: [1, 1, 2], dtype: .bfloat16), backend: .cuda) },
         ]
-        for call in calls {
-            #expect {
-                try call()
-            } throws: { isBackendUnavailable($0) }
-        }
+        expectCUDAUnavailable(calls)
     }
 
     @Test func rejectedCallsLeaveDUntouched() throws {

@@ -458,11 +458,7 @@ enum GroupedFixture {
             { try kGroupedBF16GEMMTNContiguous(a: G.bf16([256, G.km]), b: G.bf16([256, G.n]), d: d, ksCPU: G.ksCPU, groupedLayout: G.kLayout, c: d,
                                                backend: .cuda) },
         ]
-        for call in calls {
-            #expect {
-                try call()
-            } throws: { isBackendUnavailable($0) }
-        }
+        expectCUDAUnavailable(calls)
     }
 
     @Test func rejectedCallsLeaveDUntouched() throws {
