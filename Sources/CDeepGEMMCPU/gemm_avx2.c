@@ -39,18 +39,9 @@ static inline __attribute__((always_inline)) DG_TARGET_AVX2 void tile_rows(const
     }
 }
 
-// One function per row count: inlined into a single switch, the bodies would share stack slots
-// for their accumulators.
-#define DG_TILE_INSTANCE(rows) static __attribute__((noinline)) DG_TARGET_AVX2 void tile_##rows(const dg_gemm_tile *t) { tile_rows(t, rows); }
-DG_TILE_INSTANCE(1)
-DG_TILE_INSTANCE(2)
-DG_TILE_INSTANCE(3)
-DG_TILE_INSTANCE(4)
-DG_TILE_INSTANCE(5)
-DG_TILE_INSTANCE(6)
-static void (*const tiles[6])(const dg_gemm_tile *) = {tile_1, tile_2, tile_3, tile_4, tile_5, tile_6};
+DG_TILE_TABLE_6(tile_, tile_rows, DG_TARGET_AVX2)
 
-void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t) { tiles[t->rows - 1](t); }
+void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t) { tile_s[t->rows - 1](t); }
 
 /// BF16 bits (RNE, NaN kept quiet with its sign) of 8 floats, in the low 16 bits of each lane.
 static inline __attribute__((always_inline)) DG_TARGET_AVX2 __m256i to_bf16_bits(__m256 v) {

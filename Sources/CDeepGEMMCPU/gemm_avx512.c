@@ -103,22 +103,8 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void tile_f32_rows(const dg_gemm_tile *t, cons
     }
 }
 
-// One function per row count: inlined into a single switch, the eight bodies would share stack
-// slots for their accumulators.
-#define DG_TILE_INSTANCES(name, body, target)                                                                          \
-    static __attribute__((noinline)) target void name##1(const dg_gemm_tile *t) { body(t, 1); }                        \
-    static __attribute__((noinline)) target void name##2(const dg_gemm_tile *t) { body(t, 2); }                        \
-    static __attribute__((noinline)) target void name##3(const dg_gemm_tile *t) { body(t, 3); }                        \
-    static __attribute__((noinline)) target void name##4(const dg_gemm_tile *t) { body(t, 4); }                        \
-    static __attribute__((noinline)) target void name##5(const dg_gemm_tile *t) { body(t, 5); }                        \
-    static __attribute__((noinline)) target void name##6(const dg_gemm_tile *t) { body(t, 6); }                        \
-    static __attribute__((noinline)) target void name##7(const dg_gemm_tile *t) { body(t, 7); }                        \
-    static __attribute__((noinline)) target void name##8(const dg_gemm_tile *t) { body(t, 8); }                        \
-    static void (*const name##s[MR])(const dg_gemm_tile *) = {name##1, name##2, name##3, name##4,                      \
-                                                             name##5, name##6, name##7, name##8};
-
-DG_TILE_INSTANCES(tile_bf16_, tile_bf16_rows, DG_TARGET_AVX512BF16)
-DG_TILE_INSTANCES(tile_f32_, tile_f32_rows, DG_TARGET_AVX512)
+DG_TILE_TABLE_8(tile_bf16_, tile_bf16_rows, DG_TARGET_AVX512BF16)
+DG_TILE_TABLE_8(tile_f32_, tile_f32_rows, DG_TARGET_AVX512)
 
 void dg_gemm_tile_bf16_avx512(const dg_gemm_tile *t) { tile_bf16_s[t->rows - 1](t); }
 

@@ -56,6 +56,24 @@ void dg_gemm_store_generic(const dg_gemm_output *d, int64_t row0, int64_t col0, 
 /// Portable C: MR 6, NR 8, F32.
 void dg_gemm_tile_f32_portable(const dg_gemm_tile *t);
 
+// One non-inlined tile function per row count, named NAME1, NAME2, ..., and a table NAMEs of them
+// indexed by rows - 1: inlined into a single switch, the bodies would share stack slots for their
+// accumulators. BODY(tile, rows) is the row-generic kernel; TARGET its target attribute (or empty).
+#define DG_TILE_ROWS(name, body, target, rows) \
+    static __attribute__((noinline)) target void name##rows(const dg_gemm_tile *t) { body(t, rows); }
+#define DG_TILE_ROWS_1_TO_6(name, body, target)                                                  \
+    DG_TILE_ROWS(name, body, target, 1) DG_TILE_ROWS(name, body, target, 2)                      \
+    DG_TILE_ROWS(name, body, target, 3) DG_TILE_ROWS(name, body, target, 4)                      \
+    DG_TILE_ROWS(name, body, target, 5) DG_TILE_ROWS(name, body, target, 6)
+#define DG_TILE_TABLE_6(name, body, target)                                                      \
+    DG_TILE_ROWS_1_TO_6(name, body, target)                                                      \
+    static void (*const name##s[6])(const dg_gemm_tile *) = {name##1, name##2, name##3, name##4, name##5, name##6};
+#define DG_TILE_TABLE_8(name, body, target)                                                      \
+    DG_TILE_ROWS_1_TO_6(name, body, target)                                                      \
+    DG_TILE_ROWS(name, body, target, 7) DG_TILE_ROWS(name, body, target, 8)                      \
+    static void (*const name##s[8])(const dg_gemm_tile *) = {name##1, name##2, name##3, name##4,  \
+                                                            name##5, name##6, name##7, name##8};
+
 #if DG_GEMM_X86
 /// AVX2 + FMA: MR 6, NR 16, F32.
 void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t);
@@ -70,4 +88,5 @@ int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, int64_t row0, int6
                         void *dst);
 void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                           const float *c, int64_t ldc);
+
 #endif

@@ -39,15 +39,6 @@ DG_INLINE void tile_rows(const dg_gemm_tile *t, const int rows) {
     }
 }
 
-// One function per row count: inlined into a single switch, the bodies would share stack slots
-// for their accumulators.
-#define DG_TILE_INSTANCE(rows) static __attribute__((noinline)) void tile_##rows(const dg_gemm_tile *t) { tile_rows(t, rows); }
-DG_TILE_INSTANCE(1)
-DG_TILE_INSTANCE(2)
-DG_TILE_INSTANCE(3)
-DG_TILE_INSTANCE(4)
-DG_TILE_INSTANCE(5)
-DG_TILE_INSTANCE(6)
-static void (*const tiles[6])(const dg_gemm_tile *) = {tile_1, tile_2, tile_3, tile_4, tile_5, tile_6};
+DG_TILE_TABLE_6(tile_, tile_rows, )
 
-void dg_gemm_tile_f32_portable(const dg_gemm_tile *t) { tiles[t->rows - 1](t); }
+void dg_gemm_tile_f32_portable(const dg_gemm_tile *t) { tile_s[t->rows - 1](t); }
