@@ -7,9 +7,9 @@ import DeepGEMMTestSupport
 /// with the unfused pipeline it runs.
 struct MegaMoEAPITests {
     /// E = 8, H = I = 512 (the smallest FP8 sizes whose H/32 and I/32 SF bytes per row fill whole
-    /// 16-byte TMA units), k = 2, up to 16 tokens per rank.
+    /// 16-byte TMA units), k = 2, up to 16 tokens per rank, uneven over up to 8 ranks.
     static let (experts, hidden, intermediate, topk, maxTokens) = (8, 512, 512, 2, 16)
-    static let tokens = [5, 16, 3, 9]
+    static let tokens = [5, 16, 3, 9, 2, 7, 1, 12]
 
     /// Rank `rank`'s routing: its token 0 has every slot masked, slots with (token + slot) % 3 == 2
     /// are masked, the rest spread over all experts (hence all ranks).
@@ -33,7 +33,8 @@ struct MegaMoEAPITests {
         var weights: [MegaMoERankWeights] = []
         var transformed: [(l1: QuantizedTensor, l2: QuantizedTensor)] = []
 
-        init(ranks: Int) throws {
+        /// `weightScale` is the standard deviation of the normal values the FP4 weights are quantized from.
+        init(ranks: Int, weightScale: Double = 1) throws {
             buffer = try getSymmBufferForMegaMoE(numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
                                                  intermediateHidden: intermediate, numRanks: ranks)
             for rank in 0..<ranks {
@@ -50,8 +51,8 @@ struct MegaMoEAPITests {
                 try view.topkWeights.narrow(dim: 0, start: 0, length: t).copy(from: w)
                 inputs.append(input)
                 let localExperts = experts / ranks
-                let (l1, _) = try MegaMoEUnfusedTests.Case.fp4Weights(experts: localExperts, n: 2 * intermediate, k: hidden, seed: UInt64(300 + rank))
-                let (l2, _) = try MegaMoEUnfusedTests.Case.fp4Weights(experts: localExperts, n: hidden, k: intermediate, seed: UInt64(400 + rank))
+                let (l1, _) = try MegaMoEUnfusedTests.Case.fp4Weights(experts: localExperts, n: 2 * intermediate, k: hidden, seed: UInt64(300 + rank), scale: weightScale)
+                let (l2, _) = try MegaMoEUnfusedTests.Case.fp4Weights(experts: localExperts, n: hidden, k: intermediate, seed: UInt64(400 + rank), scale: weightScale)
                 weights.append(MegaMoERankWeights(l1: l1, l2: l2))
                 transformed.append(try transformWeightsForMegaMoE(l1Weights: l1, l2Weights: l2))
             }
@@ -64,6 +65,32 @@ struct MegaMoEAPITests {
         func run(y: [Tensor], stats: [Tensor]? = nil, clamp: Double? = 4, fastMath: Bool = true, recipe: [Int] = [1, 1, 32]) throws {
             try fp8FP4MegaMoE(y: y, l1Weights: transformed.map(\.l1), l2Weights: transformed.map(\.l2), buffer: buffer,
                               cumulativeLocalExpertRecvStats: stats, recipe: recipe, activationClamp: clamp, fastMath: fastMath)
+        }
+    }
+
+    /// BF16 inputs and weights for `ranks` ranks, the buffer filled with the inputs, and the
+    /// transformed L1 weights.
+    struct BF16Case {
+        let buffer: MegaMoESymmetricBuffer
+        var inputs: [MegaMoEBF16RankInput] = []
+        var l1: [Tensor] = [], l2: [Tensor] = [], transformed: [Tensor] = []
+
+        init(ranks: Int) throws {
+            buffer = try getSymmBufferForMegaMoE(numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
+                                                 intermediateHidden: intermediate, numRanks: ranks, mmaType: .bf16xbf16)
+            let localExperts = experts / ranks
+            for rank in 0..<ranks {
+                let t = tokens[rank]
+                let x = Tensor.randn([t, hidden], dtype: .bfloat16, seed: UInt64(70 + rank))
+                let (idx, w) = try routing(rank: rank, tokens: t)
+                inputs.append(MegaMoEBF16RankInput(x: x, topkIdx: idx, topkWeights: w))
+                try buffer.inputs[rank].x.narrow(dim: 0, start: 0, length: t).copy(from: x)
+                try buffer.inputs[rank].topkIdx.narrow(dim: 0, start: 0, length: t).copy(from: idx)
+                try buffer.inputs[rank].topkWeights.narrow(dim: 0, start: 0, length: t).copy(from: w)
+                l1.append(Tensor.randn([localExperts, 2 * intermediate, hidden], dtype: .bfloat16, seed: UInt64(80 + rank), scale: 0.1))
+                l2.append(Tensor.randn([localExperts, hidden, intermediate], dtype: .bfloat16, seed: UInt64(90 + rank), scale: 0.1))
+                transformed.append(try transformWeightsForMegaMoE(l1Weights: l1[rank], l2Weights: l2[rank]).l1)
+            }
         }
     }
 
@@ -144,7 +171,7 @@ struct MegaMoEAPITests {
         #expect(argument(activation: "gelu") == "activation")
     }
 
-    @Test(arguments: [1, 2, 4])
+    @Test(arguments: [1, 2, 4, 8])
     func fp8MatchesTheUnfusedPipelineBitwise(ranks: Int) throws {
         let experts = Self.experts
         let c = try FP8Case(ranks: ranks)
@@ -158,7 +185,7 @@ struct MegaMoEAPITests {
         for rank in 0..<ranks {
             #expect(bitwiseMismatch(y[rank], expected[rank]) == nil, "rank \(rank)")
             #expect(try y[rank].select(dim: 0, index: 0).elements(as: UInt16.self).allSatisfy { $0 == 0 }, "fully masked token")
-            #expect(try y[rank].select(dim: 0, index: 1).elements(as: UInt16.self).contains { $0 != 0 })
+            if Self.tokens[rank] > 1 { #expect(try y[rank].select(dim: 0, index: 1).elements(as: UInt16.self).contains { $0 != 0 }) }
             #expect(try stats[rank].elements(as: Int32.self) == expectedStats[rank].elements(as: Int32.self))
         }
         // Stats accumulate over calls: one more call doubles them; the total counts every unmasked slot.
@@ -173,35 +200,28 @@ struct MegaMoEAPITests {
         for rank in 0..<ranks { #expect(bitwiseMismatch(exact[rank], expectedExact[rank]) == nil, "rank \(rank), exact math") }
     }
 
-    @Test func bf16MatchesTheUnfusedPipelineBitwise() throws {
-        let (experts, hidden, intermediate, topk, maxTokens, tokens) = (Self.experts, Self.hidden, Self.intermediate, Self.topk, Self.maxTokens, Self.tokens)
-        let (ranks, localExperts) = (2, experts / 2)
-        let buffer = try getSymmBufferForMegaMoE(numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
-                                                 intermediateHidden: intermediate, numRanks: ranks, mmaType: .bf16xbf16)
-        var inputs = [MegaMoEBF16RankInput](), l1 = [Tensor](), l2 = [Tensor](), transformed = [Tensor]()
-        for rank in 0..<ranks {
-            let t = tokens[rank]
-            let x = Tensor.randn([t, hidden], dtype: .bfloat16, seed: UInt64(70 + rank))
-            let (idx, w) = try Self.routing(rank: rank, tokens: t)
-            inputs.append(MegaMoEBF16RankInput(x: x, topkIdx: idx, topkWeights: w))
-            try buffer.inputs[rank].x.narrow(dim: 0, start: 0, length: t).copy(from: x)
-            try buffer.inputs[rank].topkIdx.narrow(dim: 0, start: 0, length: t).copy(from: idx)
-            try buffer.inputs[rank].topkWeights.narrow(dim: 0, start: 0, length: t).copy(from: w)
-            l1.append(Tensor.randn([localExperts, 2 * intermediate, hidden], dtype: .bfloat16, seed: UInt64(80 + rank), scale: 0.1))
-            l2.append(Tensor.randn([localExperts, hidden, intermediate], dtype: .bfloat16, seed: UInt64(90 + rank), scale: 0.1))
-            transformed.append(try transformWeightsForMegaMoE(l1Weights: l1[rank], l2Weights: l2[rank]).l1)
-        }
+    @Test(arguments: [1, 2, 4, 8])
+    func bf16MatchesTheUnfusedPipelineBitwise(ranks: Int) throws {
+        let (experts, hidden, tokens) = (Self.experts, Self.hidden, Self.tokens)
+        let localExperts = experts / ranks
+        let c = try BF16Case(ranks: ranks)
+        let (buffer, inputs, l1, l2, transformed) = (c.buffer, c.inputs, c.l1, c.l2, c.transformed)
         let y = (0..<ranks).map { Tensor(zeros: [tokens[$0], hidden], dtype: .bfloat16) }
         let stats = (0..<ranks).map { _ in Tensor(zeros: [localExperts], dtype: .int32) }
         try bf16MegaMoE(y: y, l1Weights: transformed, l2Weights: l2, buffer: buffer, cumulativeLocalExpertRecvStats: stats, activationClamp: 1)
         let expected = try bf16MegaMoEUnfused(inputs: inputs, l1Weights: l1, l2Weights: l2, numExperts: experts, activationClamp: 1)
         for rank in 0..<ranks {
             #expect(bitwiseMismatch(y[rank], expected[rank]) == nil, "rank \(rank)")
-            #expect(try y[rank].select(dim: 0, index: 1).elements(as: UInt16.self).contains { $0 != 0 })
+            if tokens[rank] > 1 { #expect(try y[rank].select(dim: 0, index: 1).elements(as: UInt16.self).contains { $0 != 0 }) }
         }
         #expect(try stats.reduce(0) { $0 + Int(try $1.elements(as: Int32.self).reduce(0, +)) } > 0)
+        // Without the clamp and with exact math, still the pipeline's bits.
+        let exact = (0..<ranks).map { Tensor(zeros: [tokens[$0], hidden], dtype: .bfloat16) }
+        try bf16MegaMoE(y: exact, l1Weights: transformed, l2Weights: l2, buffer: buffer, fastMath: false)
+        let expectedExact = try bf16MegaMoEUnfused(inputs: inputs, l1Weights: l1, l2Weights: l2, numExperts: experts, fastMath: false)
+        for rank in 0..<ranks { #expect(bitwiseMismatch(exact[rank], expectedExact[rank]) == nil, "rank \(rank), exact math") }
         // A BF16 buffer is not an FP8 buffer, and an FP8 call's buffer must be FP8.
-        let fp8 = try FP8Case(ranks: 2)
+        let fp8 = try FP8Case(ranks: ranks)
         #expect(MegaMoEWeightTransformTests.argument {
             try bf16MegaMoE(y: y, l1Weights: transformed, l2Weights: l2, buffer: fp8.buffer)
         } == "sym_buffer")

@@ -54,13 +54,14 @@ struct MegaMoEUnfusedTests {
             }
         }
 
-        /// FP4 weights [E_l, n, k] with per-32 UE8M0 scales in the SM100 required layout, and their decoded values.
-        static func fp4Weights(experts: Int, n: Int, k: Int, seed: UInt64) throws -> (QuantizedTensor, [MegaMoEUnfusedReference.Matrix]) {
+        /// FP4 weights [E_l, n, k] quantized from normal values of standard deviation `scale`, with
+        /// per-32 UE8M0 scales in the SM100 required layout, and their decoded values.
+        static func fp4Weights(experts: Int, n: Int, k: Int, seed: UInt64, scale: Double = 1) throws -> (QuantizedTensor, [MegaMoEUnfusedReference.Matrix]) {
             let data = Tensor(zeros: [experts, n, k / 2], dtype: .int8)
             let sf = Tensor(zeros: [experts, n, k / 32], dtype: .float32)
             var decoded = [MegaMoEUnfusedReference.Matrix]()
             for e in 0..<experts {
-                let q = try perTokenCastToFP4(Tensor.randn([n, k], dtype: .bfloat16, seed: seed + UInt64(e)), useUE8M0: true, granK: 32)
+                let q = try perTokenCastToFP4(Tensor.randn([n, k], dtype: .bfloat16, seed: seed + UInt64(e), scale: scale), useUE8M0: true, granK: 32)
                 try data.select(dim: 0, index: e).copy(from: q.data.viewing(as: .int8))
                 try sf.select(dim: 0, index: e).copy(from: q.sf)
                 decoded.append(try MegaMoEUnfusedReference.decodeFP4(data: q.data, sf: q.sf.floatValues(), k: k))

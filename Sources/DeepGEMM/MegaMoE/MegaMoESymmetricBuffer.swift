@@ -15,8 +15,8 @@ public struct MegaMoEBufferInputs: Sendable {
 }
 
 /// The Swift form of DeepGEMM's `SymmBuffer` for R thread ranks of one process: a zero-filled
-/// ``SymmetricMemory`` with one region per rank, each laid out by ``MegaMoEBufferLayout``, and
-/// per-rank zero-copy views of the input regions. T (``numMaxTokensPerRank``) is the aligned capacity.
+/// ``SymmetricMemory`` with one region per rank, each laid out by ``MegaMoEBufferLayout``, and one
+/// ``MegaMoERankBuffer`` per rank. T (``numMaxTokensPerRank``) is the aligned capacity.
 ///
 /// The views keep the memory alive. Do not call ``SymmetricMemory/close()`` on ``memory`` while
 /// a view or the buffer is still in use.
@@ -39,34 +39,22 @@ public final class MegaMoESymmetricBuffer: Sendable {
     public let layout: MegaMoEBufferLayout
     /// The shared memory: region r is rank r's buffer.
     public let memory: SymmetricMemory
-    /// The input views of each rank, index r for rank r.
-    public let inputs: [MegaMoEBufferInputs]
+    /// Each rank's handle, index r for rank r: what the per-rank calls take.
+    public let ranks: [MegaMoERankBuffer]
 
+    /// The input views of each rank, index r for rank r.
+    public var inputs: [MegaMoEBufferInputs] { ranks.map(\.inputs) }
     /// E_l = E / R, the experts of each rank.
     public var numLocalExperts: Int { numExperts / numRanks }
 
-    fileprivate init(numRanks: Int, numExperts: Int, numMaxTokensPerRank: Int, numTopk: Int, hidden: Int, intermediateHidden: Int,
-                     mmaType: MegaMoEBufferLayout.MMAType, layout: MegaMoEBufferLayout) throws {
-        let memory = try SymmetricMemory.local(rankCount: numRanks, regionBytes: layout.totalBytes)
-        let (t, k) = (numMaxTokensPerRank, numTopk)
-        inputs = try (0..<numRanks).map { rank in
-            let storage = TensorStorage(wrapping: memory.region(of: rank), byteCount: memory.regionBytes) { _, _ in
-                withExtendedLifetime(memory) {}
-            }
-            func view(_ region: MegaMoEBufferLayout.Region, _ dtype: DType, _ shape: [Int]) throws -> Tensor {
-                precondition(region.offset % dtype.size == 0 && region.byteCount == shape.reduce(dtype.size, *),
-                             "buffer regions hold whole, aligned elements")
-                return try Tensor(storage: storage, dtype: dtype, shape: shape, strides: Tensor.contiguousStrides(shape),
-                                  offset: region.offset / dtype.size)
-            }
-            return MegaMoEBufferInputs(
-                x: try view(layout.x, mmaType == .fp8xfp4 ? .float8E4M3 : .bfloat16, [t, hidden]),
-                xSF: mmaType.hasScaleFactors ? try view(layout.xSF, .int32, [t, hidden / 128]) : nil,
-                topkIdx: try view(layout.topkIdx, .int64, [t, k]),
-                topkWeights: try view(layout.topkWeights, .float32, [t, k]))
+    fileprivate init(request: MegaMoEBufferRequest, timeout: Duration, threadsPerRank: Int) throws {
+        let memory = try SymmetricMemory.local(rankCount: request.numRanks, regionBytes: request.layout.totalBytes)
+        ranks = try (0..<request.numRanks).map { rank in
+            try MegaMoERankBuffer(group: RankGroup(rank: rank, memory: memory, timeout: timeout), request: request,
+                                  threadsPerRank: threadsPerRank, ownsMemory: false)
         }
-        (self.numRanks, self.numExperts, self.numMaxTokensPerRank, self.numTopk) = (numRanks, numExperts, numMaxTokensPerRank, numTopk)
-        (self.hidden, self.intermediateHidden, self.mmaType, self.layout, self.memory) = (hidden, intermediateHidden, mmaType, layout, memory)
+        (numRanks, numExperts, numMaxTokensPerRank, numTopk) = (request.numRanks, request.numExperts, request.numMaxTokensPerRank, request.numTopk)
+        (hidden, intermediateHidden, mmaType, layout, self.memory) = (request.hidden, request.intermediateHidden, request.mmaType, request.layout, memory)
     }
 }
 
@@ -78,7 +66,9 @@ public final class MegaMoESymmetricBuffer: Sendable {
 /// Rounds `numMaxTokensPerRank` up to 384, picks DeepGEMM's default ring size
 /// (``MegaMoEBufferLayout/defaultRingTokens(maxTokensPerRank:expertsPerRank:topk:ranks:)``),
 /// allocates a zero-filled ``SymmetricMemory/local(rankCount:regionBytes:)`` and returns the
-/// buffer with each rank's `x`, `x_sf`, `topk_idx` and `topk_weights` views.
+/// buffer with each rank's handle and `x`, `x_sf`, `topk_idx` and `topk_weights` views. Rank waits
+/// inside a call fail after `timeout` naming the rank waited for. `threadsPerRank` (default: the
+/// backend's threads divided by R, at least 1) is how many CPU threads each rank computes with.
 ///
 /// Rules (each names its argument): `num_ranks` in 1...72; `num_experts` in 1...65536 and a multiple
 /// of `num_ranks`; `num_max_tokens_per_rank` in 1...2^24; `num_topk` in 1...32; `hidden` and
@@ -88,31 +78,12 @@ public final class MegaMoESymmetricBuffer: Sendable {
 /// means H/32 and I/32 scale bytes per row a multiple of 16 (H and I multiples of 512).
 public func getSymmBufferForMegaMoE(
     numExperts: Int, numMaxTokensPerRank: Int, numTopk: Int, hidden: Int, intermediateHidden: Int, numRanks: Int,
-    useFP8Dispatch: Bool? = nil, mmaType: MegaMoEBufferLayout.MMAType = .fp8xfp4, activation: String = "swiglu"
+    useFP8Dispatch: Bool? = nil, mmaType: MegaMoEBufferLayout.MMAType = .fp8xfp4, activation: String = "swiglu",
+    timeout: Duration = .seconds(60), threadsPerRank: Int? = nil
 ) throws -> MegaMoESymmetricBuffer {
-    try DeepGEMMError.require(activation == "swiglu", "activation", "only 'swiglu' is supported, got '\(activation)'")
-    if let useFP8Dispatch {
-        try DeepGEMMError.require(useFP8Dispatch == (mmaType == .fp8xfp4), "use_fp8_dispatch",
-                                  "must agree with mma_type '\(mmaType.rawValue)', got \(useFP8Dispatch)")
-    }
-    try DeepGEMMError.require(numRanks >= 1 && numRanks <= SymmetricMemory.maxRankCount, "num_ranks",
-                              "must be in 1...\(SymmetricMemory.maxRankCount), got \(numRanks)")
-    try DeepGEMMError.require(numExperts > 0 && numExperts <= 1 << 16 && numExperts % numRanks == 0, "num_experts",
-                              "must be in 1...65536 and a multiple of the number of ranks (\(numRanks)), got \(numExperts)")
-    try DeepGEMMError.require(numMaxTokensPerRank > 0 && numMaxTokensPerRank <= 1 << 24, "num_max_tokens_per_rank",
-                              "must be in 1...\(1 << 24), got \(numMaxTokensPerRank)")
-    try DeepGEMMError.require(numTopk > 0 && numTopk <= MegaMoEUnfusedProblem.maxTopk, "num_topk",
-                              "must be in 1...\(MegaMoEUnfusedProblem.maxTopk), got \(numTopk)")
-    let granularity = mmaType == .fp8xfp4 ? 128 : 64
-    for (name, size) in [("hidden", hidden), ("intermediate_hidden", intermediateHidden)] {
-        try DeepGEMMError.require(size > 0 && size <= 1 << 16 && size % granularity == 0, name,
-                                  "must be a positive multiple of \(granularity) (\(mmaType.rawValue)) of at most 65536, got \(size)")
-    }
-    let tokens = MegaMoEBufferLayout.alignedMaxTokens(numMaxTokensPerRank)
-    let ring = MegaMoEBufferLayout.defaultRingTokens(maxTokensPerRank: tokens, expertsPerRank: numExperts / numRanks,
-                                                     topk: numTopk, ranks: numRanks)
-    let layout = try MegaMoEBufferLayout(ranks: numRanks, numExperts: numExperts, numMaxTokensPerRank: tokens, topk: numTopk,
-                                         hidden: hidden, intermediateHidden: intermediateHidden, mmaType: mmaType, numRingTokens: ring)
-    return try MegaMoESymmetricBuffer(numRanks: numRanks, numExperts: numExperts, numMaxTokensPerRank: tokens, numTopk: numTopk,
-                                      hidden: hidden, intermediateHidden: intermediateHidden, mmaType: mmaType, layout: layout)
+    let request = try MegaMoEBufferRequest(numExperts: numExperts, numMaxTokensPerRank: numMaxTokensPerRank, numTopk: numTopk,
+                                           hidden: hidden, intermediateHidden: intermediateHidden, numRanks: numRanks,
+                                           useFP8Dispatch: useFP8Dispatch, mmaType: mmaType, activation: activation)
+    return try MegaMoESymmetricBuffer(request: request, timeout: timeout,
+                                      threadsPerRank: megaMoEThreadsPerRank(threadsPerRank, ranksPerProcess: numRanks))
 }

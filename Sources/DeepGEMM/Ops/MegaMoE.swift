@@ -2,159 +2,152 @@ import DeepGEMMCore
 
 /// DeepGEMM's `fp8_fp4_mega_moe(y, (w1, sf1), (w2, sf2), sym_buffer,
 /// cumulative_local_expert_recv_stats=None, recipe=(1, 1, 32), activation='swiglu',
-/// activation_clamp=None, fast_math=True)` (spec/megamoe-indexer.md §1.1, §1.5, §1.8-1.10) for
-/// every thread rank of `buffer` in one call.
+/// activation_clamp=None, fast_math=True)` (spec/megamoe-indexer.md §1.1, §1.5-1.10) for one rank:
+/// a collective call every rank of the buffer's group makes with the same settings.
 ///
-/// The fused path is not implemented yet; results are those of the unfused pipeline
-/// (``fp8FP4MegaMoEUnfused(inputs:weights:numExperts:cumulativeLocalExpertRecvStats:activationClamp:fastMath:settings:)``),
-/// which the fused path must match bit for bit.
+/// Before the call, the rank fills the first `y.size(0)` rows of `buffer.inputs` (x, x_sf,
+/// topk_idx, topk_weights); peers read them during the call. The fused path (``MegaMoEFusedRank``)
+/// dispatches, runs both expert GEMMs with the SwiGLU epilogue and combines; `y` and the stats are
+/// bit-identical to the unfused pipeline
+/// (``fp8FP4MegaMoEUnfused(inputs:weights:numExperts:cumulativeLocalExpertRecvStats:activationClamp:fastMath:settings:)``).
 ///
-/// Swift adaptations: one call stands for the R per-rank calls, so `y`, the weights and the stats
-/// are arrays indexed by rank; the inputs of rank r are the first `y[r].size(0)` rows of
-/// `buffer.inputs[r]`, which the caller fills before the call as with DeepGEMM.
-///
-/// - `y`: per rank, BF16 [num_tokens_r, H] with num_tokens_r ≤ `buffer.numMaxTokensPerRank`;
-///   overwritten with the combined expert outputs (a token with every slot masked gets +0).
-/// - `l1Weights`/`l2Weights`: per rank, the output of
-///   ``transformWeightsForMegaMoE(l1Weights:l2Weights:activation:)``: data packed FP4 int8
-///   [E_l, 2I, H/2] and [E_l, H, I/2], contiguous; scales packed UE8M0 Int32 [E_l, 2I, H/128] and
-///   [E_l, H, I/128], MN-major and TMA-aligned (stride(-2) = 1, stride(-1) = align(rows, 4),
-///   stride(-3) = stride(-1)·size(-1)). The transform's row permutations are undone exactly
-///   before the unfused pipeline runs.
-/// - `cumulativeLocalExpertRecvStats`: nil, or per rank a contiguous Int32 [E_l] tensor that gets
-///   the (token, slot) pairs each local expert received added (never reset).
-/// - `recipe` must be (1, 1, 32), `activation` `swiglu`, `activationClamp` nil or ≥ 0.
-/// - `buffer`: an FP8×FP4 buffer from ``getSymmBufferForMegaMoE(numExperts:numMaxTokensPerRank:numTopk:hidden:intermediateHidden:numRanks:useFP8Dispatch:mmaType:activation:)``.
+/// - `y`: BF16 [num_tokens, H] (any strides), num_tokens ≤ `buffer.numMaxTokensPerRank`; gets the
+///   combined expert outputs (a token with every slot masked gets +0).
+/// - `l1Weights`/`l2Weights`: this rank's experts as ``transformWeightsForMegaMoE(l1Weights:l2Weights:activation:)``
+///   returns them: data packed FP4 int8 [E_l, 2I, H/2] and [E_l, H, I/2], contiguous; scales packed
+///   UE8M0 Int32 [E_l, 2I, H/128] and [E_l, H, I/128], MN-major and TMA-aligned (stride(-2) = 1,
+///   stride(-1) = align(rows, 4), stride(-3) = stride(-1)·size(-1)).
+/// - `cumulativeLocalExpertRecvStats`: nil or a contiguous Int32 [E_l] tensor; each entry gets the
+///   (token, slot) pairs its local expert received in this call added (never reset, wrapping).
+/// - `recipe` must be (1, 1, 32), `activation` `swiglu`, `activationClamp` nil or ≥ 0; `fastMath`
+///   as in ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:backend:)``.
+/// - `topk_idx` entries must be -1 or in 0..<E; at most R·T pairs of one rank may go to one expert.
 /// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
 ///
-/// Every argument is checked before `y` or the stats are written.
+/// Arguments are checked before anything is written. A rank whose arguments are rejected, or that
+/// fails during the call, marks itself failed: its peers' calls fail at once with
+/// ``RankFailure/peerFailed(rank:)`` (a rank that dies or never arrives: ``RankFailure/peerDied(rank:)``
+/// or ``RankFailure/timedOut(rank:)`` after the buffer's timeout), and the group stays broken.
+/// `settings` is accepted for symmetry with the other ops; no setting changes this op.
+public func fp8FP4MegaMoE(
+    y: Tensor, l1Weights: QuantizedTensor, l2Weights: QuantizedTensor, buffer: MegaMoERankBuffer,
+    cumulativeLocalExpertRecvStats: Tensor? = nil, recipe: [Int] = [1, 1, 32], activation: String = "swiglu",
+    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
+) throws {
+    let call: MegaMoEFusedCall
+    do {
+        call = try fp8FP4MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
+                                     stats: cumulativeLocalExpertRecvStats, recipe: recipe, activation: activation,
+                                     activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+    } catch {
+        buffer.group.markFailed()
+        throw error
+    }
+    try MegaMoEFusedRank.run(call)
+}
+
+/// DeepGEMM's `bf16_mega_moe(y, w1, w2, sym_buffer, cumulative_local_expert_recv_stats=None,
+/// activation='swiglu', activation_clamp=None, fast_math=True)` (spec/megamoe-indexer.md §1.11)
+/// for one rank, with the rules of
+/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``;
+/// bit-identical to ``bf16MegaMoEUnfused(inputs:l1Weights:l2Weights:numExperts:cumulativeLocalExpertRecvStats:activationClamp:fastMath:settings:)``.
+///
+/// - `l1Weights`: BF16 [E_l, 2I, H], contiguous, gate/up interleaved by
+///   ``transformWeightsForMegaMoE(l1Weights:l2Weights:activation:)``; `l2Weights`: BF16 [E_l, H, I], contiguous.
+/// - `buffer`: a `bf16xbf16` buffer.
+public func bf16MegaMoE(
+    y: Tensor, l1Weights: Tensor, l2Weights: Tensor, buffer: MegaMoERankBuffer,
+    cumulativeLocalExpertRecvStats: Tensor? = nil, activation: String = "swiglu",
+    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
+) throws {
+    let call: MegaMoEFusedCall
+    do {
+        call = try bf16MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
+                                   stats: cumulativeLocalExpertRecvStats, activation: activation,
+                                   activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+    } catch {
+        buffer.group.markFailed()
+        throw error
+    }
+    try MegaMoEFusedRank.run(call)
+}
+
+/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``
+/// for every thread rank of `buffer` in one call: index r of `y`, the weights and the stats is rank
+/// r. Every rank's arguments are checked before any rank starts, so bad input leaves the buffer
+/// usable; then one thread per rank runs the fused path. Throws the first rank's own error, or
+/// else the first ``RankFailure``.
 public func fp8FP4MegaMoE(
     y: [Tensor], l1Weights: [QuantizedTensor], l2Weights: [QuantizedTensor], buffer: MegaMoESymmetricBuffer,
     cumulativeLocalExpertRecvStats: [Tensor]? = nil, recipe: [Int] = [1, 1, 32], activation: String = "swiglu",
     activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
 ) throws {
-    try requireCPUBackend(backend, op: "fp8_fp4_mega_moe")
-    try DeepGEMMError.require(buffer.mmaType == .fp8xfp4, "sym_buffer", "must be an fp8xfp4 buffer, got \(buffer.mmaType.rawValue)")
-    try DeepGEMMError.require(recipe == [1, 1, 32], "recipe", "must be (1, 1, 32), got \(recipe)")
-    try MegaMoEWeightLayout.checkActivation(activation)
-    let tokens = try megaMoETokenCounts(y, buffer: buffer)
-    let (e, h, i) = (buffer.numLocalExperts, buffer.hidden, buffer.intermediateHidden)
-    for (name, count) in [("l1_weights", l1Weights.count), ("l2_weights", l2Weights.count)] {
-        try DeepGEMMError.require(count == buffer.numRanks, name, "must hold one entry per rank (\(buffer.numRanks)), got \(count)")
+    try requirePerRank(buffer, ("y", y.count), ("l1_weights", l1Weights.count), ("l2_weights", l2Weights.count),
+                       ("cumulative_local_expert_recv_stats", cumulativeLocalExpertRecvStats?.count ?? buffer.numRanks))
+    let calls = try buffer.ranks.indices.map { rank in
+        try fp8FP4MegaMoECall(y: y[rank], l1Weights: l1Weights[rank], l2Weights: l2Weights[rank], buffer: buffer.ranks[rank],
+                              stats: cumulativeLocalExpertRecvStats?[rank], recipe: recipe, activation: activation,
+                              activationClamp: activationClamp, fastMath: fastMath, backend: backend)
     }
-    let weights = try (0..<buffer.numRanks).map { rank in
-        try checkTransformedFP4Weight(l1Weights[rank], "l1_weights", rank: rank, shape: [e, 2 * i, h])
-        try checkTransformedFP4Weight(l2Weights[rank], "l2_weights", rank: rank, shape: [e, h, i])
-        let interleave = { (row: Int) in MegaMoEWeightLayout.interleavedSourceRow(row, intermediate: i) }
-        let l1 = QuantizedTensor(data: try scatteringRows(l1Weights[rank].data, interleave),
-                                 sf: try scatteringRows(l1Weights[rank].sf) { interleave(MegaMoEWeightLayout.utccpSourceRow($0)) })
-        let l2 = QuantizedTensor(data: l2Weights[rank].data, sf: try scatteringRows(l2Weights[rank].sf, MegaMoEWeightLayout.utccpSourceRow))
-        return MegaMoERankWeights(l1: l1, l2: l2)
-    }
-    let inputs = try buffer.inputs.enumerated().map { rank, view in
-        guard let xSF = view.xSF else { preconditionFailure("fp8xfp4 buffers carry x_sf") }
-        let t = tokens[rank]
-        return MegaMoERankInput(x: QuantizedTensor(data: try view.x.narrow(dim: 0, start: 0, length: t),
-                                                   sf: try xSF.narrow(dim: 0, start: 0, length: t)),
-                                topkIdx: try view.topkIdx.narrow(dim: 0, start: 0, length: t),
-                                topkWeights: try view.topkWeights.narrow(dim: 0, start: 0, length: t))
-    }
-    let results = try fp8FP4MegaMoEUnfused(inputs: inputs, weights: weights, numExperts: buffer.numExperts,
-                                           cumulativeLocalExpertRecvStats: cumulativeLocalExpertRecvStats,
-                                           activationClamp: activationClamp, fastMath: fastMath, settings: settings)
-    for (output, result) in zip(y, results) { try output.copy(from: result) }
+    try runOnRankThreads(calls)
 }
 
-/// DeepGEMM's `bf16_mega_moe(y, w1, w2, sym_buffer, cumulative_local_expert_recv_stats=None,
-/// activation='swiglu', activation_clamp=None, fast_math=True)` (spec/megamoe-indexer.md §1.11)
-/// for every thread rank of `buffer` in one call, with the adaptations of
-/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``.
-///
-/// The fused path is not implemented yet; results are those of the unfused pipeline
-/// (``bf16MegaMoEUnfused(inputs:l1Weights:l2Weights:numExperts:cumulativeLocalExpertRecvStats:activationClamp:fastMath:settings:)``),
-/// which the fused path must match bit for bit.
-///
-/// - `l1Weights[r]`: BF16 [E_l, 2I, H], contiguous, gate/up interleaved by
-///   ``transformWeightsForMegaMoE(l1Weights:l2Weights:activation:)`` (undone exactly before the
-///   pipeline runs); `l2Weights[r]`: BF16 [E_l, H, I], contiguous.
-/// - `buffer`: a BF16 buffer (`mma_type` `bf16xbf16`); `y`, stats, `activation`, clamp and
-///   `backend` as for FP8×FP4.
+/// ``bf16MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:activation:activationClamp:fastMath:settings:backend:)``
+/// for every thread rank of `buffer` in one call, as the FP8×FP4 form
+/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``
+/// does it.
 public func bf16MegaMoE(
     y: [Tensor], l1Weights: [Tensor], l2Weights: [Tensor], buffer: MegaMoESymmetricBuffer,
     cumulativeLocalExpertRecvStats: [Tensor]? = nil, activation: String = "swiglu",
     activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
 ) throws {
+    try requirePerRank(buffer, ("y", y.count), ("l1_weights", l1Weights.count), ("l2_weights", l2Weights.count),
+                       ("cumulative_local_expert_recv_stats", cumulativeLocalExpertRecvStats?.count ?? buffer.numRanks))
+    let calls = try buffer.ranks.indices.map { rank in
+        try bf16MegaMoECall(y: y[rank], l1Weights: l1Weights[rank], l2Weights: l2Weights[rank], buffer: buffer.ranks[rank],
+                            stats: cumulativeLocalExpertRecvStats?[rank], activation: activation,
+                            activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+    }
+    try runOnRankThreads(calls)
+}
+
+/// The checked FP8×FP4 call of one rank.
+private func fp8FP4MegaMoECall(
+    y: Tensor, l1Weights: QuantizedTensor, l2Weights: QuantizedTensor, buffer: MegaMoERankBuffer, stats: Tensor?,
+    recipe: [Int], activation: String, activationClamp: Double?, fastMath: Bool, backend: Backend
+) throws -> MegaMoEFusedCall {
+    try requireCPUBackend(backend, op: "fp8_fp4_mega_moe")
+    try DeepGEMMError.require(recipe == [1, 1, 32], "recipe", "must be (1, 1, 32), got \(recipe)")
+    return try MegaMoEFusedCall(buffer: buffer, y: y, weights: .fp4(l1: l1Weights, l2: l2Weights), stats: stats,
+                                activation: activation, activationClamp: activationClamp, fastMath: fastMath)
+}
+
+/// The checked BF16 call of one rank.
+private func bf16MegaMoECall(
+    y: Tensor, l1Weights: Tensor, l2Weights: Tensor, buffer: MegaMoERankBuffer, stats: Tensor?,
+    activation: String, activationClamp: Double?, fastMath: Bool, backend: Backend
+) throws -> MegaMoEFusedCall {
     try requireCPUBackend(backend, op: "bf16_mega_moe")
-    try DeepGEMMError.require(buffer.mmaType == .bf16xbf16, "sym_buffer", "must be a bf16xbf16 buffer, got \(buffer.mmaType.rawValue)")
-    try MegaMoEWeightLayout.checkActivation(activation)
-    let tokens = try megaMoETokenCounts(y, buffer: buffer)
-    let (e, h, i) = (buffer.numLocalExperts, buffer.hidden, buffer.intermediateHidden)
-    for (name, count) in [("l1_weights", l1Weights.count), ("l2_weights", l2Weights.count)] {
+    return try MegaMoEFusedCall(buffer: buffer, y: y, weights: .bf16(l1: l1Weights, l2: l2Weights), stats: stats,
+                                activation: activation, activationClamp: activationClamp, fastMath: fastMath)
+}
+
+/// Throws unless every per-rank array holds one entry per rank of `buffer`.
+private func requirePerRank(_ buffer: MegaMoESymmetricBuffer, _ arrays: (String, Int)...) throws {
+    for (name, count) in arrays {
         try DeepGEMMError.require(count == buffer.numRanks, name, "must hold one entry per rank (\(buffer.numRanks)), got \(count)")
     }
-    let l1 = try (0..<buffer.numRanks).map { rank in
-        for (name, weight, shape) in [("l1_weights", l1Weights[rank], [e, 2 * i, h]), ("l2_weights", l2Weights[rank], [e, h, i])] {
-            try requireMegaMoEWeight(weight, name, rank: rank, dtype: .bfloat16, shape: shape)
-        }
-        return try scatteringRows(l1Weights[rank]) { MegaMoEWeightLayout.interleavedSourceRow($0, intermediate: i) }
-    }
-    let inputs = try buffer.inputs.enumerated().map { rank, view in
-        let t = tokens[rank]
-        return MegaMoEBF16RankInput(x: try view.x.narrow(dim: 0, start: 0, length: t),
-                                    topkIdx: try view.topkIdx.narrow(dim: 0, start: 0, length: t),
-                                    topkWeights: try view.topkWeights.narrow(dim: 0, start: 0, length: t))
-    }
-    let results = try bf16MegaMoEUnfused(inputs: inputs, l1Weights: l1, l2Weights: l2Weights, numExperts: buffer.numExperts,
-                                         cumulativeLocalExpertRecvStats: cumulativeLocalExpertRecvStats,
-                                         activationClamp: activationClamp, fastMath: fastMath, settings: settings)
-    for (output, result) in zip(y, results) { try output.copy(from: result) }
 }
 
-/// Checks `y` (one BF16 [num_tokens_r, H] tensor per rank, num_tokens_r ≤ T) and returns each
-/// rank's token count.
-private func megaMoETokenCounts(_ y: [Tensor], buffer: MegaMoESymmetricBuffer) throws -> [Int] {
-    try DeepGEMMError.require(y.count == buffer.numRanks, "y", "must hold one entry per rank (\(buffer.numRanks)), got \(y.count)")
-    return try y.enumerated().map { rank, output in
-        try DeepGEMMError.require(output.dtype == .bfloat16, "y", "rank \(rank): must be bfloat16, got \(output.dtype)")
-        try DeepGEMMError.require(output.rank == 2 && output.size(1) == buffer.hidden, "y",
-                                  "rank \(rank): must be [num_tokens, \(buffer.hidden)], got shape \(output.shape)")
-        try DeepGEMMError.require(output.size(0) <= buffer.numMaxTokensPerRank, "y",
-                                  "rank \(rank): num_tokens must be at most num_max_tokens_per_rank (\(buffer.numMaxTokensPerRank)), got \(output.size(0))")
-        return output.size(0)
+/// Runs each checked call on its own thread and waits for all; rethrows the first error that is
+/// not a ``RankFailure`` (the cause), else the first one.
+private func runOnRankThreads(_ calls: [MegaMoEFusedCall]) throws {
+    let outcomes = try RankThread.runAll(calls.count, unstarted: { missing in
+        for rank in missing { calls[rank].buffer.group.markFailed() }
+    }) { rank in try MegaMoEFusedRank.run(calls[rank]) }
+    let errors = outcomes.compactMap { outcome -> (any Error)? in
+        if case .failure(let error) = outcome { return error }
+        return nil
     }
-}
-
-/// Checks one rank's transformed FP4 weight of logical shape `shape` = [E_l, rows, K]: data int8
-/// [E_l, rows, K/2] contiguous, scales Int32 [E_l, rows, K/128] MN-major and TMA-aligned.
-private func checkTransformedFP4Weight(_ weight: QuantizedTensor, _ name: String, rank: Int, shape: [Int]) throws {
-    let (experts, rows, k) = (shape[0], shape[1], shape[2])
-    try requireMegaMoEWeight(weight.data, name, rank: rank, dtype: .int8, shape: [experts, rows, k / 2])
-    let sf = weight.sf
-    try DeepGEMMError.require(sf.dtype == .int32 && sf.shape == [experts, rows, k / 128], name,
-                              "rank \(rank): scale factors must be packed UE8M0 int32 [\(experts), \(rows), \(k / 128)], got \(sf.dtype) \(sf.shape)")
-    try DeepGEMMError.require(sf.stride(-2) == 1 && sf.stride(-1) == align(rows, 4) && sf.stride(-3) == sf.stride(-1) * sf.size(-1), name,
-                              "rank \(rank): scale factors must be MN-major and TMA-aligned (strides [\(align(rows, 4) * (k / 128)), 1, \(align(rows, 4))]), got \(sf.strides)")
-}
-
-/// Throws unless `tensor` has `dtype` and `shape` and is contiguous (DeepGEMM's K-major,
-/// contiguous weight rule), naming `name` and the rank.
-private func requireMegaMoEWeight(_ tensor: Tensor, _ name: String, rank: Int, dtype: DType, shape: [Int]) throws {
-    try DeepGEMMError.require(tensor.dtype == dtype && tensor.shape == shape, name,
-                              "rank \(rank): must be \(dtype) \(shape), got \(tensor.dtype) \(tensor.shape)")
-    try DeepGEMMError.require(tensor.isContiguous, name, "rank \(rank): must be contiguous (K-major), got strides \(tensor.strides)")
-}
-
-/// A new tensor with `source`'s shape and (dense) strides whose row `destinationRow(n)` of each
-/// group is `source`'s row n: the inverse of a per-group row gather by the bijection
-/// `destinationRow`, which is how the rows of ``transformWeightsForMegaMoE(l1Weights:l2Weights:activation:)``
-/// go back to their original places.
-private func scatteringRows(_ source: Tensor, _ destinationRow: (Int) -> Int) throws -> Tensor {
-    let result = try Tensor(storage: TensorStorage(byteCount: source.byteCount), dtype: source.dtype, shape: source.shape, strides: source.strides)
-    for group in 0..<source.size(0) {
-        let from = try source.select(dim: 0, index: group), to = try result.select(dim: 0, index: group)
-        for row in 0..<source.size(1) {
-            try to.select(dim: 0, index: destinationRow(row)).copy(from: from.select(dim: 0, index: row))
-        }
-    }
-    return result
+    if let cause = errors.first(where: { !($0 is RankFailure) }) ?? errors.first { throw cause }
 }

@@ -15,9 +15,10 @@ import DeepGEMMCore
 /// with ``CPUKernelVariant/reference`` to FP32 rounding, not bit for bit.
 public enum GEMMEngine {
     /// Computes `D (+)= A · Bᵀ` for operands of equal `k`; `d` is a 2-D [a.rows, b.rows] view of
-    /// F32 or BF16 with any strides. Threads split the output.
+    /// F32 or BF16 with any strides. Up to `threads` threads split the output; the result does not
+    /// depend on the thread count.
     public static func run(a: GEMMOperand, b: GEMMOperand, d: Tensor, accumulate: Bool,
-                           variant: CPUKernelVariant = .best) throws {
+                           variant: CPUKernelVariant = .best, threads: Int = CPUParallelism.threadCount) throws {
         try DeepGEMMError.require(a.k == b.k, "b", "K of A (\(a.k)) and B (\(b.k)) differ")
         try DeepGEMMError.require(d.rank == 2 && d.shape == [a.rows, b.rows], "d", "must be [\(a.rows), \(b.rows)], got \(d.shape)")
         try DeepGEMMError.require(d.dtype == .float32 || d.dtype == .bfloat16, "d", "must be float32 or bfloat16, got \(d.dtype)")
@@ -28,7 +29,7 @@ public enum GEMMEngine {
         }
         if a.rows == 0 || b.rows == 0 { return }
         if let isa = variant.isaCode, a.k > 0 {
-            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, threads: CPUParallelism.threadCount)
+            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, threads: max(1, threads))
         } else {
             SwiftGEMM.run(a: a, b: b, d: d, accumulate: accumulate)
         }

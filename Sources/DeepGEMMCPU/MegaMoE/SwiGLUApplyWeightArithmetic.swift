@@ -67,4 +67,33 @@ public enum MegaMoESwiGLUArithmetic {
     public static func fp8Code(_ a: Float, exponent e: Int) -> UInt8 {
         Float8E4M3.encode((a * Float(sign: .plus, exponent: -e, significand: 1)).bitPattern, overflow: .saturate)
     }
+
+    /// Quantizes one row of `columns` activations (`activation(c)` for column c, a multiple of 32
+    /// columns) per 32 columns: amax = the largest |a| (NaN entries are skipped, as `max.f32`
+    /// does), E = ``scaleExponent(amax:)``, codes = ``fp8Code(_:exponent:)`` into `codes[c]`.
+    /// The exponent bytes E + 127 are packed four per word (group g in byte g % 4) and word w is
+    /// handed to `storeWord(w, word)` (the last word's unused bytes are 0).
+    @inlinable
+    public static func quantizeRow(columns: Int, activation: (Int) -> Float, codes: UnsafeMutablePointer<UInt8>,
+                                   storeWord: (Int, Int32) -> Void) {
+        let group = 32, groups = columns / group
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: group) { activations in
+            var word: UInt32 = 0
+            for g in 0..<groups {
+                var amax: Float = 0
+                for i in 0..<group {
+                    let a = activation(g * group + i)
+                    activations[i] = a
+                    if a.magnitude > amax { amax = a.magnitude }
+                }
+                let exponent = scaleExponent(amax: amax)
+                for i in 0..<group { codes[g * group + i] = fp8Code(activations[i], exponent: exponent) }
+                word |= UInt32(exponent + 127) << (8 * UInt32(g % 4))
+                if g % 4 == 3 || g == groups - 1 {
+                    storeWord(g / 4, Int32(bitPattern: word))
+                    word = 0
+                }
+            }
+        }
+    }
 }

@@ -4,10 +4,8 @@ import DeepGEMMCore
 ///
 /// Row r of `x` is gate = x[r, 0..<I] and up = x[r, I..<2I]; each output column c takes
 /// ``MegaMoESwiGLUArithmetic/activation(gate:up:weight:clamp:fastMath:)`` of (gate[c], up[c],
-/// topk_weights[r] or 1). Each group of 32 columns is then quantized with one UE8M0 scale:
-/// amax = the largest |a| (NaN entries are skipped, as `max.f32` does), E =
-/// ``MegaMoESwiGLUArithmetic/scaleExponent(amax:)``, values =
-/// ``MegaMoESwiGLUArithmetic/fp8Code(_:exponent:)``.
+/// topk_weights[r] or 1), quantized by ``MegaMoESwiGLUArithmetic/quantizeRow(columns:activation:codes:storeWord:)``
+/// with one UE8M0 scale per 32 columns.
 ///
 /// Returns data FP8 E4M3 [rows, I] (row-major) and sf Int32 [rows, ceil(I/128)] with byte g % 4 of
 /// word g / 4 holding group g's exponent byte, MN-major and TMA-aligned (`stride(-2) = 1`,
@@ -23,35 +21,17 @@ public func swigluApplyWeightToFP8CPU(_ problem: SwiGLUApplyWeightProblem, x: Te
     let input = SendablePointer(x.dataPointer), (rowStride, columnStride) = (x.stride(0), x.stride(1))
     let weights = topkWeights.map { (SendablePointer($0.dataPointer), $0.stride(0)) }
     let clamp = problem.clamp
-    let group = SwiGLUApplyWeightProblem.scaleGranularity
     CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate)) { range in
         let gateUp = input.raw.assumingMemoryBound(to: UInt16.self)
         let codes = out.raw.assumingMemoryBound(to: UInt8.self)
         let scales = sfOut.raw.assumingMemoryBound(to: Int32.self)
-        var activations = [Float](repeating: 0, count: group)
         for r in range {
             let weight = weights.map { $0.0.raw.assumingMemoryBound(to: Float.self)[r * $0.1] } ?? 1
-            var word: UInt32 = 0
-            for g in 0..<problem.scaleGroups {
-                var amax: Float = 0
-                for i in 0..<group {
-                    let c = g * group + i
-                    let gate = BFloat16(bitPattern: gateUp[r * rowStride + c * columnStride]).floatValue
-                    let up = BFloat16(bitPattern: gateUp[r * rowStride + (intermediate + c) * columnStride]).floatValue
-                    let a = MegaMoESwiGLUArithmetic.activation(gate: gate, up: up, weight: weight, clamp: clamp, fastMath: fastMath)
-                    activations[i] = a
-                    if a.magnitude > amax { amax = a.magnitude }
-                }
-                let exponent = MegaMoESwiGLUArithmetic.scaleExponent(amax: amax)
-                for i in 0..<group {
-                    codes[r * intermediate + g * group + i] = MegaMoESwiGLUArithmetic.fp8Code(activations[i], exponent: exponent)
-                }
-                word |= UInt32(exponent + 127) << (8 * UInt32(g % 4))
-                if g % 4 == 3 || g == problem.scaleGroups - 1 {
-                    scales[(g / 4) * alignedRows + r] = Int32(bitPattern: word)
-                    word = 0
-                }
-            }
+            MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
+                let gate = BFloat16(bitPattern: gateUp[r * rowStride + c * columnStride]).floatValue
+                let up = BFloat16(bitPattern: gateUp[r * rowStride + (intermediate + c) * columnStride]).floatValue
+                return MegaMoESwiGLUArithmetic.activation(gate: gate, up: up, weight: weight, clamp: clamp, fastMath: fastMath)
+            }, codes: codes + r * intermediate, storeWord: { w, word in scales[w * alignedRows + r] = word })
         }
     }
     let sf: Tensor

@@ -29,9 +29,11 @@ public enum CPUParallelism {
 
 /// A pointer that may cross into the worker closures of ``CPUParallelism``; each worker must
 /// touch a disjoint part of the memory.
-struct SendablePointer: @unchecked Sendable {
-    let raw: UnsafeMutableRawPointer
-    init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
+public struct SendablePointer: @unchecked Sendable {
+    /// The address.
+    public let raw: UnsafeMutableRawPointer
+    /// Wraps `raw`.
+    public init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
 }
 
 #if canImport(Glibc)

@@ -43,6 +43,12 @@ public struct MegaMoEBufferLayout: Sendable, Equatable {
 
     /// Workspace (barriers, counters, dispatch indices, source records), 16-byte aligned.
     public let workspace: Region
+    /// `recv_count[R][E_l]` (UInt64) inside the workspace: entry [s][le] is the number of (token,
+    /// slot) pairs source rank s sends to local expert le of this rank.
+    public let recvCount: Region
+    /// `src_token_topk_idx[E_l][R][R·T]` (UInt32) inside the workspace: entry [le][s][i] is
+    /// `token · k + slot` of the i-th pair source rank s sends to local expert le of this rank.
+    public let sourceTokenTopkIndex: Region
     /// `x` [T, H], `x_sf` [T, H/128] Int32 (K-major), `topk_idx` [T, k] Int64, `topk_weights` [T, k] F32.
     public let x: Region, xSF: Region, topkIdx: Region, topkWeights: Region
     /// L1 ring: tokens [ring, H], SF (MN-major, sf_ring rows), per-row weight [ring] F32.
@@ -126,8 +132,11 @@ public struct MegaMoEBufferLayout: Sendable, Equatable {
         try DeepGEMMError.require(numRingTokens % Self.tokenAlignment == 0 && limits.contains(numRingTokens), "num_ring_tokens",
                                   "must be a multiple of \(Self.tokenAlignment) in \(limits), got \(numRingTokens)")
         let ring = numRingTokens, sfRing = sf ? Self.sfRingTokens(ringTokens: numRingTokens) : 0
+        let recvCountOffset = Self.barrierBytes + numExperts * 8
         var bytesSoFar = Self.barrierBytes + numExperts * 8 * 2 + localExperts * 8 + 4 * (ring / Self.minBlockM) * 4
-        bytesSoFar += localExperts * ranks * (ranks * t) * 4
+        recvCount = Region(offset: recvCountOffset, byteCount: ranks * localExperts * 8)
+        sourceTokenTopkIndex = Region(offset: bytesSoFar, byteCount: localExperts * ranks * (ranks * t) * 4)
+        bytesSoFar += sourceTokenTopkIndex.byteCount
         bytesSoFar += Self.maxPoolTokens(ranks: ranks, maxTokensPerRank: t, topk: topk, expertsPerRank: localExperts) * Self.sourceMetadataBytes
         var cursor = 0
         func next(_ byteCount: Int) -> Region {

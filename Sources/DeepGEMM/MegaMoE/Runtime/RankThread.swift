@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DeepGEMMCore
+import Synchronization
 
 /// A dedicated POSIX thread (one per rank: ranks block on each other, so they must not share
 /// a bounded pool).
@@ -33,4 +34,47 @@ struct RankThread {
 
     /// Waits for the thread to finish.
     func join() { pthread_join(handle, nil) }
+}
+
+extension RankThread {
+    /// Runs `body(rank)` for every rank in `0..<count`, each on its own thread, and returns each
+    /// outcome in rank order once all threads finished. When a thread cannot be started,
+    /// `unstarted` is told the ranks that will never run (so the running ones can stop waiting
+    /// for them) before the error is thrown.
+    static func runAll<T: Sendable>(_ count: Int, unstarted: (Range<Int>) -> Void = { _ in },
+                                    _ body: @Sendable (Int) throws -> T) throws -> [Result<T, any Error>] {
+        let results = ResultSlots<T>(count: count)
+        try withoutActuallyEscaping(body) { body in
+            var threads: [RankThread] = []
+            defer { for thread in threads { thread.join() } }
+            for rank in 0..<count {
+                do {
+                    threads.append(try RankThread.start { results.set(rank, Result { try body(rank) }) })
+                } catch {
+                    unstarted(rank..<count)
+                    throw error
+                }
+            }
+        }
+        return results.collected()
+    }
+}
+
+/// One result per rank, filled from the rank threads.
+final class ResultSlots<T: Sendable>: @unchecked Sendable {
+    private var slots: [Result<T, any Error>?]
+    private let lock = Mutex(())
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ rank: Int, _ result: Result<T, any Error>) { lock.withLock { _ in slots[rank] = result } }
+
+    func collected() -> [Result<T, any Error>] {
+        lock.withLock { _ in
+            slots.map { slot in
+                guard let slot else { preconditionFailure("every rank thread stores its result before it is joined") }
+                return slot
+            }
+        }
+    }
 }

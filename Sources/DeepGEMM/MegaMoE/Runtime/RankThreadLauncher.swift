@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// Starts the ranks of a Mega MoE group and collects how each one ended.
 public enum RankLauncher {
@@ -18,23 +17,12 @@ public enum RankLauncher {
     ) throws -> [Result<T, any Error>] {
         let memory = try SymmetricMemory.local(rankCount: ranks, regionBytes: regionBytes)
         defer { memory.close() }
-        let results = ResultSlots<T>(count: ranks)
-        try withoutActuallyEscaping(body) { body in
-            var threads: [RankThread] = []
-            defer { for thread in threads { thread.join() } }
-            for rank in 0..<ranks {
-                do {
-                    threads.append(try RankThread.start {
-                        results.set(rank, Result { try runRank(rank, memory: memory, timeout: timeout, body: body) })
-                    })
-                } catch {
-                    // Ranks that never started count as failed, so the started ones stop waiting.
-                    for missing in rank..<ranks { memory.control.setState(.failed, of: missing) }
-                    throw error
-                }
-            }
+        return try RankThread.runAll(ranks, unstarted: { missing in
+            // Ranks that never started count as failed, so the started ones stop waiting.
+            for rank in missing { memory.control.setState(.failed, of: rank) }
+        }) { rank in
+            try runRank(rank, memory: memory, timeout: timeout, body: body)
         }
-        return results.collected()
     }
 
     /// One rank's thread: join, run `body`, then report leaving or failing to the peers.
@@ -48,25 +36,6 @@ public enum RankLauncher {
         } catch {
             group.markFailed()
             throw error
-        }
-    }
-}
-
-/// One result per rank, filled from the rank threads.
-private final class ResultSlots<T: Sendable>: @unchecked Sendable {
-    private var slots: [Result<T, any Error>?]
-    private let lock = Mutex(())
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ rank: Int, _ result: Result<T, any Error>) { lock.withLock { _ in slots[rank] = result } }
-
-    func collected() -> [Result<T, any Error>] {
-        lock.withLock { _ in
-            slots.map { slot in
-                guard let slot else { preconditionFailure("every rank thread stores its result before it is joined") }
-                return slot
-            }
         }
     }
 }

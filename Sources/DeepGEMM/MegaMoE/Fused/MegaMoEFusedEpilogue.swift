@@ -1,0 +1,57 @@
+import DeepGEMMCore
+
+/// The L1 epilogue of the fused path: SwiGLU of the interleaved L1 output, times each row's top-k
+/// weight, written into the L2 ring. The arithmetic is ``MegaMoESwiGLUArithmetic``'s, step for step
+/// the same as `swiglu_apply_weight_to_fp8`/`_to_bf16` of the unfused path; only the column order
+/// of the input differs (gate and up rows were interleaved by 8 by `transform_weights_for_mega_moe`).
+enum MegaMoEFusedEpilogue {
+    /// Column of gate value c in an interleaved L1 output row (up value c follows 8 columns later).
+    @inlinable
+    static func gateColumn(_ c: Int) -> Int { 16 * (c >> 3) + (c & 7) }
+
+    /// FP8 form: for each of `rows` rows of `l1` (BF16 [rows, 2I], row-major), the activations are
+    /// quantized per 32 columns with one UE8M0 exponent (no floor on amax), the E4M3 codes go to
+    /// `tokens` (row stride I) and the packed exponent bytes to the SF ring `sf` at the UTCCP row of
+    /// ring row `firstRingRow + row` (word w at `w · sfRingRows + row`).
+    static func fp8(l1: UnsafePointer<UInt16>, rows: Int, intermediate: Int, weights: UnsafePointer<Float>,
+                    clamp: Float?, fastMath: Bool, tokens: UnsafeMutablePointer<UInt8>, sf: UnsafeMutablePointer<Int32>,
+                    sfRingRows: Int, firstRingRow: Int, threads: Int) {
+        let input = SendablePointer(UnsafeMutableRawPointer(mutating: l1)), weight = SendablePointer(UnsafeMutableRawPointer(mutating: weights))
+        let codes = SendablePointer(UnsafeMutableRawPointer(tokens)), scales = SendablePointer(UnsafeMutableRawPointer(sf))
+        CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate), threads: threads) { range in
+            let gateUp = input.raw.assumingMemoryBound(to: UInt16.self), rowWeights = weight.raw.assumingMemoryBound(to: Float.self)
+            let out = codes.raw.assumingMemoryBound(to: UInt8.self), words = scales.raw.assumingMemoryBound(to: Int32.self)
+            for r in range {
+                let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
+                let sfRow = MegaMoEFusedScales.utccpRow(firstRingRow + r)
+                MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
+                    let column = gateColumn(c)
+                    return MegaMoESwiGLUArithmetic.activation(gate: BFloat16(bitPattern: row[column]).floatValue,
+                                                              up: BFloat16(bitPattern: row[column + 8]).floatValue,
+                                                              weight: w, clamp: clamp, fastMath: fastMath)
+                }, codes: out + r * intermediate, storeWord: { index, word in words[index * sfRingRows + sfRow] = word })
+            }
+        }
+    }
+
+    /// BF16 form: `tokens[row, c] = bf16_rn(a)` (row stride I), no amax and no FP8.
+    static func bf16(l1: UnsafePointer<UInt16>, rows: Int, intermediate: Int, weights: UnsafePointer<Float>,
+                     clamp: Float?, fastMath: Bool, tokens: UnsafeMutablePointer<UInt16>, threads: Int) {
+        let input = SendablePointer(UnsafeMutableRawPointer(mutating: l1)), weight = SendablePointer(UnsafeMutableRawPointer(mutating: weights))
+        let output = SendablePointer(UnsafeMutableRawPointer(tokens))
+        CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate), threads: threads) { range in
+            let gateUp = input.raw.assumingMemoryBound(to: UInt16.self), rowWeights = weight.raw.assumingMemoryBound(to: Float.self)
+            let out = output.raw.assumingMemoryBound(to: UInt16.self)
+            for r in range {
+                let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
+                for c in 0..<intermediate {
+                    let column = gateColumn(c)
+                    let a = MegaMoESwiGLUArithmetic.activation(gate: BFloat16(bitPattern: row[column]).floatValue,
+                                                               up: BFloat16(bitPattern: row[column + 8]).floatValue,
+                                                               weight: w, clamp: clamp, fastMath: fastMath)
+                    out[r * intermediate + c] = BFloat16(a).bitPattern
+                }
+            }
+        }
+    }
+}
