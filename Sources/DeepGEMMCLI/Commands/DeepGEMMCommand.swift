@@ -8,7 +8,7 @@ public struct DeepGEMMCommand: ParsableCommand {
         commandName: "deepgemm",
         abstract: "DeepGEMM's FP8/FP4/BF16 GEMMs, quantization helpers and layouts, from Swift.",
         version: DeepGEMMVersion.string,
-        subcommands: [RunCommand.self, BenchCommand.self, InfoCommand.self, DemoCommand.self, JITCommand.self]
+        subcommands: [RunCommand.self, BenchCommand.self, InfoCommand.self, DemoCommand.self, JITCommand.self, MoECommand.self, MoERankCommand.self]
     )
 
     public init() {}

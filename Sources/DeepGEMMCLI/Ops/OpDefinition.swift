@@ -35,7 +35,7 @@ func scalarOutput(_ value: Int) throws -> [(name: String, tensor: Tensor)] {
 /// Every op `deepgemm run` knows, by DeepGEMM name.
 enum OpRegistry {
     /// All ops, sorted by name.
-    static let all: [OpDefinition] = (quantizationOps + layoutOps + utilityOps + denseGEMMOps + groupedGEMMOps + attentionOps + megaMoEOps).sorted { $0.name < $1.name }
+    static let all: [OpDefinition] = (quantizationOps + layoutOps + utilityOps + denseGEMMOps + groupedGEMMOps + attentionOps + megaMoEOps + megaMoERunOps).sorted { $0.name < $1.name }
 
     /// The op called `name`, if any.
     static func op(named name: String) -> OpDefinition? { all.first { $0.name == name } }

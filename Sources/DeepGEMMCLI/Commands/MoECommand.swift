@@ -1,0 +1,91 @@
+import ArgumentParser
+import DeepGEMM
+import Foundation
+
+/// `deepgemm moe`: runs a Mega MoE layer on random inputs with R ranks, checks the fused op
+/// against the unfused pipeline bit for bit, and prints tokens/s and GFLOPS per rank.
+struct MoECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moe",
+        abstract: "Run a Mega MoE layer on R CPU ranks: fused against unfused, bitwise check, tokens/s and GFLOPS.",
+        discussion: """
+        The default layer is DeepSeek-V3's MoE (hidden 7168, intermediate 2048, top-8 routing) with 32 experts instead of \
+        256, about 0.7 GB of FP4 weights. Every rank gets --tokens tokens, each routed to k distinct experts chosen \
+        uniformly (a slot is masked with probability --masked-slots), with weights uniform in (0, 1]. Tokens, routing and \
+        weights are generated from --seed, per rank and per expert, so rank processes regenerate their share alone.
+
+        For each token count the unfused pipeline (dispatch, grouped GEMM, SwiGLU, grouped GEMM, combine) runs over all \
+        ranks in this process, then the fused op runs with every rank a thread (default) or, with --processes, a process \
+        sharing the buffer through POSIX shared memory. The fused y and cumulative expert stats must equal the unfused \
+        ones bit for bit; the exit status is non-zero on any difference or failed rank.
+
+        Times are medians over at least --min-seconds. tokens/s counts R·T tokens per call; GFLOPS per rank counts, as \
+        DeepGEMM's benchmark does, 2·H·I·3 per (token, slot) pair the rank's experts received, over the fused time.
+        """
+    )
+
+    @Option(help: "Ranks (R).")
+    var ranks: Int = 2
+
+    @Flag(help: "Run each rank as a process (default: a thread of this process).")
+    var processes = false
+
+    @Option(help: "Tokens per rank, a comma list; one report each.")
+    var tokens: String = "1,64,1024"
+
+    @OptionGroup var layer: MoEShapeOptions
+
+    @Option(name: .customLong("min-seconds"), help: "Least time each measurement runs for, in seconds.")
+    var minSeconds: Double = 1
+
+    @Flag(help: "Print one JSON object per token count instead of text.")
+    var json = false
+
+    @Option(name: .customLong("rank-executable"), help: .hidden)
+    var rankExecutable: String?
+
+    func run() throws {
+        do {
+            var first = true
+            let reports = try benchmark { report in
+                if !json && !first { print("") }
+                print(json ? report.json : report.text)
+                first = false
+            }
+            let differing = reports.filter { !$0.bitwiseEqual }.map(\.tokensPerRank)
+            if !differing.isEmpty {
+                printError("error: fused and unfused results differ at \(differing.map { "T=\($0)" }.joined(separator: ", "))")
+                throw ExitCode(1)
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Runs every token count, hands each report to `report` as soon as it is ready, and returns
+    /// them all. Progress goes to standard error.
+    func benchmark(report: @escaping (MoEReport) -> Void = { _ in }) throws -> [MoEReport] {
+        let counts = try tokens.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let count = Int(item.trimmingCharacters(in: .whitespaces)), count > 0 else {
+                throw DeepGEMMError.invalidArgument(argument: "--tokens", rule: "must be a comma list of positive integers, got '\(tokens)'")
+            }
+            return count
+        }
+        let rankProcesses = processes ? MoERankProcesses(executable: rankExecutable ?? Self.currentExecutable(),
+                                                         layerArguments: layer.arguments) : nil
+        return try MoEBenchmark(problem: try layer.problem(), ranks: ranks, tokenCounts: counts, minimumSeconds: minSeconds,
+                                processes: rankProcesses, progress: printError, completed: report).run()
+    }
+
+    /// This executable's path: `/proc/self/exe` resolved on Linux, else the bundle's executable
+    /// or, failing that, the first argument.
+    static func currentExecutable() -> String {
+        #if os(Linux)
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        #endif
+        return Bundle.main.executablePath ?? CommandLine.arguments[0]
+    }
+}

@@ -1,0 +1,67 @@
+import DeepGEMM
+import Foundation
+
+/// How `deepgemm moe --processes` starts its rank processes.
+struct MoERankProcesses {
+    /// The `deepgemm` executable each rank runs (`moe-rank`).
+    var executable: String
+    /// The layer options, forwarded unchanged so every rank regenerates the same problem.
+    var layerArguments: [String]
+}
+
+/// Rank processes that did not exit with status 0.
+struct MoERankProcessFailure: Error, CustomStringConvertible {
+    /// How each failed rank ended.
+    var statuses: [RankExitStatus]
+
+    /// One line naming every failed rank and how it ended.
+    var description: String {
+        "rank process failed: " + statuses.map(\.description).joined(separator: "; ")
+    }
+}
+
+extension MoEBenchmark {
+    /// The fused op with every rank a `moe-rank` process, started once per token count; each
+    /// rank writes its results into a fresh temporary directory, removed afterwards.
+    func runProcessRanks(_ processes: MoERankProcesses, maxTokens: Int) throws -> [MoEReport] {
+        let layout = try processBufferLayout(maxTokens: maxTokens)
+        let weights = generateWeights()
+        return try tokenCounts.map { count in
+            let reference = try unfusedReference(tokens: try generateTokens(count), weights: weights)
+            // Every rank makes the same number of calls, sized from the unfused time to last about --min-seconds.
+            let iterations = min(100, max(3, Int((minimumSeconds / reference.seconds).rounded(.up))))
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("deepgemm-moe-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            progress("T=\(count): running \(ranks) rank processes, \(iterations) timed calls each")
+            let arguments = ["moe-rank"] + processes.layerArguments
+                + ["--tokens", "\(count)", "--max-tokens", "\(maxTokens)", "--iterations", "\(iterations)", "--output-dir", directory]
+            let statuses = try RankLauncher.runProcesses(ranks: ranks, executable: processes.executable, arguments: arguments)
+            let failed = statuses.filter { !$0.succeeded }
+            guard failed.isEmpty else { throw MoERankProcessFailure(statuses: failed) }
+            let results = try (0..<ranks).map { try MoERankResult(directory: directory, rank: $0) }
+            let mismatch = try MoEComparison.firstMismatch(fusedY: results.map(\.y), unfusedY: reference.y,
+                                                           fusedStats: results.map(\.stats), unfusedStats: reference.stats)
+            let bytes = results.map(\.bufferBytes).max() ?? layout.totalBytes
+            let report = MoEReport(problem: problem, ranks: ranks, processes: true, tokensPerRank: count, bufferBytesPerRank: bytes,
+                                   unfusedSeconds: reference.seconds, fusedSeconds: results.map(\.seconds).max() ?? 0,
+                                   receivedPairs: reference.receivedPairs, mismatch: mismatch)
+            completed(report)
+            return report
+        }
+    }
+
+    /// The layout each rank process's `get_symm_buffer_for_mega_moe` builds (aligned capacity,
+    /// default ring), computed here so that a shape the buffer rejects fails before any process starts.
+    private func processBufferLayout(maxTokens: Int) throws -> MegaMoEBufferLayout {
+        try DeepGEMMError.require(problem.experts % ranks == 0, "num_experts",
+                                  "must be a multiple of the number of ranks (\(ranks)), got \(problem.experts)")
+        try DeepGEMMError.require(maxTokens <= 1 << 24, "num_max_tokens_per_rank", "must be in 1...\(1 << 24), got \(maxTokens)")
+        let tokens = MegaMoEBufferLayout.alignedMaxTokens(maxTokens)
+        let ring = MegaMoEBufferLayout.defaultRingTokens(maxTokensPerRank: tokens, expertsPerRank: problem.localExperts(ranks: ranks),
+                                                         topk: problem.topk, ranks: ranks)
+        return try MegaMoEBufferLayout(ranks: ranks, numExperts: problem.experts, numMaxTokensPerRank: tokens, topk: problem.topk,
+                                       hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType,
+                                       numRingTokens: ring)
+    }
+}

@@ -1,0 +1,90 @@
+import DeepGEMM
+import Foundation
+
+/// The figures of one token count of `deepgemm moe`: fused against unfused on the same layer.
+struct MoEReport: Sendable {
+    /// The layer.
+    var problem: MoEProblem
+    /// R, the ranks.
+    var ranks: Int
+    /// Whether the fused op ran with one process per rank (else one thread per rank).
+    var processes: Bool
+    /// T, the tokens of every rank.
+    var tokensPerRank: Int
+    /// Bytes of one rank's symmetric buffer.
+    var bufferBytesPerRank: Int
+    /// Median seconds of one unfused call over all ranks.
+    var unfusedSeconds: Double
+    /// Median seconds of one fused call (the slowest rank's median for process ranks).
+    var fusedSeconds: Double
+    /// The (token, slot) pairs each rank's experts received.
+    var receivedPairs: [Int]
+    /// The first difference between the fused and unfused `y` or stats; nil when bitwise equal.
+    var mismatch: String?
+
+    /// Whether fused and unfused agreed bit for bit.
+    var bitwiseEqual: Bool { mismatch == nil }
+    /// R·T / unfused seconds.
+    var unfusedTokensPerSecond: Double { Double(ranks * tokensPerRank) / unfusedSeconds }
+    /// R·T / fused seconds.
+    var fusedTokensPerSecond: Double { Double(ranks * tokensPerRank) / fusedSeconds }
+    /// Fused tokens/s over unfused tokens/s.
+    var speedup: Double { unfusedSeconds / fusedSeconds }
+
+    /// GFLOPS of each rank as DeepGEMM's benchmark counts them: three GEMMs (L1 gate, L1 up, L2)
+    /// of 2·H·I per received pair, over the fused time.
+    var gflopsPerRank: [Double] {
+        receivedPairs.map { 2 * Double($0) * Double(problem.hidden) * Double(problem.intermediate) * 3 / fusedSeconds / 1e9 }
+    }
+
+    /// A few human-readable lines.
+    var text: String {
+        let check = mismatch.map { "MISMATCH: \($0)" } ?? "bitwise equal"
+        return """
+        \(problem.summary(ranks: ranks, processes: processes, tokensPerRank: tokensPerRank))
+          buffer per rank: \(MoEFormat.fixed(Double(bufferBytesPerRank) / 1_048_576, 1)) MiB
+          unfused: \(MoEFormat.fixed(unfusedSeconds * 1e3, 3)) ms/call  \(MoEFormat.fixed(unfusedTokensPerSecond, 1)) tokens/s
+          fused:   \(MoEFormat.fixed(fusedSeconds * 1e3, 3)) ms/call  \(MoEFormat.fixed(fusedTokensPerSecond, 1)) tokens/s  \
+        speedup \(MoEFormat.fixed(speedup, 2))x
+          received pairs per rank: \(receivedPairs.map(String.init).joined(separator: ", "))
+          GFLOPS per rank (fused): \(gflopsPerRank.map { MoEFormat.fixed($0, 1) }.joined(separator: ", "))
+          fused == unfused: \(check)
+        """
+    }
+
+    /// One JSON object on one line (keys in snake case, sorted; `activation_clamp` and `mismatch`
+    /// are left out when there is none).
+    var json: String {
+        struct Fields: Encodable {
+            let mma: String, ranks: Int, processes: Bool, tokensPerRank: Int, experts: Int, topk: Int, hidden: Int, intermediate: Int
+            let activationClamp: Double?, fastMath: Bool, maskedSlots: Double, seed: UInt64, bufferBytesPerRank: Int
+            let unfusedSeconds: Double, fusedSeconds: Double, unfusedTokensPerSecond: Double, fusedTokensPerSecond: Double
+            let speedup: Double, receivedPairsPerRank: [Int], gflopsPerRank: [Double], bitwiseEqual: Bool, mismatch: String?
+        }
+        let fields = Fields(
+            mma: problem.mmaType.rawValue, ranks: ranks, processes: processes, tokensPerRank: tokensPerRank, experts: problem.experts,
+            topk: problem.topk, hidden: problem.hidden, intermediate: problem.intermediate, activationClamp: problem.activationClamp,
+            fastMath: problem.fastMath, maskedSlots: problem.maskedFraction, seed: problem.seed, bufferBytesPerRank: bufferBytesPerRank,
+            unfusedSeconds: unfusedSeconds, fusedSeconds: fusedSeconds, unfusedTokensPerSecond: unfusedTokensPerSecond,
+            fusedTokensPerSecond: fusedTokensPerSecond, speedup: speedup, receivedPairsPerRank: receivedPairs,
+            gflopsPerRank: gflopsPerRank, bitwiseEqual: bitwiseEqual, mismatch: mismatch)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(fields), let text = String(data: data, encoding: .utf8) else {
+            preconditionFailure("a report of numbers and plain strings always encodes")
+        }
+        return text
+    }
+}
+
+/// Number and string formatting of the reports.
+enum MoEFormat {
+    /// `value` with `digits` decimals.
+    static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+    /// `value` without a trailing `.0` when it is whole.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+    }
+}
