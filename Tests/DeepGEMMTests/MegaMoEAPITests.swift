@@ -263,5 +263,11 @@ struct MegaMoEAPITests {
         #expect(bitwiseMismatch(y[0], sentinel) == nil)
         #expect(try stats[0].elements(as: Int32.self) == [5, 6, 7, 8] && stats[1].elements(as: Int32.self) == [0, 0, 0, 0])
         #expect(throws: DeepGEMMError.self) { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, backend: .cuda) }
+        var sm90 = DeepGEMMSettings()
+        sm90.arch = .sm90
+        #expect { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, settings: sm90) } throws: { error in
+            guard case .unsupported(let argument, _)? = error as? DeepGEMMError else { return false }
+            return argument == "arch"
+        }
     }
 }

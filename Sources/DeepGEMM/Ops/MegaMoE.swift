@@ -28,7 +28,8 @@ import DeepGEMMCore
 /// fails during the call, marks itself failed: its peers' calls fail at once with
 /// ``RankFailure/peerFailed(rank:)`` (a rank that dies or never arrives: ``RankFailure/peerDied(rank:)``
 /// or ``RankFailure/timedOut(rank:)`` after the buffer's timeout), and the group stays broken.
-/// `settings` is accepted for symmetry with the other ops; no setting changes this op.
+/// `settings.arch` must be `.sm100` (the default): DeepGEMM has Mega MoE on SM100 only, so the SM90
+/// personality rejects the call with ``DeepGEMMError/unsupported(argument:rule:)`` naming `arch`.
 public func fp8FP4MegaMoE(
     y: Tensor, l1Weights: QuantizedTensor, l2Weights: QuantizedTensor, buffer: MegaMoERankBuffer,
     cumulativeLocalExpertRecvStats: Tensor? = nil, recipe: [Int] = [1, 1, 32], activation: String = "swiglu",
@@ -38,7 +39,7 @@ public func fp8FP4MegaMoE(
     do {
         call = try fp8FP4MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
                                      stats: cumulativeLocalExpertRecvStats, recipe: recipe, activation: activation,
-                                     activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+                                     activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     } catch {
         buffer.group.markFailed()
         throw error
@@ -64,7 +65,7 @@ public func bf16MegaMoE(
     do {
         call = try bf16MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
                                    stats: cumulativeLocalExpertRecvStats, activation: activation,
-                                   activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+                                   activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     } catch {
         buffer.group.markFailed()
         throw error
@@ -87,7 +88,7 @@ public func fp8FP4MegaMoE(
     let calls = try buffer.ranks.indices.map { rank in
         try fp8FP4MegaMoECall(y: y[rank], l1Weights: l1Weights[rank], l2Weights: l2Weights[rank], buffer: buffer.ranks[rank],
                               stats: cumulativeLocalExpertRecvStats?[rank], recipe: recipe, activation: activation,
-                              activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+                              activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     }
     try runOnRankThreads(calls)
 }
@@ -106,7 +107,7 @@ public func bf16MegaMoE(
     let calls = try buffer.ranks.indices.map { rank in
         try bf16MegaMoECall(y: y[rank], l1Weights: l1Weights[rank], l2Weights: l2Weights[rank], buffer: buffer.ranks[rank],
                             stats: cumulativeLocalExpertRecvStats?[rank], activation: activation,
-                            activationClamp: activationClamp, fastMath: fastMath, backend: backend)
+                            activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     }
     try runOnRankThreads(calls)
 }
@@ -114,9 +115,10 @@ public func bf16MegaMoE(
 /// The checked FP8×FP4 call of one rank.
 private func fp8FP4MegaMoECall(
     y: Tensor, l1Weights: QuantizedTensor, l2Weights: QuantizedTensor, buffer: MegaMoERankBuffer, stats: Tensor?,
-    recipe: [Int], activation: String, activationClamp: Double?, fastMath: Bool, backend: Backend
+    recipe: [Int], activation: String, activationClamp: Double?, fastMath: Bool, settings: DeepGEMMSettings, backend: Backend
 ) throws -> MegaMoEFusedCall {
     try requireCPUBackend(backend, op: "fp8_fp4_mega_moe")
+    try requireSM100(settings)
     try DeepGEMMError.require(recipe == [1, 1, 32], "recipe", "must be (1, 1, 32), got \(recipe)")
     return try MegaMoEFusedCall(buffer: buffer, y: y, weights: .fp4(l1: l1Weights, l2: l2Weights), stats: stats,
                                 activation: activation, activationClamp: activationClamp, fastMath: fastMath)
@@ -125,11 +127,19 @@ private func fp8FP4MegaMoECall(
 /// The checked BF16 call of one rank.
 private func bf16MegaMoECall(
     y: Tensor, l1Weights: Tensor, l2Weights: Tensor, buffer: MegaMoERankBuffer, stats: Tensor?,
-    activation: String, activationClamp: Double?, fastMath: Bool, backend: Backend
+    activation: String, activationClamp: Double?, fastMath: Bool, settings: DeepGEMMSettings, backend: Backend
 ) throws -> MegaMoEFusedCall {
     try requireCPUBackend(backend, op: "bf16_mega_moe")
+    try requireSM100(settings)
     return try MegaMoEFusedCall(buffer: buffer, y: y, weights: .bf16(l1: l1Weights, l2: l2Weights), stats: stats,
                                 activation: activation, activationClamp: activationClamp, fastMath: fastMath)
+}
+
+/// Throws unless the architecture personality is SM100, the only one with Mega MoE.
+private func requireSM100(_ settings: DeepGEMMSettings) throws {
+    guard settings.arch == .sm100 else {
+        throw DeepGEMMError.unsupported(argument: "arch", rule: "Mega MoE exists on SM100 only")
+    }
 }
 
 /// Throws unless every per-rank array holds one entry per rank of `buffer`.

@@ -11,7 +11,9 @@ import DeepGEMMCore
 ///    SwiGLU epilogue writes the L2 ring (FP8 with UE8M0 scales, or BF16); L2 GEMM; each result row
 ///    goes straight into its source rank's combine buffer at [slot][token]. Only the experts that
 ///    received pairs have their scales converted, and no rank ever holds the whole expanded token
-///    matrix: the rings bound the memory. Barrier.
+///    matrix: the rings bound the memory. The rank's own thread pulls each block right before the
+///    block's GEMM (the GPU overlaps the two; on CPU ranks the copies are well under 1% of the
+///    time, so a second thread per rank would buy nothing). Barrier.
 /// 3. **Combine.** For each own token, a binary32 sum from +0 of the combine rows of its valid
 ///    slots in ascending slot order, then one RN to BF16; a token with no valid slot gets +0.
 /// 4. **Stats.** Each local expert's received pair count is added to the stats.
