@@ -66,7 +66,7 @@ struct MegaMoEFusedTests {
         }
     }
 
-    @Test("rank processes give the unfused pipeline's bits (FP8×FP4 and BF16, two calls each)", arguments: [2, 4])
+    @Test("rank processes give the unfused pipeline's bits (FP8×FP4 and BF16, two calls each)", arguments: [1, 2, 4, 8])
     func processRanksMatchTheUnfusedPipeline(ranks: Int) async throws {
         let jobID = RankRuntimeTests.uniqueJobID("fused\(ranks)")
         await withTaskGroup(of: Void.self) { group in
