@@ -115,6 +115,20 @@ struct MegaMoEBufferRequest {
     }
 }
 
+extension MegaMoEBufferLayout {
+    /// The layout `get_symm_buffer_for_mega_moe` gives every rank's region for these arguments
+    /// (token capacity rounded up to 384, DeepGEMM's default ring), after the same argument checks,
+    /// without allocating anything: what a launcher checks before it starts rank processes.
+    public static func forSymmBuffer(
+        numExperts: Int, numMaxTokensPerRank: Int, numTopk: Int, hidden: Int, intermediateHidden: Int, numRanks: Int,
+        mmaType: MMAType = .fp8xfp4
+    ) throws -> MegaMoEBufferLayout {
+        try MegaMoEBufferRequest(numExperts: numExperts, numMaxTokensPerRank: numMaxTokensPerRank, numTopk: numTopk, hidden: hidden,
+                                 intermediateHidden: intermediateHidden, numRanks: numRanks, useFP8Dispatch: nil,
+                                 mmaType: mmaType, activation: "swiglu").layout
+    }
+}
+
 /// DeepGEMM's `get_symm_buffer_for_mega_moe` for one rank process of the group `rankEnvironment`
 /// describes (launched by ``RankLauncher/runProcesses(ranks:executable:arguments:jobID:failureGrace:)``):
 /// rank 0 creates the POSIX shared memory, the others map it, and all meet at a barrier.

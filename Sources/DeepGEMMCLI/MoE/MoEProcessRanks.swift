@@ -54,14 +54,8 @@ extension MoEBenchmark {
     /// The layout each rank process's `get_symm_buffer_for_mega_moe` builds (aligned capacity,
     /// default ring), computed here so that a shape the buffer rejects fails before any process starts.
     private func processBufferLayout(maxTokens: Int) throws -> MegaMoEBufferLayout {
-        try DeepGEMMError.require(problem.experts % ranks == 0, "num_experts",
-                                  "must be a multiple of the number of ranks (\(ranks)), got \(problem.experts)")
-        try DeepGEMMError.require(maxTokens <= 1 << 24, "num_max_tokens_per_rank", "must be in 1...\(1 << 24), got \(maxTokens)")
-        let tokens = MegaMoEBufferLayout.alignedMaxTokens(maxTokens)
-        let ring = MegaMoEBufferLayout.defaultRingTokens(maxTokensPerRank: tokens, expertsPerRank: problem.localExperts(ranks: ranks),
-                                                         topk: problem.topk, ranks: ranks)
-        return try MegaMoEBufferLayout(ranks: ranks, numExperts: problem.experts, numMaxTokensPerRank: tokens, topk: problem.topk,
-                                       hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType,
-                                       numRingTokens: ring)
+        try MegaMoEBufferLayout.forSymmBuffer(numExperts: problem.experts, numMaxTokensPerRank: maxTokens, numTopk: problem.topk,
+                                              hidden: problem.hidden, intermediateHidden: problem.intermediate, numRanks: ranks,
+                                              mmaType: problem.mmaType)
     }
 }
