@@ -204,7 +204,45 @@ struct MegaMoEFusedTests {
         #expect(try y.select(dim: 0, index: 0).elements(as: UInt16.self).allSatisfy { $0 == BFloat16(0x1p-30 as Float).bitPattern })
         #expect(try y.select(dim: 0, index: 1).elements(as: UInt16.self).allSatisfy { $0 == 0 })
     }
+
+    /// The fused epilogues (BF16, and FP8 with its scale words in UTCCP row order) read gate and up
+    /// from the interleaved L1 output and give the standalone SwiGLU ops' bits for either
+    /// `fast_math`; the two settings do differ on this many values.
+    @Test func epilogueMatchesTheStandaloneSwiGLUOnInterleavedColumns() throws {
+        let (rows, intermediate) = (2048, 256)
+        let interleaved = Tensor.randn([rows, 2 * intermediate], dtype: .bfloat16, seed: 31, scale: 3)
+        let halves = try Tensor(converting: [Double](repeating: 0, count: rows * 2 * intermediate), shape: [rows, 2 * intermediate], dtype: .bfloat16)
+        for c in 0..<intermediate {
+            let gate = MegaMoEFusedEpilogue.gateColumn(c)
+            try halves.narrow(dim: 1, start: c, length: 1).copy(from: interleaved.narrow(dim: 1, start: gate, length: 1))
+            try halves.narrow(dim: 1, start: intermediate + c, length: 1).copy(from: interleaved.narrow(dim: 1, start: gate + 8, length: 1))
+        }
+        let weights = try Tensor((0..<rows).map { 0.25 + Float($0 % 7) / 8 }, shape: [rows])
+        var fused = [Bool: Tensor]()
+        for fastMath in [true, false] {
+            let out = Tensor(zeros: [rows, intermediate], dtype: .bfloat16)
+            MegaMoEFusedEpilogue.bf16(l1: UnsafePointer(interleaved.dataPointer.assumingMemoryBound(to: UInt16.self)), rows: rows,
+                                      intermediate: intermediate, weights: UnsafePointer(weights.dataPointer.assumingMemoryBound(to: Float.self)),
+                                      clamp: nil, fastMath: fastMath, tokens: out.dataPointer.assumingMemoryBound(to: UInt16.self), threads: 2)
+            let standalone = try swigluApplyWeightToBF16(halves, topkWeights: weights, fastMath: fastMath)
+            #expect(bitwiseMismatch(out, standalone) == nil, "fast_math \(fastMath)")
+            fused[fastMath] = out
+            // FP8: codes row-major, scale words at the UTCCP row of each ring row.
+            let codes = Tensor(zeros: [rows, intermediate], dtype: .float8E4M3), words = Tensor(zeros: [intermediate / 128, rows], dtype: .int32)
+            MegaMoEFusedEpilogue.fp8(l1: UnsafePointer(interleaved.dataPointer.assumingMemoryBound(to: UInt16.self)), rows: rows,
+                                     intermediate: intermediate, weights: UnsafePointer(weights.dataPointer.assumingMemoryBound(to: Float.self)),
+                                     clamp: 2, fastMath: fastMath, tokens: codes.dataPointer.assumingMemoryBound(to: UInt8.self),
+                                     sf: words.dataPointer.assumingMemoryBound(to: Int32.self), sfRingRows: rows, firstRingRow: 0, threads: 2)
+            let quantized = try swigluApplyWeightToFP8(halves, topkWeights: weights, activationClamp: 2, fastMath: fastMath)
+            #expect(bitwiseMismatch(codes, quantized.data) == nil, "fast_math \(fastMath)")
+            let (ringWords, expectedWords) = (try words.elements(as: Int32.self), try quantized.sf.contiguous().elements(as: Int32.self))
+            let permuted = (0..<rows).flatMap { r in (0..<(intermediate / 128)).map { w in ringWords[w * rows + MegaMoEFusedScales.utccpRow(r)] } }
+            #expect(permuted == expectedWords, "fast_math \(fastMath)")
+        }
+        #expect(bitwiseMismatch(try #require(fused[true]), try #require(fused[false])) != nil, "fast_math must change some bits")
+    }
 }
+
 
 extension Array {
     /// The elements in consecutive runs of `size`.
