@@ -48,6 +48,18 @@ public func transformWeightsForMegaMoE(
 /// `sourceRow(n)` of that group.
 private func permutingRows(_ source: Tensor, _ sourceRow: (Int) -> Int) throws -> Tensor {
     let result = try emptyLike(source)
+    if source.rank == 3 && source.stride(2) == 1 && result.stride(2) == 1 {
+        // K-major rows: one memory copy per row.
+        let rowBytes = source.size(2) * source.dtype.size
+        for group in 0..<source.size(0) {
+            for row in 0..<source.size(1) {
+                let to = result.dataPointer + (group * result.stride(0) + row * result.stride(1)) * source.dtype.size
+                let from = source.dataPointer + (group * source.stride(0) + sourceRow(row) * source.stride(1)) * source.dtype.size
+                to.copyMemory(from: from, byteCount: rowBytes)
+            }
+        }
+        return result
+    }
     for group in 0..<source.size(0) {
         let from = try source.select(dim: 0, index: group), to = try result.select(dim: 0, index: group)
         for row in 0..<source.size(1) {
@@ -58,7 +70,8 @@ private func permutingRows(_ source: Tensor, _ sourceRow: (Int) -> Int) throws -
 }
 
 /// New storage with `tensor`'s shape, and its strides when they are dense (non-overlapping, no
-/// gaps: some order of the dimensions is row-major), otherwise contiguous strides.
+/// gaps: some order of the dimensions is row-major), otherwise contiguous strides. Not zeroed:
+/// the row permutation writes every element.
 private func emptyLike(_ tensor: Tensor) throws -> Tensor {
     let order = tensor.shape.indices.filter { tensor.shape[$0] > 1 }.sorted { tensor.strides[$0] > tensor.strides[$1] }
     var expected = 1, dense = true
@@ -66,6 +79,6 @@ private func emptyLike(_ tensor: Tensor) throws -> Tensor {
         if tensor.strides[dim] != expected { dense = false }
         expected *= tensor.shape[dim]
     }
-    guard dense else { return Tensor(zeros: tensor.shape, dtype: tensor.dtype) }
-    return try Tensor(storage: TensorStorage(byteCount: tensor.byteCount), dtype: tensor.dtype, shape: tensor.shape, strides: tensor.strides)
+    guard dense else { return Tensor.empty(tensor.shape, dtype: tensor.dtype) }
+    return try Tensor(storage: TensorStorage(byteCount: tensor.byteCount, zeroed: false), dtype: tensor.dtype, shape: tensor.shape, strides: tensor.strides)
 }
