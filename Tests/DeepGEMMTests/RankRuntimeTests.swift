@@ -54,6 +54,21 @@ import Glibc
         }
     }
 
+    @Test("a rank that reports progress keeps its peers waiting past the timeout")
+    func heartbeatsRenewTheTimeout() throws {
+        let results = try RankLauncher.runThreads(ranks: 2, regionBytes: 64, timeout: .milliseconds(300)) { group in
+            if group.rank == 1 {
+                for _ in 0..<10 {
+                    usleep(100_000)
+                    group.heartbeat()
+                }
+            }
+            try group.barrier()
+            return group.rank
+        }
+        #expect(try results.map { try $0.get() } == [0, 1])
+    }
+
     @Test("a thread rank that throws is named at once by the ranks waiting for it")
     func failingThreadRankIsNamed() throws {
         struct Boom: Error {}

@@ -134,7 +134,7 @@ extension MegaMoEBufferLayout {
 /// rank 0 creates the POSIX shared memory, the others map it, and all meet at a barrier.
 /// `rankEnvironment.rankCount` is the group size; every rank must pass the same arguments. The
 /// memory is zero-filled. Waits (joining, and the barriers of every later call) fail after
-/// `timeout` with a ``RankFailure`` naming the rank that did not arrive. `threadsPerRank` (default:
+/// `timeout` without progress of the rank waited for, with a ``RankFailure`` naming it. `threadsPerRank` (default:
 /// the backend's threads divided by the rank count, at least 1) is how many CPU threads this rank
 /// computes with. Argument rules as in
 /// ``getSymmBufferForMegaMoE(numExperts:numMaxTokensPerRank:numTopk:hidden:intermediateHidden:numRanks:useFP8Dispatch:mmaType:activation:timeout:threadsPerRank:)``.

@@ -67,7 +67,8 @@ public final class MegaMoESymmetricBuffer: Sendable {
 /// (``MegaMoEBufferLayout/defaultRingTokens(maxTokensPerRank:expertsPerRank:topk:ranks:)``),
 /// allocates a zero-filled ``SymmetricMemory/local(rankCount:regionBytes:)`` and returns the
 /// buffer with each rank's handle and `x`, `x_sf`, `topk_idx` and `topk_weights` views. Rank waits
-/// inside a call fail after `timeout` naming the rank waited for. `threadsPerRank` (default: the
+/// inside a call fail after `timeout` without progress (an arrival or a heartbeat after each expert
+/// block) of the rank waited for, naming it. `threadsPerRank` (default: the
 /// backend's threads divided by R, at least 1) is how many CPU threads each rank computes with.
 ///
 /// Rules (each names its argument): `num_ranks` in 1...72; `num_experts` in 1...65536 and a multiple

@@ -27,7 +27,8 @@ import DeepGEMMCore
 /// Arguments are checked before anything is written. A rank whose arguments are rejected, or that
 /// fails during the call, marks itself failed: its peers' calls fail at once with
 /// ``RankFailure/peerFailed(rank:)`` (a rank that dies or never arrives: ``RankFailure/peerDied(rank:)``
-/// or ``RankFailure/timedOut(rank:)`` after the buffer's timeout), and the group stays broken.
+/// or ``RankFailure/timedOut(rank:)`` after the buffer's timeout without progress from it), and the
+/// group stays broken.
 /// `settings.arch` must be `.sm100` (the default): DeepGEMM has Mega MoE on SM100 only, so the SM90
 /// personality rejects the call with ``DeepGEMMError/unsupported(argument:rule:)`` naming `arch`.
 public func fp8FP4MegaMoE(

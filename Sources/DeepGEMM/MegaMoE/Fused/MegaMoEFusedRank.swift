@@ -94,6 +94,7 @@ enum MegaMoEFusedRank {
             try engine.prepareWeights(expert: expert)
             for start in stride(from: 0, to: sources.count, by: blockRows) {
                 try engine.run(sources[start..<min(start + blockRows, sources.count)])
+                buffer.group.heartbeat()
             }
         }
         return received

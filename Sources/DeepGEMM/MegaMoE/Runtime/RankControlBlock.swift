@@ -5,7 +5,7 @@ import Synchronization
 /// they work across processes that map the same shared memory.
 ///
 /// Layout (8-byte words): header `[magic, rankCount, regionBytes, mode, failure, -, -, -]`, then
-/// for rank r at word `8 + 8r`: `[pid, arrivalEpoch, state, -, -, -, -, -]`.
+/// for rank r at word `8 + 8r`: `[pid, arrivalEpoch, state, heartbeat, -, -, -, -]`.
 struct RankControlBlock: @unchecked Sendable {
     /// Written last by the creator; a segment whose first word differs is not ready yet.
     static let readyMagic = 0x4447_4D6F_4531_0001
@@ -76,6 +76,11 @@ struct RankControlBlock: @unchecked Sendable {
     func arrivalEpoch(of rank: Int) -> Int { slotWord(rank, 1).pointee.load(ordering: .acquiring) }
     /// Announces that rank `rank` reached barrier epoch `epoch` (release: its earlier writes are visible).
     func arrive(_ rank: Int, epoch: Int) { slotWord(rank, 1).pointee.store(epoch, ordering: .releasing) }
+
+    /// How often rank `rank` has reported progress.
+    func heartbeat(of rank: Int) -> Int { slotWord(rank, 3).pointee.load(ordering: .relaxed) }
+    /// Records one more sign of progress of rank `rank`.
+    func beat(_ rank: Int) { slotWord(rank, 3).pointee.wrappingAdd(1, ordering: .relaxed) }
 
     /// The state rank `rank` last published.
     func state(of rank: Int) -> RankState { RankState(rawValue: slotWord(rank, 2).pointee.load(ordering: .acquiring)) ?? .absent }

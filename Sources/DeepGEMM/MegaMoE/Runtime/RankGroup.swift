@@ -22,7 +22,8 @@ public final class RankGroup {
     public let rank: Int
     /// The memory shared by the group.
     public let memory: SymmetricMemory
-    /// How long one wait may last before it fails with ``RankFailure/timedOut(rank:)``.
+    /// How long one wait may go without the awaited rank arriving or reporting progress
+    /// (``heartbeat()``) before it fails with ``RankFailure/timedOut(rank:)``.
     public let timeout: Duration
 
     private var epoch = 0
@@ -55,7 +56,8 @@ public final class RankGroup {
     }
 
     /// Waits until every rank has called `barrier()` as often as this one. Writes made before the
-    /// barrier are visible to every rank after it. One ``timeout`` covers the whole barrier.
+    /// barrier are visible to every rank after it. One ``timeout`` covers the whole barrier, renewed
+    /// whenever the rank waited for reports progress.
     /// Throws the group's ``RankFailure`` (naming the lowest rank that had not arrived) instead
     /// of hanging.
     public func barrier() throws {
@@ -75,10 +77,18 @@ public final class RankGroup {
         try wait(for: peer, deadline: RankClock.deadline(after: timeout), until: condition)
     }
 
-    /// ``wait(for:until:)`` with an absolute deadline on ``RankClock``.
+    /// Reports that this rank is making progress, so peers waiting for it keep waiting: a wait
+    /// times out only after ``timeout`` without an arrival or a heartbeat of the rank it waits for.
+    /// Call it between long pieces of work done while peers may be waiting.
+    public func heartbeat() {
+        memory.control.beat(rank)
+    }
+
+    /// ``wait(for:until:)`` with an absolute deadline on ``RankClock``, moved on by each heartbeat of `peer`.
     private func wait(for peer: Int, deadline: Int64, until condition: () -> Bool) throws {
         precondition(peer >= 0 && peer < rankCount, "peer out of range")
         let control = memory.control
+        var deadline = deadline, lastBeat = control.heartbeat(of: peer)
         let checksProcess = control.mode == .processes && peer != rank
         var backoff = RankBackoff()
         var lastLivenessCheck = RankClock.now()
@@ -95,7 +105,11 @@ public final class RankGroup {
                 let pid = control.pid(of: peer)
                 if pid > 0, !PeerLiveness.isAlive(pid), !condition() { throw control.publish(.peerDied(rank: peer)) }
             }
-            if now >= deadline { throw control.publish(.timedOut(rank: peer)) }
+            if now >= deadline {
+                let beat = control.heartbeat(of: peer)
+                guard beat != lastBeat else { throw control.publish(.timedOut(rank: peer)) }
+                (lastBeat, deadline) = (beat, RankClock.deadline(after: timeout))
+            }
             backoff.pause()
         }
     }
