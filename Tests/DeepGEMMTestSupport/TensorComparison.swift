@@ -43,3 +43,14 @@ public func isBackendUnavailable(_ error: any Error, backend: String = "cuda") -
     if case .backendUnavailable(let name, _)? = error as? DeepGEMMError { return name == backend }
     return false
 }
+
+/// Whether `error` is the typed error of a broken argument rule naming `argument`:
+/// ``DeepGEMMError/unsupported(argument:rule:)`` when `unsupported` (an architecture restriction),
+/// else ``DeepGEMMError/invalidArgument(argument:rule:)``.
+public func namesArgument(_ error: any Error, _ argument: String, unsupported: Bool = false) -> Bool {
+    switch error as? DeepGEMMError {
+    case .invalidArgument(let name, _)?: return !unsupported && name == argument
+    case .unsupported(let name, _)?: return unsupported && name == argument
+    default: return false
+    }
+}

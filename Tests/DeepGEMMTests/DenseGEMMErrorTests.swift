@@ -320,11 +320,7 @@ enum DenseFixture {
         #expect {
             try rule.call()
         } throws: { error in
-            switch error as? DeepGEMMError {
-            case .invalidArgument(let argument, _)?: return !rule.unsupported && argument == rule.argument
-            case .unsupported(let argument, _)?: return rule.unsupported && argument == rule.argument
-            default: return false
-            }
+            namesArgument(error, rule.argument, unsupported: rule.unsupported)
         }
     }
 

@@ -120,11 +120,7 @@ import DeepGEMMTestSupport
         #expect {
             try rule.call()
         } throws: { error in
-            switch error as? DeepGEMMError {
-            case .invalidArgument(let argument, _)?: return !rule.unsupported && argument == rule.argument
-            case .unsupported(let argument, _)?: return rule.unsupported && argument == rule.argument
-            default: return false
-            }
+            namesArgument(error, rule.argument, unsupported: rule.unsupported)
         }
     }
 

@@ -265,9 +265,8 @@ struct MegaMoEAPITests {
         #expect(throws: DeepGEMMError.self) { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, backend: .cuda) }
         var sm90 = DeepGEMMSettings()
         sm90.arch = .sm90
-        #expect { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, settings: sm90) } throws: { error in
-            guard case .unsupported(let argument, _)? = error as? DeepGEMMError else { return false }
-            return argument == "arch"
+        #expect { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, settings: sm90) } throws: {
+            namesArgument($0, "arch", unsupported: true)
         }
     }
 }

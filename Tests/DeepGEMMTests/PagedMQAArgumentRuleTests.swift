@@ -185,11 +185,7 @@ import DeepGEMMTestSupport
         #expect {
             try body()
         } throws: { error in
-            switch error as? DeepGEMMError {
-            case .invalidArgument(let name, _)?: return !unsupported && name == argument
-            case .unsupported(let name, _)?: return unsupported && name == argument
-            default: return false
-            }
+            namesArgument(error, argument, unsupported: unsupported)
         }
     }
 
