@@ -236,7 +236,7 @@ struct MegaMoEFusedTests {
             let quantized = try swigluApplyWeightToFP8(halves, topkWeights: weights, activationClamp: 2, fastMath: fastMath)
             #expect(bitwiseMismatch(codes, quantized.data) == nil, "fast_math \(fastMath)")
             let (ringWords, expectedWords) = (try words.elements(as: Int32.self), try quantized.sf.contiguous().elements(as: Int32.self))
-            let permuted = (0..<rows).flatMap { r in (0..<(intermediate / 128)).map { w in ringWords[w * rows + MegaMoEFusedScales.utccpRow(r)] } }
+            let permuted = (0..<rows).flatMap { r in (0..<(intermediate / 128)).map { w in ringWords[w * rows + MegaMoEWeightLayout.utccpDestinationRow(r)] } }
             #expect(permuted == expectedWords, "fast_math \(fastMath)")
         }
         #expect(bitwiseMismatch(try #require(fused[true]), try #require(fused[false])) != nil, "fast_math must change some bits")

@@ -23,6 +23,7 @@ struct MegaMoEWeightTransformTests {
         // New row 4i + j takes old row 32j + i within each 128 rows.
         let utccp = [0, 1, 2, 3, 4, 5, 127, 128, 129, 255].map(MegaMoEWeightLayout.utccpSourceRow)
         #expect(utccp == [0, 32, 64, 96, 1, 33, 127, 128, 160, 255])
+        #expect((0..<384).allSatisfy { MegaMoEWeightLayout.utccpSourceRow(MegaMoEWeightLayout.utccpDestinationRow($0)) == $0 })
     }
 
     @Test func fp8FormPermutesL1DataAndScalesAndL2Scales() throws {

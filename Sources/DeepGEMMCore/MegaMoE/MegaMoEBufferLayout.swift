@@ -104,7 +104,7 @@ public struct MegaMoEBufferLayout: Sendable, Equatable {
     /// each block owns align(BM, 128) rows, and within each 128 tokens token 32j + i goes to row
     /// 4i + j, the UTCCP order the weight scales are transposed into.
     public static func activationSFRow(block: Int, blockM: Int, index: Int) -> Int {
-        block * align(blockM, 128) + (index & ~127) + 4 * (index & 31) + ((index >> 5) & 3)
+        block * align(blockM, 128) + MegaMoEWeightLayout.utccpDestinationRow(index)
     }
 
     /// Lays the buffer out. `numMaxTokensPerRank` must already be aligned to 384 and `numRingTokens`

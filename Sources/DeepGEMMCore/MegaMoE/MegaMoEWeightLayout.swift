@@ -25,6 +25,13 @@ public enum MegaMoEWeightLayout {
         return group * utccpRows + 32 * (within % 4) + within / 4
     }
 
+    /// The new row of old row `row` under the UTCCP transpose, the inverse of
+    /// ``utccpSourceRow(_:)``: within each 128-row group, old row 32j + i goes to new row 4i + j.
+    @inlinable
+    public static func utccpDestinationRow(_ row: Int) -> Int {
+        (row & ~(utccpRows - 1)) + 4 * (row & 31) + ((row >> 5) & 3)
+    }
+
     /// Checks `activation` (only `swiglu` exists).
     public static func checkActivation(_ activation: String) throws {
         try DeepGEMMError.require(activation == "swiglu", "activation", "only 'swiglu' is supported, got '\(activation)'")

@@ -23,7 +23,7 @@ enum MegaMoEFusedEpilogue {
             let out = codes.raw.assumingMemoryBound(to: UInt8.self), words = scales.raw.assumingMemoryBound(to: Int32.self)
             for r in range {
                 let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
-                let sfRow = MegaMoEFusedScales.utccpRow(firstRingRow + r)
+                let sfRow = MegaMoEWeightLayout.utccpDestinationRow(firstRingRow + r)
                 MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
                     let column = gateColumn(c)
                     return MegaMoESwiGLUArithmetic.activation(gate: BFloat16(bitPattern: row[column]).floatValue,

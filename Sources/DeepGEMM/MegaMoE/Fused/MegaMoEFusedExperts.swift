@@ -109,7 +109,7 @@ final class MegaMoEFusedExperts {
             ringWeights[row] = (region + layout.topkWeights.offset).assumingMemoryBound(to: Float.self)[source.token * topk + source.slot]
             if layout.xSF.byteCount > 0 {
                 let scales = (region + layout.xSF.offset).assumingMemoryBound(to: Int32.self) + source.token * words
-                let sfRow = MegaMoEFusedScales.utccpRow(row)
+                let sfRow = MegaMoEWeightLayout.utccpDestinationRow(row)
                 for w in 0..<words { ringScales[w * layout.sfRingTokens + sfRow] = scales[w] }
             }
         }

@@ -5,13 +5,6 @@ import DeepGEMMCore
 /// becomes ``UE8M0/scaleValue(_:)`` (2^(b-127)), the conversion the unfused path's grouped GEMMs
 /// apply, so both paths multiply by the same values.
 enum MegaMoEFusedScales {
-    /// The ring row that holds the scales of ring token `row`: within each 128 rows, token 32j + i
-    /// sits at row 4i + j (the UTCCP order of spec §1.3).
-    @inlinable
-    static func utccpRow(_ row: Int) -> Int {
-        (row & ~127) + 4 * (row & 31) + ((row >> 5) & 3)
-    }
-
     /// Fills `grid` (F32 [rows, K/32], row-major) with the scales of expert `expert` of a transformed
     /// weight scale tensor `sf` (Int32 [E_l, rows, K/128], MN-major, rows UTCCP-transposed): row n of
     /// the grid is the weight row n of the (interleaved, for L1) data the kernel multiplies.
@@ -22,7 +15,7 @@ enum MegaMoEFusedScales {
         CPUParallelism.forEachChunk(rows, grain: 256, threads: threads) { range in
             let packed = base.raw.assumingMemoryBound(to: Int32.self), values = out.raw.assumingMemoryBound(to: Float.self)
             for n in range {
-                let source = utccpRow(n)
+                let source = MegaMoEWeightLayout.utccpDestinationRow(n)
                 for w in 0..<words {
                     let word = packed[w * columnStride + source]
                     for b in 0..<4 { values[n * words * 4 + 4 * w + b] = UE8M0.scaleValue(UE8M0.byte(word, b)) }
@@ -37,7 +30,7 @@ enum MegaMoEFusedScales {
                                into grid: UnsafeMutablePointer<Float>) {
         let packed = ring.assumingMemoryBound(to: Int32.self)
         for i in 0..<count {
-            let row = utccpRow(first + i)
+            let row = MegaMoEWeightLayout.utccpDestinationRow(first + i)
             for w in 0..<words {
                 let word = packed[w * sfRingRows + row]
                 for b in 0..<4 { grid[i * words * 4 + 4 * w + b] = UE8M0.scaleValue(UE8M0.byte(word, b)) }
