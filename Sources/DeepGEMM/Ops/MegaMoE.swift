@@ -36,16 +36,11 @@ public func fp8FP4MegaMoE(
     cumulativeLocalExpertRecvStats: Tensor? = nil, recipe: [Int] = [1, 1, 32], activation: String = "swiglu",
     activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
 ) throws {
-    let call: MegaMoEFusedCall
-    do {
-        call = try fp8FP4MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
-                                     stats: cumulativeLocalExpertRecvStats, recipe: recipe, activation: activation,
-                                     activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
-    } catch {
-        buffer.group.markFailed()
-        throw error
+    try runCollective(buffer) {
+        try fp8FP4MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
+                              stats: cumulativeLocalExpertRecvStats, recipe: recipe, activation: activation,
+                              activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     }
-    try MegaMoEFusedRank.run(call)
 }
 
 /// DeepGEMM's `bf16_mega_moe(y, w1, w2, sym_buffer, cumulative_local_expert_recv_stats=None,
@@ -62,16 +57,11 @@ public func bf16MegaMoE(
     cumulativeLocalExpertRecvStats: Tensor? = nil, activation: String = "swiglu",
     activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
 ) throws {
-    let call: MegaMoEFusedCall
-    do {
-        call = try bf16MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
-                                   stats: cumulativeLocalExpertRecvStats, activation: activation,
-                                   activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
-    } catch {
-        buffer.group.markFailed()
-        throw error
+    try runCollective(buffer) {
+        try bf16MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
+                            stats: cumulativeLocalExpertRecvStats, activation: activation,
+                            activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     }
-    try MegaMoEFusedRank.run(call)
 }
 
 /// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``
@@ -111,6 +101,19 @@ public func bf16MegaMoE(
                             activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
     }
     try runOnRankThreads(calls)
+}
+
+/// One rank's collective call: checks its arguments with `makeCall` (a rejected call marks the rank
+/// failed, so its peers stop waiting for it), then runs the fused path.
+private func runCollective(_ buffer: MegaMoERankBuffer, _ makeCall: () throws -> MegaMoEFusedCall) throws {
+    let call: MegaMoEFusedCall
+    do {
+        call = try makeCall()
+    } catch {
+        buffer.group.markFailed()
+        throw error
+    }
+    try MegaMoEFusedRank.run(call)
 }
 
 /// The checked FP8×FP4 call of one rank.
