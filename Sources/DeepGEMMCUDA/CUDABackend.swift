@@ -40,7 +40,7 @@ public enum CUDABackend {
             if !accumulate { try d.zero(stream: stream) }
             return
         }
-        let problem = GEMMProblem(kind: .normal, m: m, n: n, k: k, majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
+        let problem = GEMMKernelProblem(kind: .normal, m: m, n: n, k: k, majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
                                   outputType: d.dtype, accumulate: accumulate, numSMs: try numSMs(options, a.buffer.device),
                                   compiledDims: options.ignoreCompiledDims ? "" : compiledDims)
         try run(problem, a: a, b: b, d: d, groupedLayout: nil, options: options, stream: stream)
@@ -66,7 +66,7 @@ public enum CUDABackend {
         try requireBF16(b, "b")
         try DeepGEMMError.require(d.dtype == .bfloat16, "d", "must be bfloat16, got \(d.dtype)")
         if m == 0 { return }
-        let problem = GEMMProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
+        let problem = GEMMKernelProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
                                   majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
                                   numSMs: try numSMs(options, a.buffer.device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
                                   expectedM: expectedMForPsumLayout, mkAlignment: options.mkAlignment)
@@ -87,7 +87,7 @@ public enum CUDABackend {
         try requireBF16(a, "a")
         try requireBF16(b, "b")
         try DeepGEMMError.require(d.dtype == .bfloat16, "d", "must be bfloat16, got \(d.dtype)")
-        let problem = GEMMProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups,
+        let problem = GEMMKernelProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups,
                                   majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
                                   numSMs: try numSMs(options, a.buffer.device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
                                   expectedM: expectedM)
@@ -95,7 +95,7 @@ public enum CUDABackend {
     }
 
     /// Plans, compiles (or loads from the cache) and launches one SM90 BF16 GEMM.
-    static func run(_ problem: GEMMProblem, a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, groupedLayout: DeviceTensor?,
+    static func run(_ problem: GEMMKernelProblem, a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, groupedLayout: DeviceTensor?,
                     options: Options, stream: CUDAStream) throws {
         let device = stream.device
         guard device.architecture == .sm90a else {
@@ -118,7 +118,7 @@ public enum CUDABackend {
 
     /// Plans the launch of `problem` (heuristics, generated kernel, TMA descriptions) on operand
     /// layouts, without a device; what `DG_PRINT_CONFIGS` and `deepgemm jit compile` show.
-    public static func planSM90BF16GEMM(_ problem: GEMMProblem, a: StridedLayout, b: StridedLayout, d: StridedLayout, pdl: Bool = false) throws
+    public static func planSM90BF16GEMM(_ problem: GEMMKernelProblem, a: StridedLayout, b: StridedLayout, d: StridedLayout, pdl: Bool = false) throws
         -> (config: SM90GEMMConfig, source: KernelSource, maps: [TensorMapDescription], launch: LaunchConfiguration) {
         let plan = try SM90BF16GEMMPlan(problem: problem, a: a, b: b, d: d, pdl: pdl)
         return (plan.config, plan.source, [plan.mapA, plan.mapB, plan.mapD], plan.launch)

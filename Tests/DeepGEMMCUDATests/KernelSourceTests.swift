@@ -5,13 +5,13 @@ import Testing
 
 @Suite("Kernel code generation")
 struct KernelSourceTests {
-    func source(_ problem: GEMMProblem) throws -> KernelSource {
+    func source(_ problem: GEMMKernelProblem) throws -> KernelSource {
         SM90BF16GEMMKernel.source(for: problem, config: try SM90BF16Heuristics.bestConfig(for: problem))
     }
 
     @Test("runtime-only dimensions do not change the code, compiled ones do")
     func compiledDims() throws {
-        let problem = GEMMProblem(kind: .normal, m: 4096, n: 7168, k: 2048, numSMs: 132)
+        let problem = GEMMKernelProblem(kind: .normal, m: 4096, n: 7168, k: 2048, numSMs: 132)
         let config = try SM90BF16Heuristics.bestConfig(for: problem)
         var otherM = problem
         otherM.m = 4000
@@ -27,7 +27,7 @@ struct KernelSourceTests {
 
     @Test("the translation unit includes the family header and defines the entry point")
     func entryPoint() throws {
-        let code = try source(GEMMProblem(kind: .mGroupedMasked, m: 4096, n: 4096, k: 2048, numGroups: 6, numSMs: 132, expectedM: 1000)).code
+        let code = try source(GEMMKernelProblem(kind: .mGroupedMasked, m: 4096, n: 4096, k: 2048, numGroups: 6, numSMs: 132, expectedM: 1000)).code
         #expect(code.contains("#include <deep_gemm/impls/sm90_bf16_gemm.cuh>"))
         #expect(code.contains("extern \"C\" __global__ void __launch_bounds__(384, 1) deepgemm_kernel("))
         #expect(code.contains("dg::GemmKind::MGroupedMasked"))

@@ -7,7 +7,7 @@ struct TensorMapPlanTests {
     static let base: UInt64 = 0x7f00_0000_0000
 
     /// Plans a dense BF16 GEMM for operands of the given stored shapes (transposed views for MN-major).
-    func plan(m: Int, n: Int, k: Int, majorA: OperandMajor, majorB: OperandMajor, output: DType = .bfloat16,
+    func plan(m: Int, n: Int, k: Int, majorA: GEMMMajor, majorB: GEMMMajor, output: DType = .bfloat16,
               aRowStride: Int? = nil) throws -> (config: SM90GEMMConfig, maps: [TensorMapDescription]) {
         let a = majorA == .k
             ? StridedLayout(address: Self.base, dtype: .bfloat16, shape: [m, k], strides: [aRowStride ?? k, 1])
@@ -16,7 +16,7 @@ struct TensorMapPlanTests {
             ? StridedLayout(address: Self.base + 0x1000_0000, dtype: .bfloat16, shape: [n, k], strides: [k, 1])
             : StridedLayout(address: Self.base + 0x1000_0000, dtype: .bfloat16, shape: [n, k], strides: [1, n])
         let d = StridedLayout(address: Self.base + 0x2000_0000, dtype: output, shape: [m, n], strides: [n, 1])
-        let problem = GEMMProblem(kind: .normal, m: m, n: n, k: k, majorA: try a.operandMajor(name: "a"), majorB: try b.operandMajor(name: "b"),
+        let problem = GEMMKernelProblem(kind: .normal, m: m, n: n, k: k, majorA: try a.operandMajor(name: "a"), majorB: try b.operandMajor(name: "b"),
                                   outputType: output, numSMs: 132)
         let planned = try CUDABackend.planSM90BF16GEMM(problem, a: a, b: b, d: d)
         return (planned.config, planned.maps)
@@ -60,7 +60,7 @@ struct TensorMapPlanTests {
         let a = StridedLayout(address: Self.base, dtype: .bfloat16, shape: [groups, maxM, k], strides: [maxM * k, k, 1])
         let b = StridedLayout(address: Self.base, dtype: .bfloat16, shape: [groups, n, k], strides: [n * k, k, 1])
         let d = StridedLayout(address: Self.base, dtype: .bfloat16, shape: [groups, maxM, n], strides: [maxM * n, n, 1])
-        let problem = GEMMProblem(kind: .mGroupedMasked, m: maxM, n: n, k: k, numGroups: groups, numSMs: 132, expectedM: 480)
+        let problem = GEMMKernelProblem(kind: .mGroupedMasked, m: maxM, n: n, k: k, numGroups: groups, numSMs: 132, expectedM: 480)
         let maps = try CUDABackend.planSM90BF16GEMM(problem, a: a, b: b, d: d).maps
         #expect(maps[0].dimensions == [2048, 1024, 6] && maps[0].byteStrides == [4096, UInt64(maxM * k * 2)])
         #expect(maps[1].dimensions == [2048, 4096, 6] && maps[1].byteStrides == [4096, UInt64(n * k * 2)])
@@ -69,7 +69,7 @@ struct TensorMapPlanTests {
         let contiguousA = StridedLayout(address: Self.base, dtype: .bfloat16, shape: [4096, k], strides: [k, 1])
         let contiguousB = StridedLayout(address: Self.base, dtype: .bfloat16, shape: [4, n, k], strides: [n * k, 1, n])
         let contiguousD = StridedLayout(address: Self.base, dtype: .bfloat16, shape: [4096, n], strides: [n, 1])
-        let contiguous = GEMMProblem(kind: .mGroupedContiguous, m: 4096, n: n, k: k, numGroups: 4, majorB: .mn, numSMs: 132)
+        let contiguous = GEMMKernelProblem(kind: .mGroupedContiguous, m: 4096, n: n, k: k, numGroups: 4, majorB: .mn, numSMs: 132)
         let contiguousMaps = try CUDABackend.planSM90BF16GEMM(contiguous, a: contiguousA, b: contiguousB, d: contiguousD).maps
         #expect(contiguousMaps[0].dimensions == [2048, 4096, 1])
         #expect(contiguousMaps[1].dimensions == [4096, 2048, 4] && contiguousMaps[1].byteStrides == [UInt64(n * 2), UInt64(n * k * 2)])

@@ -27,8 +27,8 @@ public func tf32HCPrenormGEMM(a: Tensor, b: Tensor, d: Tensor, sqrSum: Tensor, n
         let dSplit = numSplits == nil ? d : try d.select(dim: 0, index: split)
         let sqrSplit = numSplits == nil ? sqrSum : try sqrSum.select(dim: 0, index: split)
         if kRange.isEmpty {
-            dSplit.zero()
-            sqrSplit.zero()
+            try dSplit.zero()
+            try sqrSplit.zero()
             continue
         }
         let aSplit = try a.narrow(dim: 1, start: kRange.lowerBound, length: kRange.count)

@@ -9,7 +9,7 @@ public enum RepresentativeProblems {
         /// DeepGEMM's op name, e.g. `bf16_gemm_nt`.
         public var op: String
         /// The problem as the op hands it to the backend (nt orientation).
-        public var problem: GEMMProblem
+        public var problem: GEMMKernelProblem
     }
 
     /// The ops that have kernels for `architecture`.
@@ -32,9 +32,9 @@ public enum RepresentativeProblems {
 
     private static func sm90BF16(numSMs: Int) -> [Entry] {
         var entries: [Entry] = []
-        func dense(_ op: String, m: Int, n: Int, k: Int, a: OperandMajor, b: OperandMajor, out: DType = .bfloat16, accumulate: Bool = false) {
+        func dense(_ op: String, m: Int, n: Int, k: Int, a: GEMMMajor, b: GEMMMajor, out: DType = .bfloat16, accumulate: Bool = false) {
             let compiledDims = op.hasSuffix("nt") || op.hasSuffix("nn") ? "nk" : "mn"
-            entries.append(Entry(op: op, problem: GEMMProblem(kind: .normal, m: m, n: n, k: k, majorA: a, majorB: b, outputType: out,
+            entries.append(Entry(op: op, problem: GEMMKernelProblem(kind: .normal, m: m, n: n, k: k, majorA: a, majorB: b, outputType: out,
                                                               accumulate: accumulate, numSMs: numSMs, compiledDims: compiledDims)))
         }
         // Forward: every dense shape at decode, small and large M
@@ -59,25 +59,25 @@ public enum RepresentativeProblems {
         // m-grouped contiguous (4 groups of ~8192 rows), K-major B and MN-major B
         for (n, k) in groupedShapes {
             entries.append(Entry(op: "m_grouped_bf16_gemm_nt_contiguous",
-                                 problem: GEMMProblem(kind: .mGroupedContiguous, m: 4 * 8192, n: n, k: k, numGroups: 4, numSMs: numSMs)))
+                                 problem: GEMMKernelProblem(kind: .mGroupedContiguous, m: 4 * 8192, n: n, k: k, numGroups: 4, numSMs: numSMs)))
         }
         // The psum layout (masked-like data laid out contiguously), with and without the expected-M hint
         for (n, k) in groupedShapes.prefix(2) {
             for expectedM in [nil, 8192] {
                 entries.append(Entry(op: "m_grouped_bf16_gemm_nt_contiguous",
-                                     problem: GEMMProblem(kind: .mGroupedContiguousPsum, m: 4 * 8192, n: n, k: k, numGroups: 4, numSMs: numSMs,
+                                     problem: GEMMKernelProblem(kind: .mGroupedContiguousPsum, m: 4 * 8192, n: n, k: k, numGroups: 4, numSMs: numSMs,
                                                           expectedM: expectedM)))
             }
         }
         for (n, k) in groupedShapes.prefix(2) {
             entries.append(Entry(op: "m_grouped_bf16_gemm_nn_contiguous",
-                                 problem: GEMMProblem(kind: .mGroupedContiguous, m: 4 * 8192, n: n, k: k, numGroups: 4, majorB: .mn, numSMs: numSMs)))
+                                 problem: GEMMKernelProblem(kind: .mGroupedContiguous, m: 4 * 8192, n: n, k: k, numGroups: 4, majorB: .mn, numSMs: numSMs)))
         }
         // m-grouped masked: decode-like (32 groups, ~192 rows) and prefill-like (6 groups, ~1024 rows)
         for (groups, expected) in [(32, 192), (6, 1024)] {
             for (n, k) in groupedShapes {
                 entries.append(Entry(op: "m_grouped_bf16_gemm_nt_masked",
-                                     problem: GEMMProblem(kind: .mGroupedMasked, m: 4096, n: n, k: k, numGroups: groups, numSMs: numSMs,
+                                     problem: GEMMKernelProblem(kind: .mGroupedMasked, m: 4096, n: n, k: k, numGroups: groups, numSMs: numSMs,
                                                           expectedM: Int(Double(expected) * 1.2))))
             }
         }

@@ -5,7 +5,7 @@ enum SM90BF16GEMMKernel {
     static let name = "sm90_bf16_gemm"
 
     /// The translation unit instantiating the kernel for `problem` with `config`.
-    static func source(for problem: GEMMProblem, config: SM90GEMMConfig) -> KernelSource {
+    static func source(for problem: GEMMKernelProblem, config: SM90GEMMConfig) -> KernelSource {
         let mma = WGMMAInstruction(n: config.blockN, transposeA: problem.majorA == .mn, transposeB: problem.majorB == .mn)
         let outputType = problem.outputType == .float32 ? "float" : "__nv_bfloat16"
         let arguments: [String] = [

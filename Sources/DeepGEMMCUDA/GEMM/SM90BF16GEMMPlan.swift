@@ -4,7 +4,7 @@ import DeepGEMMCore
 /// configuration, the generated kernel, the three TMA descriptions and the launch shape.
 struct SM90BF16GEMMPlan: Sendable {
     /// The problem.
-    let problem: GEMMProblem
+    let problem: GEMMKernelProblem
     /// The heuristics' configuration.
     let config: SM90GEMMConfig
     /// The generated translation unit.
@@ -19,7 +19,7 @@ struct SM90BF16GEMMPlan: Sendable {
     let launch: LaunchConfiguration
 
     /// Plans `problem` for operands laid out as `a`, `b`, `d` (nt orientation; grouped operands 3-D).
-    init(problem: GEMMProblem, a: StridedLayout, b: StridedLayout, d: StridedLayout, pdl: Bool) throws {
+    init(problem: GEMMKernelProblem, a: StridedLayout, b: StridedLayout, d: StridedLayout, pdl: Bool) throws {
         let config = try SM90BF16Heuristics.bestConfig(for: problem)
         self.problem = problem
         self.config = config
@@ -46,7 +46,7 @@ struct SM90BF16GEMMPlan: Sendable {
 
     /// The load map of a BF16 operand [(G,) rows, K]: K-major tiles are (BLOCK_K x BLOCK_MN) boxes,
     /// MN-major tiles one (swizzle atom x BLOCK_K) box per atom.
-    static func operandMap(name: String, layout: StridedLayout, major: OperandMajor, rows: Int, k: Int, grouped: Bool,
+    static func operandMap(name: String, layout: StridedLayout, major: GEMMMajor, rows: Int, k: Int, grouped: Bool,
                            blockMN: Int, blockK: Int, swizzle: Int) throws -> TensorMapDescription {
         let groups = grouped ? layout.size(0) : 1
         let groupStride = grouped ? layout.stride(0) : nil

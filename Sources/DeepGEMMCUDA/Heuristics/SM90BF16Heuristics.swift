@@ -23,7 +23,7 @@ public enum SM90BF16Heuristics {
     }
 
     /// The best configuration for `problem`.
-    public static func bestConfig(for problem: GEMMProblem) throws -> SM90GEMMConfig {
+    public static func bestConfig(for problem: GEMMKernelProblem) throws -> SM90GEMMConfig {
         try validate(problem)
         let all = candidates(for: problem)
         guard var best = all.first else {
@@ -41,7 +41,7 @@ public enum SM90BF16Heuristics {
     }
 
     /// Every legal configuration, in DeepGEMM's enumeration order (cluster M, cluster N, block M, block N).
-    public static func candidates(for problem: GEMMProblem) -> [SM90GEMMConfig] {
+    public static func candidates(for problem: GEMMKernelProblem) -> [SM90GEMMConfig] {
         var blockMs: [Int]
         switch problem.kind {
         case .normal:
@@ -73,7 +73,7 @@ public enum SM90BF16Heuristics {
     }
 
     /// The configuration for one (block, cluster) choice, or nil when its swizzles or stage count are unusable.
-    static func makeConfig(_ problem: GEMMProblem, blockM: Int, blockN: Int, clusterM: Int, clusterN: Int) -> SM90GEMMConfig? {
+    static func makeConfig(_ problem: GEMMKernelProblem, blockM: Int, blockN: Int, clusterM: Int, clusterN: Int) -> SM90GEMMConfig? {
         let swizzleA = swizzleBytes(problem.majorA == .k ? blockK : blockM, elementSize: 2)
         let swizzleB = swizzleBytes(problem.majorB == .k ? blockK : blockN, elementSize: 2)
         // 32-byte (and narrower) swizzles are slow for wgmma operands
@@ -115,7 +115,7 @@ public enum SM90BF16Heuristics {
     }
 
     /// DeepGEMM's cost model: L1/L2 traffic cycles for all tiles, divided by the last wave's efficiency.
-    public static func score(_ config: SM90GEMMConfig, for problem: GEMMProblem) -> Score {
+    public static func score(_ config: SM90GEMMConfig, for problem: GEMMKernelProblem) -> Score {
         let expectedM = problem.expectedM ?? problem.m
         let numBlocks = ceilDiv(expectedM, config.blockM) * ceilDiv(problem.n, config.blockN) * problem.expectedNumGroups
         let numWaves = ceilDiv(numBlocks, problem.numSMs)
@@ -142,7 +142,7 @@ public enum SM90BF16Heuristics {
     }
 
     /// Rejects problems the SM90 BF16 kernels cannot run, naming the DeepGEMM argument.
-    static func validate(_ problem: GEMMProblem) throws {
+    static func validate(_ problem: GEMMKernelProblem) throws {
         try DeepGEMMError.require(problem.m > 0 && problem.n > 0 && problem.k > 0 && problem.numGroups > 0, "a",
                                   "the kernel needs non-empty m, n, k and groups, got \(problem.m) x \(problem.n) x \(problem.k) x \(problem.numGroups)")
         try DeepGEMMError.require(problem.numSMs > 0 && problem.numSMs % 2 == 0, "num_sms", "must be a positive even number, got \(problem.numSMs)")

@@ -27,12 +27,10 @@ public struct StridedLayout: Sendable, Equatable {
     /// Stride of dimension `dim` (negative counts from the end).
     public func stride(_ dim: Int) -> Int { strides[dim < 0 ? dim + rank : dim] }
 
-    /// DeepGEMM's major-ness of a GEMM operand ([.., MN, K]): K-major when stride(-1) == 1, else
-    /// MN-major when stride(-2) == 1; throws naming `name` otherwise.
-    public func operandMajor(name: String) throws -> OperandMajor {
-        if stride(-1) == 1 || size(-1) == 1 { return .k }
-        try DeepGEMMError.require(stride(-2) == 1 || size(-2) == 1, name, "must be K-major (stride(-1) == 1) or MN-major (stride(-2) == 1), got strides \(strides)")
-        return .mn
+    /// The major-ness of a GEMM operand ([.., MN, K]) by Core's one rule,
+    /// ``GEMMMajor/init(shape:strides:name:)``; throws naming `name`.
+    public func operandMajor(name: String) throws -> GEMMMajor {
+        try GEMMMajor(shape: shape, strides: strides, name: name)
     }
 }
 

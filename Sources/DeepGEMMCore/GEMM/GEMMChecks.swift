@@ -6,15 +6,32 @@ public enum GEMMMajor: String, Sendable, Hashable {
     case mn
 }
 
+extension GEMMMajor {
+    /// The one major-ness rule of an A/B operand (DeepGEMM's `get_major_type_ab`) on a view's last
+    /// two dimensions: K-major when `stride(-1) == 1`, else MN-major when `stride(-2) == 1`. A
+    /// dimension of size 1 has no meaningful stride (PyTorch leaves any value there), so it counts
+    /// as contiguous: a [MN, 1] view is K-major and a [1, K] view with any K stride is MN-major. A
+    /// stride of 0 over more than one element (a broadcast view) is neither. Throws naming `name`.
+    public init(shape: [Int], strides: [Int], name: String) throws {
+        precondition(shape.count >= 2 && shape.count == strides.count, "a GEMM operand has at least two dimensions")
+        let (rows, k) = (shape[shape.count - 2], shape[shape.count - 1])
+        let (rowStride, kStride) = (strides[strides.count - 2], strides[strides.count - 1])
+        if kStride == 1 || k == 1 {
+            self = .k
+            return
+        }
+        try DeepGEMMError.require(rowStride == 1 || rows == 1, name,
+                                  "must be K-major (stride(-1) == 1) or MN-major (stride(-2) == 1), got shape \(shape) with strides \(strides)")
+        self = .mn
+    }
+}
+
 /// The major-ness of an A/B operand (spec §0): `tensor` must be 2-D or 3-D, a 3-D one must have
-/// compact batches (`stride(0) == size(-2)·size(-1)`), and either `stride(-1) == 1` (K-major,
-/// preferred when both hold) or `stride(-2) == 1` (MN-major). Errors name `name`.
+/// compact batches (`stride(0) == size(-2)·size(-1)`), and the rule of
+/// ``GEMMMajor/init(shape:strides:name:)`` applies. Errors name `name`.
 public func checkABMajor(_ tensor: Tensor, name: String) throws -> GEMMMajor {
     try checkGEMMMatrixRank(tensor, name: name)
-    if tensor.stride(-1) == 1 { return .k }
-    try DeepGEMMError.require(tensor.stride(-2) == 1, name,
-                              "must be K-major (stride(-1) == 1) or MN-major (stride(-2) == 1), got strides \(tensor.strides)")
-    return .mn
+    return try GEMMMajor(shape: tensor.shape, strides: tensor.strides, name: name)
 }
 
 /// DeepGEMM's `check_major_type_cd`: a C or D tensor must be 2-D or 3-D with compact batches
@@ -81,7 +98,7 @@ public func prepareGEMMOutput(_ action: GEMMOutputAction, d: Tensor, c: Tensor?)
         if let c {
             if !aliased { try d.copy(from: c) }
         } else {
-            d.zero()
+            try d.zero()
         }
         return (false, false)
     case .compute(let accumulate):

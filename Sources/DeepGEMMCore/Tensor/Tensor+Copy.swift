@@ -9,10 +9,15 @@ extension Tensor {
     /// `self` when already contiguous, otherwise a contiguous copy.
     public func contiguous() -> Tensor { isContiguous ? self : clone() }
 
-    /// Copies every element of `source` into this view. Shapes and dtypes must match.
+    /// Copies every element of `source` into this view. Shapes and dtypes must match; either side
+    /// may be device memory (its backend copies).
     public func copy(from source: Tensor) throws {
         try DeepGEMMError.require(source.dtype == dtype, "source", "dtype \(source.dtype) does not match destination \(dtype)")
         try DeepGEMMError.require(source.shape == shape, "source", "shape \(source.shape) does not match destination \(shape)")
+        if let operations = storage.deviceMemory ?? source.storage.deviceMemory {
+            try operations.copy(into: self, from: source)
+            return
+        }
         copyElements(from: source)
     }
 
@@ -34,8 +39,12 @@ extension Tensor {
         }
     }
 
-    /// Sets every byte of every element to zero.
-    public func zero() {
+    /// Sets every byte of every element to zero (on the tensor's device).
+    public func zero() throws {
+        if let operations = storage.deviceMemory {
+            try operations.zero(self)
+            return
+        }
         let size = dtype.size
         if isContiguous {
             dataPointer.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)

@@ -1,4 +1,4 @@
-/// A strided view of typed elements in host memory.
+/// A strided view of typed elements in host or device memory.
 ///
 /// `Tensor` has reference semantics for its elements, like a PyTorch tensor: copies of a value
 /// and the views made from it (``transposed(_:_:)``, ``narrow(dim:start:length:)``,
@@ -93,11 +93,30 @@ public struct Tensor: Sendable {
     /// Bytes of the logical elements (`count * dtype.size`).
     public var byteCount: Int { count * dtype.size }
 
-    /// The address of the first element. Writing through it writes the shared storage.
-    public var dataPointer: UnsafeMutableRawPointer { storage.baseAddress + offset * dtype.size }
+    /// Where the elements live.
+    public var device: Device { storage.device }
 
-    /// True when both views start at the same address (DeepGEMM's aliasing test for `c is d`).
-    public func sharesDataPointer(with other: Tensor) -> Bool { dataPointer == other.dataPointer }
+    /// The host address of the first element. Writing through it writes the shared storage. Host
+    /// tensors only: a device tensor's memory is reached through its backend (ops check the device
+    /// before any kernel touches memory, so this holds inside the library).
+    public var dataPointer: UnsafeMutableRawPointer {
+        precondition(storage.device == .host, "dataPointer of a tensor on \(storage.device)")
+        return firstElementAddress
+    }
+
+    /// The address of the first element on the tensor's device (a device address for device memory).
+    public var firstElementAddress: UnsafeMutableRawPointer { storage.baseAddress + offset * dtype.size }
+
+    /// True when both views are on one device and start at the same address (DeepGEMM's aliasing
+    /// test for `c is d`).
+    public func sharesDataPointer(with other: Tensor) -> Bool {
+        device == other.device && firstElementAddress == other.firstElementAddress
+    }
+
+    /// Throws unless the tensor is in host memory, naming `name` (for host-only functions).
+    public func requireHost(_ name: String) throws {
+        try DeepGEMMError.require(device == .host, name, "must be a host (cpu) tensor, got one on \(device)")
+    }
 
     /// Size of dimension `dim`; negative values count from the end.
     public func size(_ dim: Int) -> Int { shape[normalized(dim)] }

@@ -1,16 +1,6 @@
 import DeepGEMMCore
 
-/// How the tiles of a GEMM relate to groups.
-public enum GEMMKind: String, Sendable, Hashable, CaseIterable {
-    /// One `D[M, N] (+)= A[M, K] · B[N, K]ᵀ`.
-    case normal
-    /// m-grouped contiguous: each row of A carries a group id; B is [G, N, K].
-    case mGroupedContiguous
-    /// m-grouped masked: A is [G, Mmax, K]; group g uses its first `masked_m[g]` rows.
-    case mGroupedMasked
-    /// m-grouped contiguous with a psum layout: group g covers rows [align(end[g-1], BLOCK_M), end[g]).
-    case mGroupedContiguousPsum
-
+extension GEMMKind {
     /// The `dg::GemmKind` enumerator of the kernel sources.
     var kernelName: String {
         switch self {
@@ -22,19 +12,13 @@ public enum GEMMKind: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Which dimension of an operand is contiguous.
-public enum OperandMajor: String, Sendable, Hashable, CaseIterable {
-    /// K is contiguous (stride(-1) == 1).
-    case k
-    /// M (or N) is contiguous (stride(-2) == 1).
-    case mn
-
+extension GEMMMajor {
     /// The `dg::Major` enumerator of the kernel sources.
     var kernelName: String { self == .k ? "dg::Major::K" : "dg::Major::MN" }
 }
 
 /// Everything about a GEMM call that the heuristics and the generated kernel depend on.
-public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
+public struct GEMMKernelProblem: Sendable, Hashable, CustomStringConvertible {
     /// The tile/group relation.
     public var kind: GEMMKind
     /// Rows of D (per group for the masked kind: Mmax).
@@ -46,9 +30,9 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
     /// Groups (1 for the normal kind).
     public var numGroups: Int
     /// Major-ness of A and B.
-    public var majorA: OperandMajor
+    public var majorA: GEMMMajor
     /// Major-ness of B.
-    public var majorB: OperandMajor
+    public var majorB: GEMMMajor
     /// D's dtype: `.bfloat16` or `.float32`.
     public var outputType: DType
     /// Whether D is added to (`D += A·Bᵀ`) rather than overwritten.
@@ -64,7 +48,7 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
     public var mkAlignment: Int
 
     /// Creates a problem description.
-    public init(kind: GEMMKind, m: Int, n: Int, k: Int, numGroups: Int = 1, majorA: OperandMajor = .k, majorB: OperandMajor = .k,
+    public init(kind: GEMMKind, m: Int, n: Int, k: Int, numGroups: Int = 1, majorA: GEMMMajor = .k, majorB: GEMMMajor = .k,
                 outputType: DType = .bfloat16, accumulate: Bool = false, numSMs: Int, compiledDims: String = "nk",
                 expectedM: Int? = nil, mkAlignment: Int = 128) {
         self.kind = kind
