@@ -28,7 +28,7 @@ public enum CUDABackend {
     /// `_nn`/`_tn`/`_tt`). A is [M, K] and B is [N, K], each K-major or MN-major; D is [M, N] BF16 or
     /// FP32, row-major. With `accumulate` D is added to (the caller copies C into D first when C is
     /// a different tensor); with K = 0 D is left as it is when accumulating and zeroed otherwise.
-    public static func bf16GEMM(a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, accumulate: Bool, compiledDims: String = "nk",
+    public static func bf16GEMM(a: Tensor, b: Tensor, d: Tensor, accumulate: Bool, compiledDims: String = "nk",
                                 options: Options = Options(), stream: CUDAStream) throws {
         try DeepGEMMError.require(a.rank == 2 && b.rank == 2 && d.rank == 2, "a", "bf16 GEMM operands must be 2-D")
         let (m, k, n) = (a.size(0), a.size(1), b.size(0))
@@ -37,11 +37,11 @@ public enum CUDABackend {
         try requireBF16(b, "b")
         if m == 0 || n == 0 { return }
         if k == 0 {
-            if !accumulate { try d.zero(stream: stream) }
+            if !accumulate { try d.zero() }
             return
         }
         let problem = GEMMKernelProblem(kind: .normal, m: m, n: n, k: k, majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
-                                  outputType: d.dtype, accumulate: accumulate, numSMs: try numSMs(options, a.buffer.device),
+                                  outputType: d.dtype, accumulate: accumulate, numSMs: try numSMs(options, try a.cudaDevice("a")),
                                   compiledDims: options.ignoreCompiledDims ? "" : compiledDims)
         try run(problem, a: a, b: b, d: d, groupedLayout: nil, options: options, stream: stream)
     }
@@ -52,7 +52,7 @@ public enum CUDABackend {
     /// sub-blocks are written as zeros); with it, int32 [G] of cumulative group ends, group g covering
     /// rows [align(end[g-1]), end[g]) (each end must be at least the previous one aligned; 64-row
     /// sub-blocks wholly past an end are written as zeros, rows past the last aligned end untouched).
-    public static func mGroupedBF16GEMMContiguous(a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, groupedLayout: DeviceTensor,
+    public static func mGroupedBF16GEMMContiguous(a: Tensor, b: Tensor, d: Tensor, groupedLayout: Tensor,
                                                   usePsumLayout: Bool = false, expectedMForPsumLayout: Int? = nil,
                                                   compiledDims: String = "nk", options: Options = Options(), stream: CUDAStream) throws {
         try DeepGEMMError.require(a.rank == 2 && b.rank == 3 && d.rank == 2, "b", "a must be [m, k], b [g, n, k], d [m, n]")
@@ -68,14 +68,14 @@ public enum CUDABackend {
         if m == 0 { return }
         let problem = GEMMKernelProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
                                   majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
-                                  numSMs: try numSMs(options, a.buffer.device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
+                                  numSMs: try numSMs(options, try a.cudaDevice("a")), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
                                   expectedM: expectedMForPsumLayout, mkAlignment: options.mkAlignment)
         try run(problem, a: a, b: b, d: d, groupedLayout: groupedLayout, options: options, stream: stream)
     }
 
     /// `m_grouped_bf16_gemm_nt_masked`: A [G, Mmax, K], B [G, N, K] (both K-major), D [G, Mmax, N] BF16;
     /// group g computes its first `maskedM[g]` rows (int32 [G]); `expectedM` is the planning hint.
-    public static func mGroupedBF16GEMMMasked(a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, maskedM: DeviceTensor, expectedM: Int,
+    public static func mGroupedBF16GEMMMasked(a: Tensor, b: Tensor, d: Tensor, maskedM: Tensor, expectedM: Int,
                                               compiledDims: String = "nk", options: Options = Options(), stream: CUDAStream) throws {
         try DeepGEMMError.require(a.rank == 3 && b.rank == 3 && d.rank == 3, "a", "a must be [g, m, k], b [g, n, k], d [g, m, n]")
         let (groups, m, k, n) = (a.size(0), a.size(1), a.size(2), b.size(1))
@@ -89,13 +89,13 @@ public enum CUDABackend {
         try DeepGEMMError.require(d.dtype == .bfloat16, "d", "must be bfloat16, got \(d.dtype)")
         let problem = GEMMKernelProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups,
                                   majorA: try a.layout.operandMajor(name: "a"), majorB: try b.layout.operandMajor(name: "b"),
-                                  numSMs: try numSMs(options, a.buffer.device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
+                                  numSMs: try numSMs(options, try a.cudaDevice("a")), compiledDims: options.ignoreCompiledDims ? "" : compiledDims,
                                   expectedM: expectedM)
         try run(problem, a: a, b: b, d: d, groupedLayout: maskedM, options: options, stream: stream)
     }
 
     /// Plans, compiles (or loads from the cache) and launches one SM90 BF16 GEMM.
-    static func run(_ problem: GEMMKernelProblem, a: DeviceTensor, b: DeviceTensor, d: DeviceTensor, groupedLayout: DeviceTensor?,
+    static func run(_ problem: GEMMKernelProblem, a: Tensor, b: Tensor, d: Tensor, groupedLayout: Tensor?,
                     options: Options, stream: CUDAStream) throws {
         let device = stream.device
         guard device.architecture == .sm90a else {
@@ -107,7 +107,7 @@ public enum CUDABackend {
             ConfigPrinter.shared.printOnce("\(problem) -> \(plan.config)")
         }
         let kernel = try jit.kernel(plan.source, on: device)
-        let arguments = try plan.arguments(groupedLayout: groupedLayout?.address ?? 0, device: device)
+        let arguments = try plan.arguments(groupedLayout: groupedLayout?.deviceAddress ?? 0, device: device)
         if jit.options.debug {
             let launch = plan.launch
             printToStandardError("DeepGEMM launch: grid \(launch.gridSize) x \(launch.blockSize) threads, \(launch.sharedMemoryBytes) B shared, "
@@ -124,7 +124,7 @@ public enum CUDABackend {
         return (plan.config, plan.source, [plan.mapA, plan.mapB, plan.mapD], plan.launch)
     }
 
-    private static func requireBF16(_ tensor: DeviceTensor, _ name: String) throws {
+    private static func requireBF16(_ tensor: Tensor, _ name: String) throws {
         try DeepGEMMError.require(tensor.dtype == .bfloat16, name, "must be bfloat16, got \(tensor.dtype)")
     }
 

@@ -15,7 +15,7 @@ import DeepGEMMTestSupport
         let input = directory + "/in.safetensors", output = directory + "/out.safetensors"
         try SafeTensorsWriter.write(tensors.map { (name: $0.0, tensor: $0.1) }, to: input)
         do {
-            try OpRunner.run(op: op, input: input, output: output, settings: settings, backend: .cpu)
+            try OpRunner.run(op: op, input: input, output: output, settings: settings)
         } catch {
             #expect(!FileManager.default.fileExists(atPath: output), "\(op) failed but left an output file")
             throw error
@@ -53,7 +53,7 @@ import DeepGEMMTestSupport
         let t = { (name: String) in try Self.tensor(name, in: inputs) }
         let expected = try fp8FP4MQALogits(q: (t("q"), nil), kv: (t("kv"), t("kv_sf")), weights: t("weights"),
                                            cuSeqLenKStart: t("cu_seq_len_k_start"), cuSeqLenKEnd: t("cu_seq_len_k_end"),
-                                           logitsDType: .bfloat16, backend: .cpu)
+                                           logitsDType: .bfloat16)
         let out = try Self.run("fp8_fp4_mqa_logits", inputs, ["logits_dtype=bf16"])
         #expect(out.isContiguous && bitwiseMismatch(out, expected) == nil)
         let legacy = try Self.run("fp8_mqa_logits", inputs, ["clean_logits=false", "max_seqlen_k=40"])
@@ -66,7 +66,7 @@ import DeepGEMMTestSupport
         let meta = try Self.run("get_paged_mqa_logits_metadata", [("context_lens", t("context_lens"))], ["block_kv=32", "num_sms=4"])
         #expect(meta.shape == [5, 2] && meta.dtype == .int32)
         let expected = try fp8PagedMQALogits(q: t("q"), kvCache: t("kv_cache"), weights: t("weights"), contextLens: t("context_lens"),
-                                             blockTable: t("block_table"), scheduleMeta: meta, maxContextLen: 70, numSMs: 4, backend: .cpu)
+                                             blockTable: t("block_table"), scheduleMeta: meta, maxContextLen: 70, numSMs: 4)
         let computed = try Self.run("fp8_paged_mqa_logits", inputs, ["max_context_len=70", "num_sms=4"])
         #expect(bitwiseMismatch(computed, expected) == nil)
         let given = try Self.run("fp8_fp4_paged_mqa_logits", inputs + [("schedule_meta", meta)], ["max_context_len=70", "num_sms=4"])

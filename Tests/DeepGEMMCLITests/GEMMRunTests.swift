@@ -12,7 +12,7 @@ import DeepGEMMTestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let input = directory + "/in.safetensors", output = directory + "/out.safetensors"
         try SafeTensorsWriter.write(inputs.map { (name: $0.0, tensor: $0.1.contiguous()) }, to: input)
-        let names = try OpRunner.run(op: op, input: input, output: output, settings: settings, backend: .cpu)
+        let names = try OpRunner.run(op: op, input: input, output: output, settings: settings)
         #expect(names == ["d"])
         return try #require(try SafeTensorsFile.open(path: output).tensor("d")).clone()
     }
@@ -100,7 +100,7 @@ import DeepGEMMTestSupport
         ]
         expectRunFailures(failing, input: input, output: output)
         // Without arch the union accepts F32 D without C for the per-token recipe.
-        try OpRunner.run(op: "fp8_gemm_nt", input: input, output: output, settings: ["recipe=1,1,128", "d_dtype=f32"], backend: .cpu)
+        try OpRunner.run(op: "fp8_gemm_nt", input: input, output: output, settings: ["recipe=1,1,128", "d_dtype=f32"])
         #expect(FileManager.default.fileExists(atPath: output))
     }
 

@@ -11,7 +11,7 @@ import DeepGEMMTestSupport
     static func run(_ op: String, _ inputs: [(String, Tensor)], _ settings: [String], in directory: String) throws -> SafeTensorsFile {
         let input = directory + "/\(op)-in.safetensors", output = directory + "/\(op)-out.safetensors"
         try SafeTensorsWriter.write(inputs.map { (name: $0.0, tensor: $0.1) }, to: input)
-        try OpRunner.run(op: op, input: input, output: output, settings: settings, backend: .cpu)
+        try OpRunner.run(op: op, input: input, output: output, settings: settings)
         return try SafeTensorsFile.open(path: output)
     }
 

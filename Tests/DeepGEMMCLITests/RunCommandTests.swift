@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DeepGEMM
 @testable import DeepGEMMCLI
+import DeepGEMMCUDA
 import DeepGEMMTestSupport
 
 /// `deepgemm run` end to end: fixture cases through files, and the failure contract.
@@ -19,7 +20,7 @@ import DeepGEMMTestSupport
         let inputs = c.tensors.filter { !$0.key.hasPrefix("out") }.map { (name: $0.key, tensor: $0.value) }
         try SafeTensorsWriter.write(inputs, to: input)
         let settings = c.arguments.filter { !$0.key.hasSuffix("_strides") }.map { "\($0.key)=\($0.value)" }
-        try OpRunner.run(op: c.op, input: input, output: output, settings: settings, backend: .cpu)
+        try OpRunner.run(op: c.op, input: input, output: output, settings: settings)
         let written = try SafeTensorsFile.open(path: output)
         for (name, expected) in c.tensors where name.hasPrefix("out") {
             let actual = try #require(written.tensor(name), "\(c.name): output \(name) missing")
@@ -64,14 +65,21 @@ import DeepGEMMTestSupport
         ]
         expectRunFailures(failing, input: input, output: output)
         #expect(throws: SafeTensorsError.self) {
-            try OpRunner.run(op: "ceil_to_ue8m0", input: directory + "/missing.safetensors", output: output, settings: [], backend: .cpu)
+            try OpRunner.run(op: "ceil_to_ue8m0", input: directory + "/missing.safetensors", output: output, settings: [])
         }
-        #expect(throws: DeepGEMMError.self) {
-            try OpRunner.run(op: "ceil_to_ue8m0", input: input, output: output, settings: [], backend: .cuda)
+        #expect(throws: DeepGEMMError.backendUnavailable(backend: "cuda", reason: "no driver (injected)")) {
+            try OpRunner.run(op: "ceil_to_ue8m0", input: input, output: output, settings: [], backend: .cuda,
+                             availability: .unavailable(reason: "no driver (injected)"))
         }
         #expect(!FileManager.default.fileExists(atPath: output))
-        let names = try OpRunner.run(op: "per_token_cast_to_fp8", input: input, output: output, settings: ["use_ue8m0=true"], backend: .auto)
-        #expect(names == ["out0", "out1"] && FileManager.default.fileExists(atPath: output))
+        // With no --backend the op runs where its kernels are verified (the CPU today), whether or not a
+        // usable CUDA device is reported.
+        for availability in [CUDAProbe.Availability.available(deviceCount: 1), .unavailable(reason: "no driver (injected)")] {
+            try? FileManager.default.removeItem(atPath: output)
+            let names = try OpRunner.run(op: "per_token_cast_to_fp8", input: input, output: output, settings: ["use_ue8m0=true"],
+                                         availability: availability)
+            #expect(names == ["out0", "out1"] && FileManager.default.fileExists(atPath: output))
+        }
     }
 
     @Test func executablePrintsOneLineAndExitsNonZero() throws {

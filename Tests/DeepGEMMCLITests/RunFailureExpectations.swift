@@ -9,7 +9,7 @@ func expectRunFailures(_ failing: [(op: String, settings: [String], argument: St
                        sourceLocation: SourceLocation = #_sourceLocation) {
     for (op, settings, argument) in failing {
         #expect(sourceLocation: sourceLocation) {
-            try OpRunner.run(op: op, input: input, output: output, settings: settings, backend: .cpu)
+            try OpRunner.run(op: op, input: input, output: output, settings: settings)
         } throws: { error in
             (error as? DeepGEMMError)?.argument == argument
         }

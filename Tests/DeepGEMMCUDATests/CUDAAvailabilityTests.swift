@@ -52,17 +52,18 @@ struct CUDAAvailabilityTests {
         #expect(paths.includeDirectory(containing: "cuda_bf16.h") == site + "/nvidia/cu13/include")
     }
 
-    @Test("without a usable device .auto runs on the CPU, .cuda fails, and info says why",
-          .enabled(if: !isCUDAAvailable))
-    func cpuFallback() throws {
+    @Test("without a usable device, CUDA tensors cannot be made and info says why", .enabled(if: !isCUDAAvailable))
+    func noDevice() throws {
         guard case .unavailable(let reason) = CUDAProbe.availability else {
             Issue.record("CUDA is available here")
             return
         }
         #expect(!reason.isEmpty)
-        #expect(try Backend.auto.resolved() == .cpu)
-        #expect(Backend.cudaUnavailableReason == reason)
-        #expect(throws: DeepGEMMError.backendUnavailable(backend: "cuda", reason: reason)) { try Backend.cuda.resolved() }
+        #expect { try Tensor.empty([4], dtype: .float32, device: .cuda(0)) } throws: {
+            if case .backendUnavailable("cuda", _)? = $0 as? DeepGEMMError { return true }
+            return false
+        }
+        #expect(try Tensor(zeros: [2], dtype: .float32).to(.host).device == .host)
         #expect(CUDAProbe.report.contains { $0.component == "driver" })
     }
 }

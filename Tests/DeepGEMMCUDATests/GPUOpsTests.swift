@@ -23,9 +23,8 @@ struct GPUOpsTests {
 
     @Test("matches the CPU backend (calc_diff < 1e-5)", arguments: cases)
     func matchesCPU(gemmCase: GEMMCase) throws {
-        let stream = try CUDAStream(device: try CUDADevice.current())
         let inputs = try GEMMCaseInputs(gemmCase, seed: 11)
-        let result = try GEMMCaseRunner(gemmCase, inputs: inputs, stream: stream).run()
+        let result = try GEMMCaseRunner(gemmCase, inputs: inputs).run()
         let expected = try GEMMCaseCheck.reference(gemmCase, inputs: inputs, gemm: cpuGEMM)
         let difference = try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected)
         #expect(difference < GEMMCaseCheck.tolerance, "\(gemmCase): calc_diff \(difference)")
@@ -33,24 +32,34 @@ struct GPUOpsTests {
 
     @Test("device tensors round-trip with their strides")
     func roundTrip() throws {
-        let device = try CUDADevice.current()
-        let stream = try CUDAStream(device: device)
         let host = try Tensor.randn([64, 48], dtype: .bfloat16, seed: 2).transposed()
-        let back = try DeviceTensor(copying: host, to: device, stream: stream).toHost(stream: stream)
+        let back = try host.to(.cuda(0)).to(.host)
         #expect(back.strides == host.strides && back.bitwiseEqual(host))
+    }
+
+    @Test("strided device copies and fills touch only the view's rows")
+    func stridedCopyAndZero() throws {
+        let host = Tensor.randn([8, 32], dtype: .float32, seed: 5)
+        let device = try host.to(.cuda(0))
+        let rows = try device.narrow(dim: 1, start: 8, length: 16)
+        try rows.copy(from: Tensor(zeros: [8, 16], dtype: .float32))
+        try device.narrow(dim: 0, start: 0, length: 1).zero()
+        let expected = host.clone()
+        try expected.narrow(dim: 1, start: 8, length: 16).zero()
+        try expected.narrow(dim: 0, start: 0, length: 1).zero()
+        #expect(try device.to(.host).bitwiseEqual(expected))
     }
 
     @Test("K = 0 zeroes D unless accumulating")
     func emptyK() throws {
-        let device = try CUDADevice.current()
-        let stream = try CUDAStream(device: device)
-        let a = try DeviceTensor.empty([16, 0], dtype: .bfloat16, device: device)
-        let b = try DeviceTensor.empty([32, 0], dtype: .bfloat16, device: device)
+        let stream = CUDAStream.current(on: try CUDADevice.current())
+        let a = try Tensor.empty([16, 0], dtype: .bfloat16, device: .cuda(0))
+        let b = try Tensor.empty([32, 0], dtype: .bfloat16, device: .cuda(0))
         let initial = Tensor.randn([16, 32], dtype: .float32, seed: 4)
-        let d = try DeviceTensor(copying: initial, to: device, stream: stream)
+        let d = try initial.to(.cuda(0))
         try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: true, stream: stream)
-        #expect(try d.toHost(stream: stream).bitwiseEqual(initial))
+        #expect(try d.to(.host).bitwiseEqual(initial))
         try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: false, stream: stream)
-        #expect(try d.toHost(stream: stream).doubleValues().allSatisfy { $0 == 0 })
+        #expect(try d.to(.host).doubleValues().allSatisfy { $0 == 0 })
     }
 }

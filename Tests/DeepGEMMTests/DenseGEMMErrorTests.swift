@@ -324,20 +324,6 @@ enum DenseFixture {
         }
     }
 
-    @Test func cudaBackendIsUnavailable() throws {
-        let calls: [() throws -> Void] = [
-            { try fp8FP4GEMM(.nt, a: F.a, b: F.b, d: F.d(), backend: .cuda) },
-            { try cublasLtGEMM(.nt, a: Tensor(zeros: [F.m, F.k], dtype: .bfloat16), b: Tensor(zeros: [F.n, F.k], dtype: .bfloat16), d: F.d(), backend: .cuda) },
-            { try fp8GEMMNTSkipHeadMid(a: F.a, b: F.perBlock(256), d: Tensor(zeros: [F.m, 384], dtype: .bfloat16), headSplits: [64, 64, 64], backend: .cuda) },
-            { try einsum("bhr,hdr->bhd", a: Tensor(zeros: [1, 1, 8], dtype: .bfloat16), b: Tensor(zeros: [1, 2, 8], dtype: .bfloat16),
-                         d: Tensor(zeros: [1, 1, 2], dtype: .bfloat16), backend: .cuda) },
-            { try fp8Einsum("bhr,hdr->bhd", a: QuantizedTensor(data: Tensor(zeros: [1, 1, 128], dtype: .float8E4M3), sf: F.filled([1, 1, 1], 1)),
-                            b: QuantizedTensor(data: Tensor(zeros: [1, 2, 128], dtype: .float8E4M3), sf: F.filled([1, 1, 1], 1)),
-                            d: Tensor(zeros: [1, 1, 2], dtype: .bfloat16), backend: .cuda) },
-        ]
-        expectCUDAUnavailable(calls)
-    }
-
     @Test func rejectedCallsLeaveDUntouched() throws {
         // The C copy happens only after every check: a bad b_sf must not leave D holding C.
         let d = Tensor.randn([F.m, F.n], dtype: .bfloat16, seed: 7), before = d.clone()

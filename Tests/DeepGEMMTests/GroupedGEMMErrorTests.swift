@@ -445,18 +445,6 @@ enum GroupedFixture {
         }
     }
 
-    @Test func cudaBackendIsUnavailable() throws {
-        let d = G.kD
-        let calls: [() throws -> Void] = [
-            { try mGroupedFP8FP4GEMMContiguous(.nt, a: G.a, b: G.b, d: G.d(), groupedLayout: G.layout, backend: .cuda) },
-            { try mGroupedFP8FP4GEMMNTMasked(a: G.maskedA, b: G.b, d: G.maskedD, maskedM: G.maskedM, expectedM: 4, backend: .cuda) },
-            { try kGroupedFP8GEMMContiguous(.tn, a: G.kA, b: G.kB, d: d, ksCPU: G.ksCPU, groupedLayout: G.kLayout, c: d, backend: .cuda) },
-            { try kGroupedBF16GEMMTNContiguous(a: G.bf16([256, G.km]), b: G.bf16([256, G.n]), d: d, ksCPU: G.ksCPU, groupedLayout: G.kLayout, c: d,
-                                               backend: .cuda) },
-        ]
-        expectCUDAUnavailable(calls)
-    }
-
     @Test func rejectedCallsLeaveDUntouched() throws {
         // C is copied into D only after every check: bad scale factors must not leave D holding C.
         let d = Tensor.randn([2, G.km, G.n], dtype: .float32, seed: 3), before = d.clone()

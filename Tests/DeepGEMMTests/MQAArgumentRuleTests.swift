@@ -19,7 +19,7 @@ import DeepGEMMTestSupport
 
         func call() throws -> Tensor {
             try fp8FP4MQALogits(q: (q, qSF), kv: (kv, kvSF), weights: weights, cuSeqLenKStart: ks, cuSeqLenKEnd: ke, cleanLogits: clean,
-                                maxSeqlenK: maxSeqlenK, logitsDType: logits, settings: settings, strictArch: strictArch, backend: .cpu)
+                                maxSeqlenK: maxSeqlenK, logitsDType: logits, settings: settings, strictArch: strictArch)
         }
     }
 

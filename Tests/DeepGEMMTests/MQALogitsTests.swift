@@ -9,7 +9,7 @@ import DeepGEMMTestSupport
     static func run(_ inputs: MQAPrefillInputs, clean: Bool = true, maxSeqlenK: Int = 0, logits: DType = .float32) throws -> Tensor {
         try fp8FP4MQALogits(q: (inputs.q, inputs.qSF), kv: (inputs.kv, inputs.kvSF), weights: inputs.weights,
                             cuSeqLenKStart: inputs.ks, cuSeqLenKEnd: inputs.ke, cleanLogits: clean, maxSeqlenK: maxSeqlenK,
-                            logitsDType: logits, backend: .cpu)
+                            logitsDType: logits)
     }
 
     @Test(arguments: [(MQAInputFormat.fp8, 32), (.fp8, 64), (.fp8, 128), (.fp4, 64), (.fp4, 128)])
@@ -82,23 +82,15 @@ import DeepGEMMTestSupport
         }
         let qSF = try scrambled(#require(inputs.qSF)), kvSF = try scrambled(inputs.kvSF)
         let got = try fp8FP4MQALogits(q: (inputs.q, qSF), kv: (inputs.kv, kvSF), weights: inputs.weights,
-                                      cuSeqLenKStart: inputs.ks, cuSeqLenKEnd: inputs.ke, backend: .cpu)
+                                      cuSeqLenKStart: inputs.ks, cuSeqLenKEnd: inputs.ke)
         #expect(bitwiseMismatch(got, expected) == nil)
     }
 
     @Test func legacyFP8FormMatchesTheGeneralOne() throws {
         let inputs = try MQAPrefillInputs(format: .fp8, s: 12, skv: 40, h: 16, d: 32, windows: MQAPrefillInputs.random(s: 12, skv: 40, seed: 8), seed: 6)
         let legacy = try fp8MQALogits(q: inputs.q, kv: (inputs.kv, inputs.kvSF), weights: inputs.weights,
-                                      cuSeqLenKStart: inputs.ks, cuSeqLenKEnd: inputs.ke, backend: .cpu)
+                                      cuSeqLenKStart: inputs.ks, cuSeqLenKEnd: inputs.ke)
         #expect(bitwiseMismatch(legacy, try Self.run(inputs)) == nil)
-    }
-
-    @Test func cudaBackendIsUnavailable() throws {
-        let inputs = try MQAPrefillInputs(format: .fp8, s: 4, skv: 16, h: 8, d: 32, windows: MQAPrefillInputs.causal(s: 4, skv: 16), seed: 1)
-        #expect(throws: DeepGEMMError.self) {
-            try fp8FP4MQALogits(q: (inputs.q, nil), kv: (inputs.kv, inputs.kvSF), weights: inputs.weights,
-                                cuSeqLenKStart: inputs.ks, cuSeqLenKEnd: inputs.ke, backend: .cuda)
-        }
     }
 
     @Test func emptyQueriesAndEmptyKeysGiveEmptyOrInfiniteRows() throws {

@@ -262,7 +262,10 @@ struct MegaMoEAPITests {
         #expect(argument { try c.run(y: y, stats: stats) } == "topk_idx")
         #expect(bitwiseMismatch(y[0], sentinel) == nil)
         #expect(try stats[0].elements(as: Int32.self) == [5, 6, 7, 8] && stats[1].elements(as: Int32.self) == [0, 0, 0, 0])
-        #expect(throws: DeepGEMMError.self) { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, backend: .cuda) }
+        let fake = FakeDeviceMemory()  // y on a device, the weights on the host: mixed devices
+        #expect { try fp8FP4MegaMoE(y: y.map { fake.tensor($0.shape, dtype: $0.dtype) }, l1Weights: l1, l2Weights: l2, buffer: c.buffer) } throws: {
+            namesArgument($0, "l1_weights")
+        }
         var sm90 = DeepGEMMSettings()
         sm90.arch = .sm90
         #expect { try fp8FP4MegaMoE(y: y, l1Weights: l1, l2Weights: l2, buffer: c.buffer, settings: sm90) } throws: {

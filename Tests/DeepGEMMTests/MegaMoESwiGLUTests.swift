@@ -16,7 +16,7 @@ struct MegaMoESwiGLUTests {
         let x = try Self.bf16([Float](repeating: 20, count: 32) + [Float](repeating: 1, count: 32), rows: 1)
         let w = try Tensor([Float(0.5)], shape: [1])
         for fastMath in [true, false] {
-            let r = try swigluApplyWeightToFP8(x, topkWeights: w, fastMath: fastMath, backend: .cpu)
+            let r = try swigluApplyWeightToFP8(x, topkWeights: w, fastMath: fastMath)
             #expect(try r.data.elements(as: UInt8.self) == [UInt8](repeating: 0x7A, count: 32))
             #expect(try r.sf.elements(as: Int32.self) == [122])
         }
@@ -26,7 +26,7 @@ struct MegaMoESwiGLUTests {
         // gate = 0 → silu = 0 in both forms; group 0 is all zero, group 1 (gate 20, up 1, w 1) has a = 20.
         let gate = [Float](repeating: 0, count: 32) + [Float](repeating: 20, count: 32)
         let x = try Self.bf16(gate + [Float](repeating: 1, count: 64), rows: 1)
-        let r = try swigluApplyWeightToFP8(x, topkWeights: nil, backend: .cpu)
+        let r = try swigluApplyWeightToFP8(x, topkWeights: nil)
         let codes = try r.data.elements(as: UInt8.self)
         #expect(codes[0..<32].allSatisfy { $0 == 0 })
         // amax = 20 → q ≈ 0.0446 → E = -4, byte 123; 20·16 = 320 → 0x7A.
@@ -48,13 +48,13 @@ struct MegaMoESwiGLUTests {
         var gate = [Float](repeating: 1, count: 32), up = [Float](repeating: 2, count: 32)
         (gate[0], up[0], gate[1], up[1]) = (20, 5, -20, -5)
         let x = try Self.bf16(gate + up, rows: 1)
-        let clamped = try swigluApplyWeightToFP8(x, topkWeights: nil, activationClamp: 2.999, fastMath: false, backend: .cpu)
-        let asThree = try swigluApplyWeightToFP8(x, topkWeights: nil, activationClamp: 3, fastMath: false, backend: .cpu)
+        let clamped = try swigluApplyWeightToFP8(x, topkWeights: nil, activationClamp: 2.999, fastMath: false)
+        let asThree = try swigluApplyWeightToFP8(x, topkWeights: nil, activationClamp: 3, fastMath: false)
         #expect(bitwiseMismatch(clamped.data, asThree.data) == nil)
         let expected = MegaMoESwiGLUReference.run(x: gate.map { BFloat16($0).floatValue } + up, weights: nil, rows: 1,
                                                   intermediate: 32, clamp: 3, fastMath: false)
         #expect(try MegaMoESwiGLUReference.unpack(clamped, rows: 1, intermediate: 32) == expected)
-        let unclamped = try swigluApplyWeightToFP8(x, topkWeights: nil, fastMath: false, backend: .cpu)
+        let unclamped = try swigluApplyWeightToFP8(x, topkWeights: nil, fastMath: false)
         #expect(bitwiseMismatch(unclamped.data, clamped.data) != nil)
         // Column 0: silu(3)·3 ≈ 8.573, stored as e4m3(8.573·32 = 274.3) = 288 under E = -5, i.e. 9.
         let code0 = try clamped.data.elements(as: UInt8.self)[0]
@@ -68,7 +68,7 @@ struct MegaMoESwiGLUTests {
         let x = Tensor.randn([rows, 2 * intermediate], dtype: .bfloat16, seed: 7, scale: 3)
         let w = Tensor.randn([rows], dtype: .float32, seed: 8)
         for clamp in [nil, 2.5] as [Double?] {
-            let result = try swigluApplyWeightToFP8(x, topkWeights: w, activationClamp: clamp, fastMath: fastMath, backend: .cpu)
+            let result = try swigluApplyWeightToFP8(x, topkWeights: w, activationClamp: clamp, fastMath: fastMath)
             let expected = MegaMoESwiGLUReference.run(x: x.floatValues(), weights: w.floatValues(), rows: rows, intermediate: intermediate,
                                                       clamp: clamp.map(Float.init), fastMath: fastMath)
             #expect(try MegaMoESwiGLUReference.unpack(result, rows: rows, intermediate: intermediate) == expected)
@@ -99,7 +99,7 @@ struct MegaMoESwiGLUTests {
         let (rows, intermediate) = (7, 48)
         let x = Tensor.randn([rows, 2 * intermediate], dtype: .bfloat16, seed: 21, scale: 3)
         let w = Tensor.randn([rows], dtype: .float32, seed: 22)
-        let result = try swigluApplyWeightToBF16(x, topkWeights: w, activationClamp: 2, fastMath: fastMath, backend: .cpu)
+        let result = try swigluApplyWeightToBF16(x, topkWeights: w, activationClamp: 2, fastMath: fastMath)
         #expect(result.shape == [rows, intermediate] && result.dtype == .bfloat16)
         let (values, weights) = (x.floatValues(), w.floatValues())
         let expected = (0..<rows).flatMap { r in
@@ -112,14 +112,14 @@ struct MegaMoESwiGLUTests {
         #expect(try result.elements(as: UInt16.self) == expected)
         // Hand-computed: gate 20, up 1, w 0.5 gives 10.
         let hand = try Self.bf16([Float](repeating: 20, count: 16) + [Float](repeating: 1, count: 16), rows: 1)
-        let out = try swigluApplyWeightToBF16(hand, topkWeights: try Tensor([Float(0.5)], shape: [1]), fastMath: fastMath, backend: .cpu)
+        let out = try swigluApplyWeightToBF16(hand, topkWeights: try Tensor([Float(0.5)], shape: [1]), fastMath: fastMath)
         #expect(out.doubleValues() == [Double](repeating: 10, count: 16))
     }
 
     @Test func scaleLayoutIsMNMajorTMAAlignedWithZeroPadding() throws {
         // rows = 5 → aligned 8; I = 160 → 5 groups → 2 words, the second holding one byte.
         let x = Tensor.randn([5, 320], dtype: .bfloat16, seed: 3)
-        let r = try swigluApplyWeightToFP8(x, topkWeights: nil, backend: .cpu)
+        let r = try swigluApplyWeightToFP8(x, topkWeights: nil)
         #expect(r.data.shape == [5, 160] && r.data.dtype == .float8E4M3 && r.data.isContiguous)
         #expect(r.sf.shape == [5, 2] && r.sf.strides == [1, 8] && r.sf.dtype == .int32)
         let words = try r.sf.contiguous().elements(as: Int32.self)
@@ -131,14 +131,14 @@ struct MegaMoESwiGLUTests {
         let w = Tensor.randn([9], dtype: .float32, seed: 6)
         let strided = try stridedCopy(of: x, strides: [1, 9])
         let stridedW = try stridedCopy(of: w, strides: [3])
-        let a = try swigluApplyWeightToFP8(x, topkWeights: w, backend: .cpu)
-        let b = try swigluApplyWeightToFP8(strided, topkWeights: stridedW, backend: .cpu)
+        let a = try swigluApplyWeightToFP8(x, topkWeights: w)
+        let b = try swigluApplyWeightToFP8(strided, topkWeights: stridedW)
         #expect(bitwiseMismatch(a.data, b.data) == nil)
         #expect(bitwiseMismatch(a.sf, b.sf) == nil)
     }
 
     @Test func zeroRowsGiveEmptyOutputs() throws {
-        let r = try swigluApplyWeightToFP8(Tensor(zeros: [0, 64], dtype: .bfloat16), topkWeights: nil, backend: .cpu)
+        let r = try swigluApplyWeightToFP8(Tensor(zeros: [0, 64], dtype: .bfloat16), topkWeights: nil)
         #expect(r.data.shape == [0, 32] && r.sf.shape == [0, 1])
     }
 }
@@ -176,11 +176,5 @@ struct MegaMoESwiGLUErrorTests {
             ("activation_clamp", { try swigluApplyWeightToBF16(x, topkWeights: nil, activationClamp: -0.5) }),
         ]
         for (name, call) in bf16Cases { #expect(Self.argument(of: { _ = try call(); return QuantizedTensor(data: x, sf: x) }) == name) }
-    }
-
-    @Test func cudaBackendIsRefused() {
-        #expect {
-            _ = try swigluApplyWeightToFP8(Tensor(zeros: [4, 64], dtype: .bfloat16), topkWeights: nil, backend: .cuda)
-        } throws: { isBackendUnavailable($0) }
     }
 }

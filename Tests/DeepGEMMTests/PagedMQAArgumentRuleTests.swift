@@ -25,7 +25,7 @@ import DeepGEMMTestSupport
                                                                      indices: indices, settings: settings)
             return try fp8FP4PagedMQALogits(q: (q, qSF), kvCache: kvCache, weights: weights, contextLens: contextLens, blockTable: blockTable,
                                             scheduleMeta: meta, maxContextLen: maxContextLen, cleanLogits: clean, logitsDType: logits,
-                                            indices: indices, numSMs: numSMs, settings: settings, strictArch: strictArch, backend: .cpu)
+                                            indices: indices, numSMs: numSMs, settings: settings, strictArch: strictArch)
         }
 
         /// The same bytes as `kvCache` with page stride `pageStride`.
@@ -250,14 +250,5 @@ import DeepGEMMTestSupport
         #expect(try a.call().shape == [6, a.maxContextLen])
         let lens = try Tensor([Int32](repeating: 5, count: 30000), shape: [30000, 1])
         #expect(try getPagedMQALogitsMetadata(contextLens: lens, blockKV: 32, numSMs: 4).shape == [5, 2])
-    }
-
-    @Test func cudaBackendIsUnavailable() throws {
-        let a = try Arguments.valid()
-        let meta = try getPagedMQALogitsMetadata(contextLens: a.contextLens, blockKV: 32, numSMs: 8)
-        #expect(throws: DeepGEMMError.self) {
-            try fp8PagedMQALogits(q: a.q, kvCache: a.kvCache, weights: a.weights, contextLens: a.contextLens, blockTable: a.blockTable,
-                                  scheduleMeta: meta, maxContextLen: a.maxContextLen, numSMs: 8, backend: .cuda)
-        }
     }
 }

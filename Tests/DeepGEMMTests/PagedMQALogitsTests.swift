@@ -47,8 +47,7 @@ import DeepGEMMTestSupport
         let inputs = try PagedMQAInputs(format: .fp8, batch: 3, nextN: 2, h: 16, d: 32, blockKV: 64, lengthRange: 5...80, seed: 51)
         try Self.check(inputs, "fp8 D=32")
         let legacy = try fp8PagedMQALogits(q: inputs.q, kvCache: inputs.kvCache, weights: inputs.weights, contextLens: inputs.contextLens,
-                                           blockTable: inputs.blockTable, scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen,
-                                           backend: .cpu)
+                                           blockTable: inputs.blockTable, scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen)
         #expect(bitwiseMismatch(legacy, try inputs.run()) == nil)
     }
 
@@ -60,7 +59,7 @@ import DeepGEMMTestSupport
         #expect {
             try fp8FP4PagedMQALogits(q: (inputs.q, nil), kvCache: inputs.kvCache, weights: inputs.weights, contextLens: inputs.contextLens,
                                      blockTable: inputs.blockTable, scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen,
-                                     settings: sm90, backend: .cpu)
+                                     settings: sm90)
         } throws: { ($0 as? DeepGEMMError)?.argument == "schedule_meta" }
     }
 

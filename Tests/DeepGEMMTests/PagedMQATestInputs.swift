@@ -149,6 +149,6 @@ struct PagedMQAInputs {
     func run(logits: DType = .float32, settings: DeepGEMMSettings = .default) throws -> Tensor {
         try fp8FP4PagedMQALogits(q: (q, qSF), kvCache: kvCache, weights: weights, contextLens: contextLens, blockTable: blockTable,
                                  scheduleMeta: metadata(settings: settings), maxContextLen: maxContextLen, logitsDType: logits,
-                                 indices: indices, settings: settings, backend: .cpu)
+                                 indices: indices, settings: settings)
     }
 }

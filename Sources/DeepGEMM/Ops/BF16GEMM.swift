@@ -11,16 +11,15 @@ import DeepGEMMCUDA
 ///   BF16 D: `bf16(D + bf16(acc))`), or written as `cast(acc)` without C.
 /// - `compiledDims` is a compilation hint of the CUDA kernels, and `settings` is taken for
 ///   uniformity with the scaled GEMMs: BF16 GEMMs follow the same rules on SM90 and SM100.
-/// - `backend`: `.cpu` and `.auto` run on the CPU; `.cuda` runs the SM90 BF16 kernels (host
-///   tensors are copied to the device and D back), or throws
-///   ``DeepGEMMError/backendUnavailable(backend:reason:)`` when CUDA cannot run here.
+/// - Runs where the tensors are: host tensors on the CPU, CUDA tensors with the SM90 BF16 kernels on
+///   the device's current stream (see ``Placement``); mixed devices throw naming the argument.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `a`, `b`, `d` or `c` before anything is written.
 public func bf16GEMM(
     _ layout: GEMMLayout, a: Tensor, b: Tensor, d: Tensor, c: Tensor? = nil, compiledDims: String? = nil,
-    settings: DeepGEMMSettings = .default, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default
 ) throws {
-    let cuda = try runsOnCUDA(backend)
+    let placement = try Placement([("a", a), ("b", b), ("d", d), ("c", c)])
     let a = try a.ntMatrix(transposed: layout.transposesA, name: "a")
     let b = try b.ntMatrix(transposed: layout.transposesB, name: "b")
     _ = try checkABMajor(a, name: "a")
@@ -30,22 +29,20 @@ public func bf16GEMM(
     try DeepGEMMError.require(b.size(1) == a.size(1), "b", "K of b (\(b.size(1))) must equal K of a (\(a.size(1)))")
     try DeepGEMMError.require(a.dtype == .bfloat16, "a", "must be bfloat16, got \(a.dtype)")
     try DeepGEMMError.require(b.dtype == .bfloat16, "b", "must be bfloat16, got \(b.dtype)")
-    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
-    try runUnscaledGEMM(a: a, b: b, d: d, c: c, cudaCompiledDims: cuda ? (compiledDims ?? (layout.transposesA ? "mn" : "nk")) : nil)
+    try runUnscaledGEMM(a: a, b: b, d: d, c: c, placement: placement, compiledDims: compiledDims ?? (layout.transposesA ? "mn" : "nk"))
 }
 
-/// Spec §4 around an unscaled nt GEMM whose operands and D have passed their op's checks; on the
-/// SM90 BF16 CUDA kernels when `cudaCompiledDims` is given, otherwise on the CPU engine.
-func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, cudaCompiledDims: String? = nil) throws {
+/// Spec §4 around an unscaled nt GEMM whose operands and D have passed their op's checks: on the
+/// CPU engine, or on the SM90 BF16 CUDA kernels (compiled for `compiledDims`).
+func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Placement, compiledDims: String = "nk") throws {
     let action = try checkGEMMOutput(m: a.size(0), n: b.size(0), k: a.size(1), d: d, c: c)
-    let operandA = try gemmOperand(a, name: "a", scales: nil), operandB = try gemmOperand(b, name: "b", scales: nil)
-    let (run, accumulate) = try prepareGEMMOutput(action, d: d, c: c)
-    guard run else { return }
-    if let compiledDims = cudaCompiledDims {
-        try runOnCUDA(inputs: [a, b], d: d) { inputs, deviceD, stream in
-            try CUDABackend.bf16GEMM(a: inputs[0], b: inputs[1], d: deviceD, accumulate: accumulate, compiledDims: compiledDims, stream: stream)
-        }
-        return
+    switch placement {
+    case .cpu:
+        let operandA = try gemmOperand(a, name: "a", scales: nil), operandB = try gemmOperand(b, name: "b", scales: nil)
+        let (run, accumulate) = try prepareGEMMOutput(action, d: d, c: c)
+        if run { try GEMMEngine.run(a: operandA, b: operandB, d: d, accumulate: accumulate) }
+    case .cuda(let stream):
+        let (run, accumulate) = try prepareGEMMOutput(action, d: d, c: c)
+        if run { try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: accumulate, compiledDims: compiledDims, stream: stream) }
     }
-    try GEMMEngine.run(a: operandA, b: operandB, d: d, accumulate: accumulate)
 }

@@ -13,13 +13,12 @@
 ///
 /// The two `bh*` expressions give, bit for bit, BF16 of the FP32 sum (DeepGEMM's tests compare
 /// them with PyTorch at 1e-10). `useCublasLt` selects cuBLASLt in DeepGEMM; the result here is the
-/// same. `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// same. Runs on host tensors only (no CUDA kernel yet).
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `expr`, `a`, `b`, `d`, `c` or `use_cublaslt`
 /// before anything is written.
-public func einsum(_ expression: String, a: Tensor, b: Tensor, d: Tensor, c: Tensor? = nil, useCublasLt: Bool = false,
-                   backend: Backend = .auto) throws {
-    try requireCPUBackend(backend, op: "einsum")
+public func einsum(_ expression: String, a: Tensor, b: Tensor, d: Tensor, c: Tensor? = nil, useCublasLt: Bool = false) throws {
+    try Device.requireHost(op: "einsum", [("a", a), ("b", b), ("d", d), ("c", c)])
     try DeepGEMMError.require(a.dtype == .bfloat16, "a", "must be bfloat16, got \(a.dtype)")
     try DeepGEMMError.require(b.dtype == .bfloat16, "b", "must be bfloat16, got \(b.dtype)")
     try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")

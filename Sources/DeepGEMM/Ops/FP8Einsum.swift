@@ -16,21 +16,21 @@
 /// spec §4 on the permuted D and C. In particular DeepGEMM checks the permuted C for compact
 /// batches, so a C for the two `bh*` expressions is accepted only when that view is compact
 /// (B == 1). Scale factors follow `recipe` with one group per batch, as in
-/// ``fp8FP4GEMM(_:a:b:d:c:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:settings:strictArch:backend:)``.
+/// ``fp8FP4GEMM(_:a:b:d:c:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:settings:strictArch:)``.
 ///
 /// Rules: the union of SM90 and SM100 by default (see ``GEMMRules``); with `strictArch`,
 /// `settings.arch`'s: SM90 takes only `"bhr,hdr->bhd"` with K-major operands, F32 scales,
 /// per-token A and per-block B (gran_k 128), BF16 D and no C (SM90's kernel would overwrite it);
 /// SM100 needs power-of-two or packed UE8M0 scale factors.
-/// `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// Runs on host tensors only (no CUDA kernel yet).
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `expr`, `a`, `a_sf`, `b`, `b_sf`, `d`, `c` or
 /// `recipe` before anything is written.
 public func fp8Einsum(
     _ expression: String, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, c: Tensor? = nil, recipe: [Int] = [1, 128, 128],
-    settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "fp8_einsum")
+    try Device.requireHost(op: "fp8_einsum", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("c", c)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     let permutation = try FP8EinsumPermutation(expression, rules: rules)
     let arguments = [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d)] + (c.map { [("c", $0)] } ?? [])

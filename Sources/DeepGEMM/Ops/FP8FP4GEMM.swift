@@ -24,17 +24,17 @@
 ///   either 1D2D (gran_n ≠ 1: BF16 D, no C) or 1D1D (gran_n == 1: C and F32 D); SM100 rejects
 ///   F32 scale factors that are not powers of two and `disableUE8M0Cast` with F32 scale factors.
 /// - `compiledDims` is a compilation hint of the CUDA kernels; it does not change the result.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming DeepGEMM's argument (`a`, `b`, `a_sf`, `b_sf`,
 /// `d`, `c`, `recipe`, `recipe_a`, `recipe_b`, `disable_ue8m0_cast`) before anything is written.
 public func fp8FP4GEMM(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, c: Tensor? = nil,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
-    disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false,
-    backend: Backend = .auto
+    disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "fp8_fp4_gemm_\(layout.rawValue)")
+    try Device.requireHost(op: "fp8_fp4_gemm_\(layout.rawValue)", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("c", c)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     let a = try a.ntMatrix(transposed: layout.transposesA, name: "a")
     let b = try b.ntMatrix(transposed: layout.transposesB, name: "b")

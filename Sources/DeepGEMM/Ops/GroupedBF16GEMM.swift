@@ -17,15 +17,14 @@ import DeepGEMMCUDA
 ///   CUDA kernels and do not change the result.
 /// - Rules: N > 0, K > 0, G > 0; nothing happens for M == 0. With `strictArch` and `settings.arch`
 ///   SM90, K must be a multiple of 64 (``DeepGEMMError/unsupported(argument:rule:)``).
-/// - `backend`: `.cpu` and `.auto` run on the CPU; `.cuda` runs the SM90 BF16 kernels (host
-///   tensors are copied to the device and D back), or throws
-///   ``DeepGEMMError/backendUnavailable(backend:reason:)`` when CUDA cannot run here.
+/// - Runs where the tensors are: host tensors on the CPU, CUDA tensors with the SM90 BF16 kernels on
+///   the device's current stream (see ``Placement``); mixed devices throw naming the argument.
 public func mGroupedBF16GEMMContiguous(
     _ layout: GEMMLayout, a: Tensor, b: Tensor, d: Tensor, groupedLayout: Tensor, compiledDims: String? = nil,
     usePsumLayout: Bool = false, ensureZeroPadding: Bool = true, expectedMForPsumLayout: Int? = nil,
-    settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    let cuda = try runsOnCUDA(backend)
+    let placement = try Placement([("a", a), ("b", b), ("d", d), ("grouped_layout", groupedLayout)])
     try requireMGroupedLayout(layout, expectedMForPsumLayout: expectedMForPsumLayout)
     try DeepGEMMError.require(a.rank == 2, "a", "must be 2-D [M, K], got shape \(a.shape)")
     try DeepGEMMError.require(b.rank == 3, "b", "must be 3-D [G, N, K] (nt) or [G, K, N] (nn), got shape \(b.shape)")
@@ -44,13 +43,11 @@ public func mGroupedBF16GEMMContiguous(
     try checkCDMajor(d, name: "d")
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     if m == 0 { return }
-    if cuda {
+    if case .cuda(let stream) = placement {
         let options = CUDABackend.Options(mkAlignment: settings.mkAlignmentForContiguousLayout)
-        try runOnCUDA(inputs: [a, b, groupedLayout], d: d) { inputs, deviceD, stream in
-            try CUDABackend.mGroupedBF16GEMMContiguous(a: inputs[0], b: inputs[1], d: deviceD, groupedLayout: inputs[2], usePsumLayout: usePsumLayout,
-                                                       expectedMForPsumLayout: expectedMForPsumLayout, compiledDims: compiledDims ?? "nk",
-                                                       options: options, stream: stream)
-        }
+        try CUDABackend.mGroupedBF16GEMMContiguous(a: a, b: b, d: d, groupedLayout: groupedLayout, usePsumLayout: usePsumLayout,
+                                                   expectedMForPsumLayout: expectedMForPsumLayout, compiledDims: compiledDims ?? "nk",
+                                                   options: options, stream: stream)
         return
     }
     let segments = try mGroupedContiguousSegments(groupedLayout: groupedLayout, m: m, numGroups: groups, usePsumLayout: usePsumLayout,
@@ -68,14 +65,13 @@ public func mGroupedBF16GEMMContiguous(
 /// - `maskedM`: int32 [G], contiguous, each entry in `0...Mmax`.
 /// - `expectedM` must be positive; like `compiledDims` it is a performance hint only.
 /// - Rules: Mmax, N, K, G > 0. With `strictArch` and `settings.arch` SM90, K must be a multiple of 64.
-/// - `backend`: `.cpu` and `.auto` run on the CPU; `.cuda` runs the SM90 BF16 kernels (host
-///   tensors are copied to the device and D back), or throws
-///   ``DeepGEMMError/backendUnavailable(backend:reason:)`` when CUDA cannot run here.
+/// - Runs where the tensors are: host tensors on the CPU, CUDA tensors with the SM90 BF16 kernels on
+///   the device's current stream (see ``Placement``); mixed devices throw naming the argument.
 public func mGroupedBF16GEMMNTMasked(
     a: Tensor, b: Tensor, d: Tensor, maskedM: Tensor, expectedM: Int, compiledDims: String? = nil,
-    settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    let cuda = try runsOnCUDA(backend)
+    let placement = try Placement([("a", a), ("b", b), ("d", d), ("masked_m", maskedM)])
     try DeepGEMMError.require(a.rank == 3, "a", "must be 3-D [G, Mmax, K], got shape \(a.shape)")
     try DeepGEMMError.require(b.rank == 3, "b", "must be 3-D [G, N, K], got shape \(b.shape)")
     try requireKMajor(a, name: "a")
@@ -87,14 +83,13 @@ public func mGroupedBF16GEMMNTMasked(
     try DeepGEMMError.require(d.dtype == .bfloat16, "d", "must be bfloat16, got \(d.dtype)")
     try checkCDMajor(d, name: "d")
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
-    let rowCounts = try mGroupedMaskedRowCounts(maskedM: maskedM, numGroups: groups, maxM: m)
-    if cuda {
-        try runOnCUDA(inputs: [a, b, maskedM], d: d) { inputs, deviceD, stream in
-            try CUDABackend.mGroupedBF16GEMMMasked(a: inputs[0], b: inputs[1], d: deviceD, maskedM: inputs[2], expectedM: expectedM,
-                                                   compiledDims: compiledDims ?? "nk", stream: stream)
-        }
+    if case .cuda(let stream) = placement {
+        // masked_m lives on the device: its values are the kernel's to read, as in DeepGEMM.
+        try CUDABackend.mGroupedBF16GEMMMasked(a: a, b: b, d: d, maskedM: maskedM, expectedM: expectedM,
+                                               compiledDims: compiledDims ?? "nk", stream: stream)
         return
     }
+    let rowCounts = try mGroupedMaskedRowCounts(maskedM: maskedM, numGroups: groups, maxM: m)
     try runMaskedGroups(rowCounts: rowCounts, a: { try gemmOperand(a.select(dim: 0, index: $0), name: "a", scales: nil) },
                         b: { try gemmOperand(b.select(dim: 0, index: $0), name: "b", scales: nil) }, d: d)
 }

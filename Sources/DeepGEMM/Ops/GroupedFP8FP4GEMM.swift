@@ -9,9 +9,9 @@
 ///   contiguous dimension), sf [G, ceil(N/gn), ceil(K/gk)]; nn takes data [G, K, N] and sf
 ///   [G, ceil(K/gk), ceil(N/gn)], both swapped back as DeepGEMM does.
 /// - `d`: BF16 [M, N], row-major; rows are written, not accumulated.
-/// - Recipes and scale factors as in ``fp8FP4GEMM(_:a:b:d:c:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:settings:strictArch:backend:)``,
+/// - Recipes and scale factors as in ``fp8FP4GEMM(_:a:b:d:c:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:settings:strictArch:)``,
 ///   with one B scale grid per group; with PSUM, A's scale rows outside every group are not read.
-/// - Rows of each group: see ``mGroupedBF16GEMMContiguous(_:a:b:d:groupedLayout:compiledDims:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:backend:)``
+/// - Rows of each group: see ``mGroupedBF16GEMMContiguous(_:a:b:d:groupedLayout:compiledDims:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``
 ///   (α = `settings.mkAlignmentForContiguousLayout`; the layout form is checked block by block,
 ///   padding rows are computed with their block's group; PSUM gap rows are computed with the
 ///   group's B when `ensureZeroPadding`, otherwise left untouched).
@@ -19,15 +19,15 @@
 /// - Rules: by default the union of SM90's and SM100's (see ``GEMMRules``); with `strictArch`,
 ///   `settings.arch`'s: SM90 takes FP8 with K-major B, F32 per-token A scales and the 1D2D kernel
 ///   (gran_n ≠ 1); SM100 needs power-of-two scales.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 public func mGroupedFP8FP4GEMMContiguous(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, groupedLayout: Tensor,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
     disableUE8M0Cast: Bool = false, usePsumLayout: Bool = false, ensureZeroPadding: Bool = true,
-    expectedMForPsumLayout: Int? = nil, settings: DeepGEMMSettings = .default, strictArch: Bool = false,
-    backend: Backend = .auto
+    expectedMForPsumLayout: Int? = nil, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "m_grouped_fp8_fp4_gemm_\(layout.rawValue)_contiguous")
+    try Device.requireHost(op: "m_grouped_fp8_fp4_gemm_\(layout.rawValue)_contiguous", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("grouped_layout", groupedLayout)])
     try requireMGroupedLayout(layout, expectedMForPsumLayout: expectedMForPsumLayout)
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     try DeepGEMMError.require(a.data.rank == 2, "a", "must be 2-D [M, K], got shape \(a.data.shape)")
@@ -68,15 +68,15 @@ public func mGroupedFP8FP4GEMMContiguous(
 /// - `d`: BF16 [G, Mmax, N], row-major. Rows at or past `masked_m[g]` are not touched.
 /// - `maskedM`: int32 [G], contiguous, each entry in `0...Mmax`. `expectedM` must be positive; like
 ///   `compiledDims` it is a performance hint only.
-/// - Recipes, scale factors and rules as in ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:backend:)``.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Recipes, scale factors and rules as in ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 public func mGroupedFP8FP4GEMMNTMasked(
     a: QuantizedTensor, b: QuantizedTensor, d: Tensor, maskedM: Tensor, expectedM: Int,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
-    disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false,
-    backend: Backend = .auto
+    disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "m_grouped_fp8_fp4_gemm_nt_masked")
+    try Device.requireHost(op: "m_grouped_fp8_fp4_gemm_nt_masked", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("masked_m", maskedM)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     try requireKMajor(a.data, name: "a")
     try requireKMajor(b.data, name: "b")

@@ -19,9 +19,9 @@
 public func kGroupedBF16GEMMTNContiguous(
     a: Tensor, b: Tensor, d: Tensor, ksCPU: [Int]?, groupedLayout: Tensor, c: Tensor?,
     compiledDims: String? = nil, usePsumLayout: Bool = false,
-    settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "k_grouped_bf16_gemm_tn_contiguous")
+    try Device.requireHost(op: "k_grouped_bf16_gemm_tn_contiguous", [("a", a), ("b", b), ("d", d), ("grouped_layout", groupedLayout), ("c", c)])
     let output = try checkKGroupedOutput(d: d, c: c)
     try DeepGEMMError.require(a.rank == 2, "a", "must be 2-D [ΣK, M], got shape \(a.shape)")
     try DeepGEMMError.require(b.rank == 2, "b", "must be 2-D [ΣK, N], got shape \(b.shape)")

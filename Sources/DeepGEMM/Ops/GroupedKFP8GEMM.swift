@@ -23,13 +23,13 @@
 /// Rules: by default both layouts run (the union of SM90's and SM100's rules, see ``GEMMRules``).
 /// With `strictArch`, `.tn` needs `settings.arch` SM100 and `.nt` needs SM90
 /// (``DeepGEMMError/unsupported(argument:rule:)``, DeepGEMM's "Unsupported architecture").
-/// `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// Runs on host tensors only (no CUDA kernel yet).
 public func kGroupedFP8GEMMContiguous(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, ksCPU: [Int]?, groupedLayout: Tensor, c: Tensor?,
     recipe: [Int] = [1, 1, 128], compiledDims: String? = nil, usePsumLayout: Bool = false,
-    settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "k_grouped_fp8_gemm_\(layout.rawValue)_contiguous")
+    try Device.requireHost(op: "k_grouped_fp8_gemm_\(layout.rawValue)_contiguous", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("grouped_layout", groupedLayout), ("c", c)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     switch layout {
     case .tn:

@@ -12,12 +12,13 @@
 /// - Rules: N > 0, K > 0, K % 64 == 0, N % 8 == 0, N <= 128 (SM100's limit, the union of both
 ///   architectures); with `strictArch` and `settings.arch` SM90, N <= 32
 ///   (``DeepGEMMError/unsupported(argument:rule:)``). Every rule is checked before the M == 0 return.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 ///
 /// Products accumulate in F32 (``GEMMEngine``) from the exact BF16 values of `a` and the TF32 values of `b`.
 public func tf32HCPrenormGEMM(a: Tensor, b: Tensor, d: Tensor, sqrSum: Tensor, numSplits: Int? = nil,
-                              settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto) throws {
-    try requireCPUBackend(backend, op: "tf32_hc_prenorm_gemm")
+                              settings: DeepGEMMSettings = .default, strictArch: Bool = false) throws {
+    try Device.requireHost(op: "tf32_hc_prenorm_gemm", [("a", a), ("b", b), ("d", d), ("sqr_sum", sqrSum)])
     let problem = try HyperConnectionPrenormProblem(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: numSplits,
                                                     rules: GEMMRules(settings: settings, strictArch: strictArch))
     if problem.m == 0 { return }

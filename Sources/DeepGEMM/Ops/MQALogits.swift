@@ -23,13 +23,14 @@
 ///
 /// - `settings.arch` and `strictArch`: the union of the SM90 and SM100 rules by default; with
 ///   `strictArch`, exactly `settings.arch`'s (SM90: 32 or 64 heads, FP8, float32 weights).
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 public func fp8FP4MQALogits(
     q: (data: Tensor, sf: Tensor?), kv: (data: Tensor, sf: Tensor), weights: Tensor, cuSeqLenKStart: Tensor, cuSeqLenKEnd: Tensor,
     cleanLogits: Bool = true, maxSeqlenK: Int = 0, logitsDType: DType = .float32, settings: DeepGEMMSettings = .default,
-    strictArch: Bool = false, backend: Backend = .auto
+    strictArch: Bool = false
 ) throws -> Tensor {
-    try requireCPUBackend(backend, op: "fp8_fp4_mqa_logits")
+    try Device.requireHost(op: "fp8_fp4_mqa_logits", [("q", q.data), ("q_sf", q.sf), ("kv", kv.data), ("kv_sf", kv.sf), ("weights", weights), ("cu_seq_len_k_start", cuSeqLenKStart), ("cu_seq_len_k_end", cuSeqLenKEnd)])
     let problem = try MQALogitsProblem(q: q.data, qSF: q.sf, kv: kv.data, kvSF: kv.sf, weights: weights, cuSeqLenKStart: cuSeqLenKStart,
                                        cuSeqLenKEnd: cuSeqLenKEnd, cleanLogits: cleanLogits, maxSeqlenK: maxSeqlenK,
                                        logitsDType: logitsDType, rules: MQARules(settings: settings, strictArch: strictArch))
@@ -37,14 +38,13 @@ public func fp8FP4MQALogits(
 }
 
 /// DeepGEMM's legacy `fp8_mqa_logits(q, kv, weights, cu_seq_len_k_start, cu_seq_len_k_end,
-/// clean_logits=True, max_seqlen_k=0)`: ``fp8FP4MQALogits(q:kv:weights:cuSeqLenKStart:cuSeqLenKEnd:cleanLogits:maxSeqlenK:logitsDType:settings:strictArch:backend:)``
+/// clean_logits=True, max_seqlen_k=0)`: ``fp8FP4MQALogits(q:kv:weights:cuSeqLenKStart:cuSeqLenKEnd:cleanLogits:maxSeqlenK:logitsDType:settings:strictArch:)``
 /// with FP8 q (no q scales) and float32 logits.
 public func fp8MQALogits(
     q: Tensor, kv: (data: Tensor, sf: Tensor), weights: Tensor, cuSeqLenKStart: Tensor, cuSeqLenKEnd: Tensor,
-    cleanLogits: Bool = true, maxSeqlenK: Int = 0, settings: DeepGEMMSettings = .default, strictArch: Bool = false,
-    backend: Backend = .auto
+    cleanLogits: Bool = true, maxSeqlenK: Int = 0, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws -> Tensor {
     try fp8FP4MQALogits(q: (q, nil), kv: kv, weights: weights, cuSeqLenKStart: cuSeqLenKStart, cuSeqLenKEnd: cuSeqLenKEnd,
                         cleanLogits: cleanLogits, maxSeqlenK: maxSeqlenK, logitsDType: .float32, settings: settings,
-                        strictArch: strictArch, backend: backend)
+                        strictArch: strictArch)
 }

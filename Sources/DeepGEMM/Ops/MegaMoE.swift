@@ -20,9 +20,10 @@ import DeepGEMMCore
 /// - `cumulativeLocalExpertRecvStats`: nil or a contiguous Int32 [E_l] tensor; each entry gets the
 ///   (token, slot) pairs its local expert received in this call added (never reset, wrapping).
 /// - `recipe` must be (1, 1, 32), `activation` `swiglu`, `activationClamp` nil or ≥ 0; `fastMath`
-///   as in ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:backend:)``.
+///   as in ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:)``.
 /// - `topk_idx` entries must be -1 or in 0..<E; at most R·T pairs of one rank may go to one expert.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 ///
 /// Arguments are checked before anything is written. A rank whose arguments are rejected, or that
 /// fails during the call, marks itself failed: its peers' calls fail at once with
@@ -34,19 +35,19 @@ import DeepGEMMCore
 public func fp8FP4MegaMoE(
     y: Tensor, l1Weights: QuantizedTensor, l2Weights: QuantizedTensor, buffer: MegaMoERankBuffer,
     cumulativeLocalExpertRecvStats: Tensor? = nil, recipe: [Int] = [1, 1, 32], activation: String = "swiglu",
-    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
+    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default
 ) throws {
     try runCollective(buffer) {
         try fp8FP4MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
                               stats: cumulativeLocalExpertRecvStats, recipe: recipe, activation: activation,
-                              activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
+                              activationClamp: activationClamp, fastMath: fastMath, settings: settings)
     }
 }
 
 /// DeepGEMM's `bf16_mega_moe(y, w1, w2, sym_buffer, cumulative_local_expert_recv_stats=None,
 /// activation='swiglu', activation_clamp=None, fast_math=True)` (spec/megamoe-indexer.md §1.11)
 /// for one rank, with the rules of
-/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``;
+/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:)``;
 /// bit-identical to ``bf16MegaMoEUnfused(inputs:l1Weights:l2Weights:numExperts:cumulativeLocalExpertRecvStats:activationClamp:fastMath:settings:)``.
 ///
 /// - `l1Weights`: BF16 [E_l, 2I, H], contiguous, gate/up interleaved by
@@ -55,16 +56,16 @@ public func fp8FP4MegaMoE(
 public func bf16MegaMoE(
     y: Tensor, l1Weights: Tensor, l2Weights: Tensor, buffer: MegaMoERankBuffer,
     cumulativeLocalExpertRecvStats: Tensor? = nil, activation: String = "swiglu",
-    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
+    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default
 ) throws {
     try runCollective(buffer) {
         try bf16MegaMoECall(y: y, l1Weights: l1Weights, l2Weights: l2Weights, buffer: buffer,
                             stats: cumulativeLocalExpertRecvStats, activation: activation,
-                            activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
+                            activationClamp: activationClamp, fastMath: fastMath, settings: settings)
     }
 }
 
-/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``
+/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:)``
 /// for every thread rank of `buffer` in one call: index r of `y`, the weights and the stats is rank
 /// r. Every rank's arguments are checked before any rank starts, so bad input leaves the buffer
 /// usable; then one thread per rank runs the fused path. Throws the first rank's own error, or
@@ -72,33 +73,33 @@ public func bf16MegaMoE(
 public func fp8FP4MegaMoE(
     y: [Tensor], l1Weights: [QuantizedTensor], l2Weights: [QuantizedTensor], buffer: MegaMoESymmetricBuffer,
     cumulativeLocalExpertRecvStats: [Tensor]? = nil, recipe: [Int] = [1, 1, 32], activation: String = "swiglu",
-    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
+    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default
 ) throws {
     try requirePerRank(buffer, ("y", y.count), ("l1_weights", l1Weights.count), ("l2_weights", l2Weights.count),
                        ("cumulative_local_expert_recv_stats", cumulativeLocalExpertRecvStats?.count ?? buffer.numRanks))
     let calls = try buffer.ranks.indices.map { rank in
         try fp8FP4MegaMoECall(y: y[rank], l1Weights: l1Weights[rank], l2Weights: l2Weights[rank], buffer: buffer.ranks[rank],
                               stats: cumulativeLocalExpertRecvStats?[rank], recipe: recipe, activation: activation,
-                              activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
+                              activationClamp: activationClamp, fastMath: fastMath, settings: settings)
     }
     try runOnRankThreads(calls)
 }
 
-/// ``bf16MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:activation:activationClamp:fastMath:settings:backend:)``
+/// ``bf16MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:activation:activationClamp:fastMath:settings:)``
 /// for every thread rank of `buffer` in one call, as the FP8×FP4 form
-/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:backend:)``
+/// ``fp8FP4MegaMoE(y:l1Weights:l2Weights:buffer:cumulativeLocalExpertRecvStats:recipe:activation:activationClamp:fastMath:settings:)``
 /// does it.
 public func bf16MegaMoE(
     y: [Tensor], l1Weights: [Tensor], l2Weights: [Tensor], buffer: MegaMoESymmetricBuffer,
     cumulativeLocalExpertRecvStats: [Tensor]? = nil, activation: String = "swiglu",
-    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default, backend: Backend = .auto
+    activationClamp: Double? = nil, fastMath: Bool = true, settings: DeepGEMMSettings = .default
 ) throws {
     try requirePerRank(buffer, ("y", y.count), ("l1_weights", l1Weights.count), ("l2_weights", l2Weights.count),
                        ("cumulative_local_expert_recv_stats", cumulativeLocalExpertRecvStats?.count ?? buffer.numRanks))
     let calls = try buffer.ranks.indices.map { rank in
         try bf16MegaMoECall(y: y[rank], l1Weights: l1Weights[rank], l2Weights: l2Weights[rank], buffer: buffer.ranks[rank],
                             stats: cumulativeLocalExpertRecvStats?[rank], activation: activation,
-                            activationClamp: activationClamp, fastMath: fastMath, settings: settings, backend: backend)
+                            activationClamp: activationClamp, fastMath: fastMath, settings: settings)
     }
     try runOnRankThreads(calls)
 }
@@ -119,9 +120,10 @@ private func runCollective(_ buffer: MegaMoERankBuffer, _ makeCall: () throws ->
 /// The checked FP8×FP4 call of one rank.
 private func fp8FP4MegaMoECall(
     y: Tensor, l1Weights: QuantizedTensor, l2Weights: QuantizedTensor, buffer: MegaMoERankBuffer, stats: Tensor?,
-    recipe: [Int], activation: String, activationClamp: Double?, fastMath: Bool, settings: DeepGEMMSettings, backend: Backend
+    recipe: [Int], activation: String, activationClamp: Double?, fastMath: Bool, settings: DeepGEMMSettings
 ) throws -> MegaMoEFusedCall {
-    try requireCPUBackend(backend, op: "fp8_fp4_mega_moe")
+    try Device.requireHost(op: "fp8_fp4_mega_moe", [("y", y), ("l1_weights", l1Weights.data), ("l1_weights_sf", l1Weights.sf),
+                                                     ("l2_weights", l2Weights.data), ("l2_weights_sf", l2Weights.sf), ("cumulative_local_expert_recv_stats", stats)])
     try requireSM100(settings)
     try DeepGEMMError.require(recipe == [1, 1, 32], "recipe", "must be (1, 1, 32), got \(recipe)")
     return try MegaMoEFusedCall(buffer: buffer, y: y, weights: .fp4(l1: l1Weights, l2: l2Weights), stats: stats,
@@ -131,9 +133,10 @@ private func fp8FP4MegaMoECall(
 /// The checked BF16 call of one rank.
 private func bf16MegaMoECall(
     y: Tensor, l1Weights: Tensor, l2Weights: Tensor, buffer: MegaMoERankBuffer, stats: Tensor?,
-    activation: String, activationClamp: Double?, fastMath: Bool, settings: DeepGEMMSettings, backend: Backend
+    activation: String, activationClamp: Double?, fastMath: Bool, settings: DeepGEMMSettings
 ) throws -> MegaMoEFusedCall {
-    try requireCPUBackend(backend, op: "bf16_mega_moe")
+    try Device.requireHost(op: "bf16_mega_moe", [("y", y), ("l1_weights", l1Weights), ("l2_weights", l2Weights),
+                                                  ("cumulative_local_expert_recv_stats", stats)])
     try requireSM100(settings)
     return try MegaMoEFusedCall(buffer: buffer, y: y, weights: .bf16(l1: l1Weights, l2: l2Weights), stats: stats,
                                 activation: activation, activationClamp: activationClamp, fastMath: fastMath)

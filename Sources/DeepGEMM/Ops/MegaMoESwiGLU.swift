@@ -18,25 +18,27 @@
 /// TileLang baseline floors amax at 1e-4, which changes the scale byte only when
 /// 0 < amax ≤ 448·2^-23 or amax = 0 (byte 0 here, 105 there, with the same zero codes) (spec §1.7).
 ///
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 public func swigluApplyWeightToFP8(
-    _ x: Tensor, topkWeights: Tensor?, activationClamp: Double? = nil, fastMath: Bool = true, backend: Backend = .auto
+    _ x: Tensor, topkWeights: Tensor?, activationClamp: Double? = nil, fastMath: Bool = true
 ) throws -> QuantizedTensor {
-    try requireCPUBackend(backend, op: "swiglu_apply_weight_to_fp8")
+    try Device.requireHost(op: "swiglu_apply_weight_to_fp8", [("x", x), ("topk_weights", topkWeights)])
     let problem = try SwiGLUApplyWeightProblem(x: x, topkWeights: topkWeights, activationClamp: activationClamp)
     return swigluApplyWeightToFP8CPU(problem, x: x, topkWeights: topkWeights, fastMath: fastMath)
 }
 
-/// The BF16-output form of ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:backend:)``
+/// The BF16-output form of ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:)``
 /// used by `bf16_mega_moe` (spec/megamoe-indexer.md §1.11; TileLang's `output_bf16=True`):
 /// `out = bf16_rn(RN(RN(silu(gate)·up)·w))`, with the same clamp and `fastMath` rules and no FP8
 /// requantization. `x` is BF16 [rows, 2I] with I a positive multiple of 16; returns BF16 [rows, I].
 ///
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 public func swigluApplyWeightToBF16(
-    _ x: Tensor, topkWeights: Tensor?, activationClamp: Double? = nil, fastMath: Bool = true, backend: Backend = .auto
+    _ x: Tensor, topkWeights: Tensor?, activationClamp: Double? = nil, fastMath: Bool = true
 ) throws -> Tensor {
-    try requireCPUBackend(backend, op: "swiglu_apply_weight_to_bf16")
+    try Device.requireHost(op: "swiglu_apply_weight_to_bf16", [("x", x), ("topk_weights", topkWeights)])
     let problem = try SwiGLUApplyWeightProblem(x: x, topkWeights: topkWeights, activationClamp: activationClamp, outputBF16: true)
     return swigluApplyWeightToBF16CPU(problem, x: x, topkWeights: topkWeights, fastMath: fastMath)
 }

@@ -18,20 +18,19 @@
 /// max_context_len] view with row stride `align(align(max_context_len, 256), 1024 / elsize)`.
 /// Positions at or past a token's context length are -inf: DeepGEMM leaves them unspecified, so
 /// this is stricter. `cleanLogits` must be false (DeepGEMM rejects it with 2-D context lengths).
-/// The numerics are those of ``fp8FP4MQALogits(q:kv:weights:cuSeqLenKStart:cuSeqLenKEnd:cleanLogits:maxSeqlenK:logitsDType:settings:strictArch:backend:)``.
+/// The numerics are those of ``fp8FP4MQALogits(q:kv:weights:cuSeqLenKStart:cuSeqLenKEnd:cleanLogits:maxSeqlenK:logitsDType:settings:strictArch:)``.
 /// See ``PagedMQALogitsProblem`` for every argument rule, including the checks of page indices,
 /// context lengths and `scheduleMeta` that DeepGEMM does not make.
 ///
 /// `strictArch` applies exactly `settings.arch`'s rules (SM90: FP8, 32 or 64 heads, block_kv 64,
 /// next_n 1 or 2, float32 weights, no `indices`) instead of the union of SM90 and SM100.
-/// `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// Runs on host tensors only (no CUDA kernel yet).
 public func fp8FP4PagedMQALogits(
     q: (data: Tensor, sf: Tensor?), kvCache: Tensor, weights: Tensor, contextLens: Tensor, blockTable: Tensor, scheduleMeta: Tensor,
     maxContextLen: Int, cleanLogits: Bool = false, logitsDType: DType = .float32, indices: Tensor? = nil,
-    numSMs: Int = PagedMQASchedule.defaultNumSMs, settings: DeepGEMMSettings = .default, strictArch: Bool = false,
-    backend: Backend = .auto
+    numSMs: Int = PagedMQASchedule.defaultNumSMs, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws -> Tensor {
-    try requireCPUBackend(backend, op: "fp8_fp4_paged_mqa_logits")
+    try Device.requireHost(op: "fp8_fp4_paged_mqa_logits", [("q", q.data), ("q_sf", q.sf), ("kv_cache", kvCache), ("weights", weights), ("context_lens", contextLens), ("block_table", blockTable), ("schedule_meta", scheduleMeta), ("indices", indices)])
     let problem = try PagedMQALogitsProblem(q: q.data, qSF: q.sf, kvCache: kvCache, weights: weights, contextLens: contextLens,
                                             blockTable: blockTable, scheduleMeta: scheduleMeta, maxContextLen: maxContextLen,
                                             cleanLogits: cleanLogits, logitsDType: logitsDType, indices: indices, numSMs: numSMs,
@@ -41,15 +40,15 @@ public func fp8FP4PagedMQALogits(
 
 /// DeepGEMM's legacy `fp8_paged_mqa_logits(q, kv_cache, weights, context_lens, block_table,
 /// schedule_meta, max_context_len, clean_logits=False, indices=None)`: the FP8 form of
-/// ``fp8FP4PagedMQALogits(q:kvCache:weights:contextLens:blockTable:scheduleMeta:maxContextLen:cleanLogits:logitsDType:indices:numSMs:settings:strictArch:backend:)``
+/// ``fp8FP4PagedMQALogits(q:kvCache:weights:contextLens:blockTable:scheduleMeta:maxContextLen:cleanLogits:logitsDType:indices:numSMs:settings:strictArch:)``
 /// with float32 logits.
 public func fp8PagedMQALogits(
     q: Tensor, kvCache: Tensor, weights: Tensor, contextLens: Tensor, blockTable: Tensor, scheduleMeta: Tensor, maxContextLen: Int,
     cleanLogits: Bool = false, indices: Tensor? = nil, numSMs: Int = PagedMQASchedule.defaultNumSMs,
-    settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws -> Tensor {
     try fp8FP4PagedMQALogits(q: (q, nil), kvCache: kvCache, weights: weights, contextLens: contextLens, blockTable: blockTable,
                              scheduleMeta: scheduleMeta, maxContextLen: maxContextLen, cleanLogits: cleanLogits,
                              logitsDType: .float32, indices: indices, numSMs: numSMs, settings: settings,
-                             strictArch: strictArch, backend: backend)
+                             strictArch: strictArch)
 }

@@ -4,7 +4,7 @@
 /// `contextLens` int32 [batch_size, next_n] (2-D, contiguous); `blockKV` 32 or 64 (64 under SM90);
 /// varlen `indices` int32 [batch_size] with next_n == 1 (SM100). The rows are those of
 /// `settings.arch`'s metadata kernel (``PagedMQASchedule``). `numSMs` must be the value later
-/// given to ``fp8FP4PagedMQALogits(q:kvCache:weights:contextLens:blockTable:scheduleMeta:maxContextLen:cleanLogits:logitsDType:indices:numSMs:settings:strictArch:backend:)``
+/// given to ``fp8FP4PagedMQALogits(q:kvCache:weights:contextLens:blockTable:scheduleMeta:maxContextLen:cleanLogits:logitsDType:indices:numSMs:settings:strictArch:)``
 /// (DeepGEMM's `get_num_sms()`); the CPU default is ``PagedMQASchedule/defaultNumSMs`` (132).
 /// `strictArch` applies exactly `settings.arch`'s rules instead of the union of SM90 and SM100.
 public func getPagedMQALogitsMetadata(

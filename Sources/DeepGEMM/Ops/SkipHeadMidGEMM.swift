@@ -3,7 +3,7 @@
 /// are spread over heads with a gap of `Mid` columns in the middle of each head, left unwritten.
 ///
 /// - `a`: `(data, sf)` with FP8 E4M3 data [M, K]; `b`: FP8 E4M3 [N, K] with N = H·(L + R) for H
-///   heads; scale factors as in ``fp8FP4GEMM(_:a:b:d:c:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:settings:strictArch:backend:)``
+///   heads; scale factors as in ``fp8FP4GEMM(_:a:b:d:c:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:settings:strictArch:)``
 ///   with `recipe` only, and gran_k 128 on both sides. N and K must be positive.
 /// - `d`: [M, N + H·Mid], BF16 or F32, row-major. Product column n of head `h = n / (L + R)` at
 ///   offset `r = n % (L + R)` goes to column `h·(L + Mid + R) + (r < L ? r : r + Mid)`; the Mid
@@ -15,15 +15,16 @@
 ///   `settings.arch`'s: SM90 runs the 1D2D kernel (BF16 D, gran_n ≠ 1, K-major operands), SM100
 ///   needs packed UE8M0 scales (no `disableUE8M0Cast` with F32 scale factors).
 /// - `compiledDims` is a compilation hint of the CUDA kernels; it does not change the result.
-/// - `backend`: `.cpu` or `.auto`; `.cuda` throws ``DeepGEMMError/backendUnavailable(backend:reason:)``.
+/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
+///   naming the op (no CUDA kernel yet).
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `a`, `b`, `a_sf`, `b_sf`, `d`, `head_splits`,
 /// `recipe` or `disable_ue8m0_cast` before anything is written.
 public func fp8GEMMNTSkipHeadMid(
     a: QuantizedTensor, b: QuantizedTensor, d: Tensor, headSplits: [Int], recipe: [Int]? = nil, compiledDims: String? = nil,
-    disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false, backend: Backend = .auto
+    disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try requireCPUBackend(backend, op: "fp8_gemm_nt_skip_head_mid")
+    try Device.requireHost(op: "fp8_gemm_nt_skip_head_mid", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     let majorA = try checkABMajor(a.data, name: "a"), majorB = try checkABMajor(b.data, name: "b")
     try rules.checkFP8Majors(a: majorA, b: majorB)
@@ -57,7 +58,7 @@ public func fp8GEMMNTSkipHeadMid(
     }
 }
 
-/// The (L, Mid, R) head splits of ``fp8GEMMNTSkipHeadMid(a:b:d:headSplits:recipe:compiledDims:disableUE8M0Cast:settings:strictArch:backend:)``
+/// The (L, Mid, R) head splits of ``fp8GEMMNTSkipHeadMid(a:b:d:headSplits:recipe:compiledDims:disableUE8M0Cast:settings:strictArch:)``
 /// checked against N product columns and D's column count, as contiguous column runs.
 private struct HeadSplits {
     /// One run of product columns and where it lands in D.

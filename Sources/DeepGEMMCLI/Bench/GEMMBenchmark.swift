@@ -71,22 +71,22 @@ enum GEMMBenchmark {
         switch op {
         case "fp8_gemm_nt":
             let a = QuantizedTensor(data: qa!.data, sf: qa!.sf), b = QuantizedTensor(data: qb!.data, sf: qb!.sf)
-            return { try fp8FP4GEMM(.nt, a: a, b: b, d: d, backend: .cpu) }
+            return { try fp8FP4GEMM(.nt, a: a, b: b, d: d) }
         case "bf16_gemm_nt":
-            return { try bf16GEMM(.nt, a: x, b: w, d: d, backend: .cpu) }
+            return { try bf16GEMM(.nt, a: x, b: w, d: d) }
         case "fp8_fp4_gemm_nt":
             try DeepGEMMError.require(k % 2 == 0, "--k", "FP4 B needs an even K, got \(k)")
             let a = try perTokenCastToFP8(x, useUE8M0: true, granK: 128), b = try perTokenCastToFP4(w, useUE8M0: true, granK: 32)
-            return { try fp8FP4GEMM(.nt, a: a, b: b, d: d, recipeA: [1, 128], recipeB: [1, 32], backend: .cpu) }
+            return { try fp8FP4GEMM(.nt, a: a, b: b, d: d, recipeA: [1, 128], recipeB: [1, 32]) }
         case "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_bf16_gemm_nt_contiguous":
             let layout = try Tensor((0..<m).map { Int32($0 / rowsPerGroup) }, shape: [m])
             if fp8 {
                 let a = QuantizedTensor(data: qa!.data, sf: qa!.sf)
                 let b = QuantizedTensor(data: try qb!.data.reshaped([groups, n, k]), sf: try qb!.sf.reshaped([groups, n / 128, ceilDiv(k, 128)]))
-                return { try mGroupedFP8FP4GEMMContiguous(.nt, a: a, b: b, d: d, groupedLayout: layout, backend: .cpu) }
+                return { try mGroupedFP8FP4GEMMContiguous(.nt, a: a, b: b, d: d, groupedLayout: layout) }
             }
             let b = try w.reshaped([groups, n, k])
-            return { try mGroupedBF16GEMMContiguous(.nt, a: x, b: b, d: d, groupedLayout: layout, backend: .cpu) }
+            return { try mGroupedBF16GEMMContiguous(.nt, a: x, b: b, d: d, groupedLayout: layout) }
         case "m_grouped_fp8_gemm_nt_masked", "m_grouped_bf16_gemm_nt_masked":
             let masked = try Tensor([Int32](repeating: Int32(rowsPerGroup), count: groups), shape: [groups])
             let maskedD = try d.reshaped([groups, rowsPerGroup, n])
@@ -94,10 +94,10 @@ enum GEMMBenchmark {
                 let a = QuantizedTensor(data: try qa!.data.reshaped([groups, rowsPerGroup, k]),
                                         sf: try qa!.sf.reshaped([groups, rowsPerGroup, ceilDiv(k, 128)]))
                 let b = QuantizedTensor(data: try qb!.data.reshaped([groups, n, k]), sf: try qb!.sf.reshaped([groups, n / 128, ceilDiv(k, 128)]))
-                return { try mGroupedFP8FP4GEMMNTMasked(a: a, b: b, d: maskedD, maskedM: masked, expectedM: rowsPerGroup, backend: .cpu) }
+                return { try mGroupedFP8FP4GEMMNTMasked(a: a, b: b, d: maskedD, maskedM: masked, expectedM: rowsPerGroup) }
             }
             let a = try x.reshaped([groups, rowsPerGroup, k]), b = try w.reshaped([groups, n, k])
-            return { try mGroupedBF16GEMMNTMasked(a: a, b: b, d: maskedD, maskedM: masked, expectedM: rowsPerGroup, backend: .cpu) }
+            return { try mGroupedBF16GEMMNTMasked(a: a, b: b, d: maskedD, maskedM: masked, expectedM: rowsPerGroup) }
         default:
             throw DeepGEMMError.invalidArgument(argument: "OP", rule: "no GEMM benchmark for '\(op)'; available: \(ops.joined(separator: ", "))")
         }

@@ -37,7 +37,7 @@ enum MQABenchmark {
         let ks = Tensor(zeros: [s], dtype: .int32)
         let ke = try Tensor((0..<s).map { Int32($0 + skv - s) }, shape: [s])
         let call = {
-            try fp8FP4MQALogits(q: (q, qSF), kv: (kv, kvSF), weights: weights, cuSeqLenKStart: ks, cuSeqLenKEnd: ke, backend: .cpu)
+            try fp8FP4MQALogits(q: (q, qSF), kv: (kv, kvSF), weights: weights, cuSeqLenKStart: ks, cuSeqLenKEnd: ke)
         }
         let pairs = (0..<s).reduce(0) { $0 + $1 + skv - s }
         let seconds = try Timing.median { _ = try call() }
@@ -64,7 +64,7 @@ enum MQABenchmark {
         precondition(cache.size(3) == rowBytes, "cache layout")
         let call = {
             try fp8FP4PagedMQALogits(q: (q, qSF), kvCache: cache, weights: weights, contextLens: contextLens, blockTable: blockTable,
-                                     scheduleMeta: meta, maxContextLen: context, backend: .cpu)
+                                     scheduleMeta: meta, maxContextLen: context)
         }
         let seconds = try Timing.median { _ = try call() }
         return MQABenchmarkResult(op: op, shape: "B=\(batch) next_n=\(nextN) context=\(context) H=\(h) D=\(d) block_kv=\(blockKV)",

@@ -17,14 +17,13 @@ struct InfoCommand: ParsableCommand {
         print("cpu threads:  \(CPUParallelism.threadCount) (override with DG_NUM_THREADS)")
         print("backends:")
         print("  cpu   available")
-        if let reason = Backend.cudaUnavailableReason {
-            print("  cuda  unavailable: \(reason)")
-        } else {
-            print("  cuda  available")
+        switch CUDAProbe.availability {
+        case .unavailable(let reason): print("  cuda  unavailable: \(reason)")
+        case .available: print("  cuda  available")
         }
         for (component, state) in CUDAProbe.report {
             print("        \(component): \(state)")
         }
-        print("  auto  -> \((try? Backend.auto.resolved())?.rawValue ?? "cpu")")
+        print("  auto  -> cuda for \(Backend.verifiedCUDAOps.isEmpty ? "no op yet (none verified on a device)" : Backend.verifiedCUDAOps.sorted().joined(separator: ", ")), cpu otherwise")
     }
 }

@@ -100,7 +100,6 @@ struct JITVerifyCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let stream = try CUDAStream(device: try CUDADevice.current())
             let cases = GEMMCase.verification.filter { filter.map($0.description.contains) ?? true }
             let records = try JSONLines(path: json)
             var failures = 0
@@ -110,7 +109,7 @@ struct JITVerifyCommand: ParsableCommand {
                 var failure: String?
                 do {
                     let inputs = try GEMMCaseInputs(gemmCase, seed: UInt64(index + 1))
-                    let result = try GEMMCaseRunner(gemmCase, inputs: inputs, stream: stream).run()
+                    let result = try GEMMCaseRunner(gemmCase, inputs: inputs).run()
                     let expected = try GEMMCaseCheck.reference(gemmCase, inputs: inputs, gemm: cpuGEMM)
                     difference = try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected)
                 } catch {
@@ -158,13 +157,12 @@ struct JITBenchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let stream = try CUDAStream(device: try CUDADevice.current())
             let cases = GEMMCase.benchmark.filter { filter.map($0.description.contains) ?? true }
             let records = try JSONLines(path: json)
             for (index, gemmCase) in cases.enumerated() {
                 do {
                     let inputs = try GEMMCaseInputs(gemmCase, seed: UInt64(index + 1), fast: true)
-                    let seconds = try GEMMCaseRunner(gemmCase, inputs: inputs, stream: stream).time(iterations: max(iterations, 1))
+                    let seconds = try GEMMCaseRunner(gemmCase, inputs: inputs).time(iterations: max(iterations, 1))
                     let rows = inputs.validRows.reduce(0, +)
                     let tflops = gemmCase.flops(validRows: rows) / seconds / 1e12
                     let outputBytes = Double(inputs.d.count * inputs.d.dtype.size) * (gemmCase.accumulate ? 2 : 1)

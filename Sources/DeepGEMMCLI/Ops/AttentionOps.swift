@@ -15,7 +15,7 @@ let attentionOps: [OpDefinition] = [
             q: (c.tensor("q"), c.optionalTensor("q_sf")), kv: (c.tensor("kv"), c.tensor("kv_sf")), weights: c.tensor("weights"),
             cuSeqLenKStart: c.tensor("cu_seq_len_k_start"), cuSeqLenKEnd: c.tensor("cu_seq_len_k_end"),
             cleanLogits: c.bool("clean_logits", default: true), maxSeqlenK: c.int("max_seqlen_k", default: 0),
-            logitsDType: logitsDType(c), settings: c.settings, strictArch: c.strictArch, backend: .cpu))]
+            logitsDType: logitsDType(c), settings: c.settings, strictArch: c.strictArch))]
     },
     OpDefinition(
         name: "fp8_mqa_logits", summary: "FP8 indexer logits with f32 output (legacy form of fp8_fp4_mqa_logits)",
@@ -25,7 +25,7 @@ let attentionOps: [OpDefinition] = [
             q: c.tensor("q"), kv: (c.tensor("kv"), c.tensor("kv_sf")), weights: c.tensor("weights"),
             cuSeqLenKStart: c.tensor("cu_seq_len_k_start"), cuSeqLenKEnd: c.tensor("cu_seq_len_k_end"),
             cleanLogits: c.bool("clean_logits", default: true), maxSeqlenK: c.int("max_seqlen_k", default: 0),
-            settings: c.settings, strictArch: c.strictArch, backend: .cpu))]
+            settings: c.settings, strictArch: c.strictArch))]
     },
     OpDefinition(
         name: "get_paged_mqa_logits_metadata", summary: "per-SM schedule (q_token_start, kv_split_start) of the paged indexer",
@@ -49,7 +49,7 @@ let attentionOps: [OpDefinition] = [
             q: (q, c.optionalTensor("q_sf")), kvCache: kvCache, weights: c.tensor("weights"), contextLens: contextLens,
             blockTable: c.tensor("block_table"), scheduleMeta: scheduleMeta(c, contextLens: contextLens, kvCache: kvCache, indices: indices),
             maxContextLen: c.int("max_context_len"), cleanLogits: c.bool("clean_logits", default: false), logitsDType: logitsDType(c),
-            indices: indices, numSMs: numSMs(c), settings: c.settings, strictArch: c.strictArch, backend: .cpu))]
+            indices: indices, numSMs: numSMs(c), settings: c.settings, strictArch: c.strictArch))]
     },
     OpDefinition(
         name: "fp8_paged_mqa_logits", summary: "FP8 paged indexer logits with f32 output (legacy form of fp8_fp4_paged_mqa_logits)",
@@ -62,7 +62,7 @@ let attentionOps: [OpDefinition] = [
             q: c.tensor("q"), kvCache: kvCache, weights: c.tensor("weights"), contextLens: contextLens, blockTable: c.tensor("block_table"),
             scheduleMeta: scheduleMeta(c, contextLens: contextLens, kvCache: kvCache, indices: indices), maxContextLen: c.int("max_context_len"),
             cleanLogits: c.bool("clean_logits", default: false), indices: indices, numSMs: numSMs(c), settings: c.settings,
-            strictArch: c.strictArch, backend: .cpu))]
+            strictArch: c.strictArch))]
     },
 ]
 

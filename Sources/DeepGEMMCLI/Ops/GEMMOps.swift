@@ -40,8 +40,7 @@ private func fp8FP4GEMMOp(_ prefix: String, _ layout: GEMMLayout) -> OpDefinitio
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a.data, transposed: layout.transposesA), ntRows(b.data, transposed: layout.transposesB)])
         try fp8FP4GEMM(layout, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe"), recipeA: c.intList("recipe_a"),
                        recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
-                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings, strictArch: c.strictArch,
-                       backend: .cpu)
+                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -55,7 +54,7 @@ private func bf16GEMMOp(_ layout: GEMMLayout) -> OpDefinition {
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a, transposed: layout.transposesA), ntRows(b, transposed: layout.transposesB)])
-        try bf16GEMM(layout, a: a, b: b, d: d, c: accumulator, compiledDims: c.optionalString("compiled_dims"), settings: c.settings, backend: .cpu)
+        try bf16GEMM(layout, a: a, b: b, d: d, c: accumulator, compiledDims: c.optionalString("compiled_dims"), settings: c.settings)
         return [("d", d)]
     }
 }
@@ -68,7 +67,7 @@ private func cublasLtGEMMOp(_ layout: GEMMLayout) -> OpDefinition {
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a, transposed: layout.transposesA), ntRows(b, transposed: layout.transposesB)])
-        try cublasLtGEMM(layout, a: a, b: b, d: d, c: accumulator, backend: .cpu)
+        try cublasLtGEMM(layout, a: a, b: b, d: d, c: accumulator)
         return [("d", d)]
     }
 }
@@ -99,7 +98,7 @@ private let skipHeadMidOp = OpDefinition(
     let d = try c.inPlaceOutput("d", shape: [m, n + heads * (splits.count == 3 ? splits[1] : 0)], defaultDType: .bfloat16)
     try fp8GEMMNTSkipHeadMid(a: a, b: b, d: d, headSplits: splits, recipe: c.intList("recipe"), compiledDims: c.optionalString("compiled_dims"),
                              disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
-                             strictArch: c.strictArch, backend: .cpu)
+                             strictArch: c.strictArch)
     return [("d", d)]
 }
 
@@ -113,7 +112,7 @@ private let einsumOp = OpDefinition(
     let expression = try c.string("expr")
     let (a, b) = (try c.tensor("a"), try c.tensor("b"))
     let (d, accumulator) = try outputAndC(c, shape: einsumOutputShape(expression, a.shape, b.shape))
-    try einsum(expression, a: a, b: b, d: d, c: accumulator, useCublasLt: c.bool("use_cublaslt", default: false), backend: .cpu)
+    try einsum(expression, a: a, b: b, d: d, c: accumulator, useCublasLt: c.bool("use_cublaslt", default: false))
     return [("d", d)]
 }
 
@@ -129,7 +128,7 @@ private let fp8EinsumOp = OpDefinition(
     let b = QuantizedTensor(data: try c.tensor("b"), sf: try c.tensor("b_sf"))
     let (d, accumulator) = try outputAndC(c, shape: einsumOutputShape(expression, a.data.shape, b.data.shape))
     try fp8Einsum(expression, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe") ?? [1, 128, 128], settings: c.settings,
-                  strictArch: c.strictArch, backend: .cpu)
+                  strictArch: c.strictArch)
     return [("d", d)]
 }
 

@@ -49,7 +49,7 @@ private func mGroupedFP8ContiguousOp(_ prefix: String, _ layout: GEMMLayout) -> 
                                          usePsumLayout: c.bool("use_psum_layout", default: false),
                                          ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
                                          expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
-                                         settings: c.settings, strictArch: c.strictArch, backend: .cpu)
+                                         settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -68,7 +68,7 @@ private func mGroupedBF16ContiguousOp(_ layout: GEMMLayout) -> OpDefinition {
                                        usePsumLayout: c.bool("use_psum_layout", default: false),
                                        ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
                                        expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
-                                       settings: c.settings, strictArch: c.strictArch, backend: .cpu)
+                                       settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -94,7 +94,7 @@ private func mGroupedFP8MaskedOp(_ name: String) -> OpDefinition {
         try mGroupedFP8FP4GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"), recipe: c.intList("recipe"),
                                        recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
                                        disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
-                                       strictArch: c.strictArch, backend: .cpu)
+                                       strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -109,7 +109,7 @@ private func mGroupedBF16MaskedOp(_ name: String) -> OpDefinition {
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a, b), defaultDType: .bfloat16)
         try mGroupedBF16GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"),
-                                     compiledDims: c.optionalString("compiled_dims"), settings: c.settings, strictArch: c.strictArch, backend: .cpu)
+                                     compiledDims: c.optionalString("compiled_dims"), settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -137,7 +137,7 @@ private func kGroupedFP8Op(_ layout: GEMMLayout) -> OpDefinition {
         let (d, accumulator) = try kGroupedOutputAndC(c, m: m, n: n)
         try kGroupedFP8GEMMContiguous(layout, a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
                                       recipe: c.intList("recipe") ?? [1, 1, 128], compiledDims: c.optionalString("compiled_dims"),
-                                      usePsumLayout: c.bool("use_psum_layout", default: false), settings: c.settings, strictArch: c.strictArch, backend: .cpu)
+                                      usePsumLayout: c.bool("use_psum_layout", default: false), settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -152,7 +152,7 @@ private let kGroupedBF16Op = OpDefinition(
     let (d, accumulator) = try kGroupedOutputAndC(c, m: columns(a), n: columns(b))
     try kGroupedBF16GEMMTNContiguous(a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
                                      compiledDims: c.optionalString("compiled_dims"), usePsumLayout: c.bool("use_psum_layout", default: false),
-                                     settings: c.settings, strictArch: c.strictArch, backend: .cpu)
+                                     settings: c.settings, strictArch: c.strictArch)
     return [("d", d)]
 }
 
@@ -170,7 +170,7 @@ private let hcPrenormOp = OpDefinition(
     let (m, n) = (rows(a), rows(b))
     let d = try c.inPlaceOutput("d", shape: (splits.map { [$0] } ?? []) + [m, n], defaultDType: .float32)
     let sqrSum = try c.inPlaceOutput("sqr_sum", shape: (splits.map { [$0] } ?? []) + [m], defaultDType: .float32)
-    try tf32HCPrenormGEMM(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: splits, settings: c.settings, strictArch: c.strictArch, backend: .cpu)
+    try tf32HCPrenormGEMM(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: splits, settings: c.settings, strictArch: c.strictArch)
     return [("d", d), ("sqr_sum", sqrSum)]
 }
 

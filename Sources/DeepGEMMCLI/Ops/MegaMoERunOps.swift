@@ -58,7 +58,7 @@ private let fp8FP4MegaMoEOp = OpDefinition(
     }
     try fp8FP4MegaMoE(y: run.yViews(), l1Weights: transformed.map(\.l1), l2Weights: transformed.map(\.l2), buffer: run.buffer,
                       cumulativeLocalExpertRecvStats: run.statsViews(), recipe: recipe, activation: run.activation,
-                      activationClamp: run.activationClamp, fastMath: run.fastMath, settings: c.settings, backend: .cpu)
+                      activationClamp: run.activationClamp, fastMath: run.fastMath, settings: c.settings)
     return run.outputs
 }
 
@@ -81,7 +81,7 @@ private let bf16MegaMoEOp = OpDefinition(
     }
     try bf16MegaMoE(y: run.yViews(), l1Weights: transformed.map(\.l1), l2Weights: transformed.map(\.l2), buffer: run.buffer,
                     cumulativeLocalExpertRecvStats: run.statsViews(), activation: run.activation,
-                    activationClamp: run.activationClamp, fastMath: run.fastMath, settings: c.settings, backend: .cpu)
+                    activationClamp: run.activationClamp, fastMath: run.fastMath, settings: c.settings)
     return run.outputs
 }
 

@@ -1,4 +1,5 @@
 import DeepGEMM
+import DeepGEMMCUDA
 
 /// Runs one op on safetensors files: what `deepgemm run` does, callable in-process.
 public enum OpRunner {
@@ -20,27 +21,29 @@ public enum OpRunner {
 
     /// Runs `op` with tensors from `input` (optional for ops without tensor arguments) and
     /// `settings`, and writes the outputs to `output` atomically: on any error nothing is written.
-    /// Returns the names of the tensors written.
+    /// The tensors go to the device `backend` chooses for the op (``Backend/device(forOp:availability:)``)
+    /// and the outputs come back to the host. Returns the names of the tensors written.
     @discardableResult
-    public static func run(op name: String, input: String?, output: String, settings: [String], backend: Backend = .auto) throws -> [String] {
+    public static func run(
+        op name: String, input: String?, output: String, settings: [String], backend: Backend = .auto,
+        availability: CUDAProbe.Availability = CUDAProbe.availability
+    ) throws -> [String] {
         guard let op = OpRegistry.op(named: name) else {
             throw DeepGEMMError.invalidArgument(argument: "OP", rule: "unknown op '\(name)'; `deepgemm run --list` prints the supported ops")
         }
-        let resolved = try backend.resolved()
-        guard resolved == .cpu else {
-            throw DeepGEMMError.backendUnavailable(backend: resolved.rawValue, reason: "\(name) runs on the CPU backend only in this version")
-        }
+        let device = try backend.device(forOp: name, availability: availability)
         var tensors: [String: Tensor] = [:]
         if let input {
             let file = try SafeTensorsFile.open(path: input)
-            for tensorName in file.names { tensors[tensorName] = file.tensor(tensorName) }
+            for tensorName in file.names { tensors[tensorName] = try file.tensor(tensorName)?.to(device) }
         }
         let context = try OpContext(tensors: tensors, values: parseSettings(settings))
         let outputs = try op.execute(context)
         if let unused = context.unusedValueNames.first {
             throw DeepGEMMError.invalidArgument(argument: unused, rule: "is not an argument of \(name) (see `deepgemm run --list`)")
         }
-        try SafeTensorsWriter.write(outputs.map { ($0.name, $0.tensor.contiguous()) }, metadata: ["op": name], to: output)
+        let results = try outputs.map { ($0.name, try $0.tensor.to(.host).contiguous()) }
+        try SafeTensorsWriter.write(results, metadata: ["op": name], to: output)
         return outputs.map(\.name)
     }
 

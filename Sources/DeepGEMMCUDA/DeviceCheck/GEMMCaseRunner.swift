@@ -1,37 +1,38 @@
 import DeepGEMMCore
 
 /// Runs a ``GEMMCase`` on the CUDA backend: uploads its inputs (keeping their strides), calls the
-/// op's backend entry point and reads D back; or times repeated calls with CUDA events.
+/// op's backend entry point and reads D back; or times repeated calls with CUDA events. Everything
+/// runs on the current stream (``CUDAStream/current(on:)``).
 public struct GEMMCaseRunner {
     /// The case.
     public let gemmCase: GEMMCase
-    /// The stream everything runs on.
+    /// The stream everything runs on: the current one when the runner was made.
     public let stream: CUDAStream
     /// Backend settings.
     public let options: CUDABackend.Options
-    private let a: DeviceTensor
-    private let b: DeviceTensor
-    private let d: DeviceTensor
-    private let c: DeviceTensor?
-    private let layout: DeviceTensor?
+    private let a: Tensor
+    private let b: Tensor
+    private let d: Tensor
+    private let c: Tensor?
+    private let layout: Tensor?
 
-    /// Uploads `inputs` for `gemmCase`.
-    public init(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, stream: CUDAStream, options: CUDABackend.Options = .init()) throws {
-        let device = stream.device
+    /// Uploads `inputs` for `gemmCase` to CUDA device 0.
+    public init(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, options: CUDABackend.Options = .init()) throws {
         let (hostA, hostB) = try inputs.ntOperands(gemmCase)
         self.gemmCase = gemmCase
-        self.stream = stream
+        self.stream = CUDAStream.current(on: try CUDADevice.current())
         self.options = options
-        a = try DeviceTensor(copying: hostA, to: device, stream: stream)
-        b = try DeviceTensor(copying: hostB, to: device, stream: stream)
-        d = try DeviceTensor(copying: inputs.d, to: device, stream: stream)
-        c = gemmCase.accumulate ? try DeviceTensor(copying: inputs.d, to: device, stream: stream) : nil
-        layout = try inputs.layout.map { try DeviceTensor(copying: $0, to: device, stream: stream) }
+        let device = Device.cuda(0)
+        a = try hostA.to(device)
+        b = try hostB.to(device)
+        d = try inputs.d.to(device)
+        c = gemmCase.accumulate ? try inputs.d.to(device) : nil
+        layout = try inputs.layout.map { try $0.to(device) }
     }
 
     /// Queues one call of the op (restoring D from C first when accumulating).
     public func enqueue() throws {
-        if let c { try d.copy(from: c, stream: stream) }
+        if let c { try d.copy(from: c) }
         switch gemmCase.kind {
         case .normal:
             let compiledDims = gemmCase.layout == "nt" || gemmCase.layout == "nn" ? "nk" : "mn"
@@ -49,7 +50,7 @@ public struct GEMMCaseRunner {
     /// Runs the op once and returns D.
     public func run() throws -> Tensor {
         try enqueue()
-        return try d.toHost(stream: stream)
+        return try d.to(.host)
     }
 
     /// Mean seconds per call over `iterations` calls after `warmup` calls (the C -> D restore of
@@ -63,7 +64,7 @@ public struct GEMMCaseRunner {
         var total = try end.milliseconds(since: start)
         if let c {
             try start.record(on: stream)
-            for _ in 0..<iterations { try d.copy(from: c, stream: stream) }
+            for _ in 0..<iterations { try d.copy(from: c) }
             try end.record(on: stream)
             total -= try end.milliseconds(since: start)
         }

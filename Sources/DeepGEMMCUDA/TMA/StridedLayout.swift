@@ -33,8 +33,3 @@ public struct StridedLayout: Sendable, Equatable {
         try GEMMMajor(shape: shape, strides: strides, name: name)
     }
 }
-
-extension DeviceTensor {
-    /// The view's layout.
-    public var layout: StridedLayout { StridedLayout(address: address, dtype: dtype, shape: shape, strides: strides) }
-}

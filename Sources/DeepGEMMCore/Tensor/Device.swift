@@ -45,3 +45,15 @@ public protocol DeviceMemoryOperations: AnyObject, Sendable {
     /// Sets every byte of `tensor`'s elements to zero.
     func zero(_ tensor: Tensor) throws
 }
+
+extension Device {
+    /// Checks the tensors of `op`, which runs on the host only (no CUDA kernel yet): all present
+    /// tensors on one device (``common(_:)``), and that device the host; otherwise throws
+    /// ``DeepGEMMError/unsupported(argument:rule:)`` naming the op and the device.
+    public static func requireHost(op: String, _ tensors: [(name: String, tensor: Tensor?)]) throws {
+        let device = try common(tensors)
+        guard device == .host else {
+            throw DeepGEMMError.unsupported(argument: op, rule: "has no CUDA kernel in this version and its tensors are on \(device); call it on host tensors")
+        }
+    }
+}

@@ -37,9 +37,9 @@ public struct MegaMoERankWeights: Sendable {
 ///
 /// 1. Dispatch: every valid (token, slot) becomes one row on its expert's rank, experts in PSUM
 ///    layout with groups aligned to `settings.mkAlignmentForContiguousLayout` (``MegaMoEDispatchPlan``).
-/// 2. L1: ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:backend:)``
+/// 2. L1: ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``
 ///    with recipe (1, 1, 32), BF16 output (one RN of the FP32 accumulator).
-/// 3. ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:backend:)`` with each row's weight.
+/// 3. ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:)`` with each row's weight.
 /// 4. L2: the same grouped GEMM on the FP8 activations.
 /// 5. Combine (``megaMoECombine(destinations:outputs:hidden:)``): per token, a binary32 sum from
 ///    +0 over the valid slots in ascending slot order, then one RN to BF16.
@@ -62,12 +62,12 @@ public func fp8FP4MegaMoEUnfused(
         guard let sf = rows.sf else { preconditionFailure("FP8 rows are gathered with their scale factors") }
         let l1Out = Tensor(zeros: [rows.data.size(0), 2 * problem.intermediate], dtype: .bfloat16)
         try mGroupedFP8FP4GEMMContiguous(.nt, a: QuantizedTensor(data: rows.data, sf: sf), b: weights[rank].l1, d: l1Out,
-                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, settings: settings, backend: .cpu)
+                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, settings: settings)
         let activations = try swigluApplyWeightToFP8(l1Out, topkWeights: rows.weights, activationClamp: activationClamp,
-                                                     fastMath: fastMath, backend: .cpu)
+                                                     fastMath: fastMath)
         let l2Out = Tensor(zeros: [rows.data.size(0), problem.hidden], dtype: .bfloat16)
         try mGroupedFP8FP4GEMMContiguous(.nt, a: activations, b: weights[rank].l2, d: l2Out,
-                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, settings: settings, backend: .cpu)
+                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, settings: settings)
         return l2Out
     }
 }
@@ -92,8 +92,8 @@ public struct MegaMoEBF16RankInput: Sendable {
 
 /// The unfused BF16 Mega MoE (spec/megamoe-indexer.md §1.11): the steps of
 /// ``fp8FP4MegaMoEUnfused(inputs:weights:numExperts:cumulativeLocalExpertRecvStats:activationClamp:fastMath:settings:)``
-/// with ``mGroupedBF16GEMMContiguous(_:a:b:d:groupedLayout:compiledDims:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:backend:)``
-/// for both GEMMs and ``swigluApplyWeightToBF16(_:topkWeights:activationClamp:fastMath:backend:)`` between them.
+/// with ``mGroupedBF16GEMMContiguous(_:a:b:d:groupedLayout:compiledDims:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``
+/// for both GEMMs and ``swigluApplyWeightToBF16(_:topkWeights:activationClamp:fastMath:)`` between them.
 /// `l1Weights[r]` is BF16 [E_l, 2I, H] (untransformed), `l2Weights[r]` BF16 [E_l, H, I]; H and I
 /// multiples of 64. Returns y, BF16 [T_r, H], per rank; stats as for FP8×FP4.
 public func bf16MegaMoEUnfused(
@@ -108,12 +108,12 @@ public func bf16MegaMoEUnfused(
                                  topkWeights: inputs.map(\.topkWeights), stats: cumulativeLocalExpertRecvStats, settings: settings) { rank, rows, layout in
         let l1Out = Tensor(zeros: [rows.data.size(0), 2 * problem.intermediate], dtype: .bfloat16)
         try mGroupedBF16GEMMContiguous(.nt, a: rows.data, b: l1Weights[rank], d: l1Out, groupedLayout: layout,
-                                       usePsumLayout: true, settings: settings, backend: .cpu)
+                                       usePsumLayout: true, settings: settings)
         let activations = try swigluApplyWeightToBF16(l1Out, topkWeights: rows.weights, activationClamp: activationClamp,
-                                                      fastMath: fastMath, backend: .cpu)
+                                                      fastMath: fastMath)
         let l2Out = Tensor(zeros: [rows.data.size(0), problem.hidden], dtype: .bfloat16)
         try mGroupedBF16GEMMContiguous(.nt, a: activations, b: l2Weights[rank], d: l2Out, groupedLayout: layout,
-                                       usePsumLayout: true, settings: settings, backend: .cpu)
+                                       usePsumLayout: true, settings: settings)
         return l2Out
     }
 }

@@ -1,0 +1,9 @@
+import DeepGEMMCUDA
+
+/// Whether this machine can run the CUDA backend (a usable driver and device).
+enum CUDAState {
+    static var isUsable: Bool {
+        if case .available = CUDAProbe.availability { return true }
+        return false
+    }
+}
