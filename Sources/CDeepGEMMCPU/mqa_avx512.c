@@ -90,7 +90,7 @@ DG_MQA_FP4_TILE(3)
 
 void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
                                     int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
-    const int64_t bytes = dg_mqa_kv_group_bytes(format, dim), floats = dg_mqa_kv_group_scales(format, dim);
+    const int64_t bytes = dg_mqa_group_bytes(DG_MQA_LEVEL_AVX512_DOT, format, dim), floats = dg_mqa_kv_group_scales(format, dim);
     const uint8_t *kv = (const uint8_t *)kv_packed + g * bytes;
     if (format == DG_MQA_FP8) {
         const uint32_t *k = (const uint32_t *)kv;
