@@ -150,15 +150,18 @@ DG_MQA_AVX2 void dg_mqa_reduce_chunk_avx2(int format, int heads, int dim, int we
     dg_mqa_store(red, a, b, out_bf16, out);
 }
 
-/// Floats of 8 E4M3 codes held in the top byte of each 32-bit lane, as dg_e4m3_to_f32: the
-/// magnitude bits moved into a binary32 exponent and mantissa and scaled by 2^120 (exact, also for
-/// subnormals), code 0x7F the quiet NaN, then the sign.
-DG_MQA_AVX2_INLINE __m256 decode_e4m3_top(__m256i y) {
-    const __m256i magnitude = _mm256_and_si256(_mm256_srli_epi32(y, 4), _mm256_set1_epi32(0x07F00000));
-    const __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), _mm256_set1_ps(0x1p120f));
-    const __m256 nan = _mm256_castsi256_ps(_mm256_cmpeq_epi32(magnitude, _mm256_set1_epi32(0x07F00000)));
-    const __m256 sign = _mm256_castsi256_ps(_mm256_and_si256(y, _mm256_set1_epi32((int)0x80000000u)));
-    return _mm256_or_ps(_mm256_blendv_ps(value, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000)), nan), sign);
+/// Floats of 16 E4M3 codes held in the low byte of each 16-bit lane (lanes 0-7 give the first
+/// vector), as dg_e4m3_to_f32 gives them: the code's bits moved into a binary16 (sign, then the
+/// magnitude shifted so that a binary16 reads 2^-8 times the E4M3 value, subnormals included),
+/// code 0x7F the binary16 quiet NaN, widened by vcvtph2ps and scaled by 2^8 (exact).
+DG_MQA_AVX2_INLINE void decode_e4m3_words(__m256i w, __m256 out[2]) {
+    const __m256i magnitude = _mm256_and_si256(_mm256_slli_epi16(w, 7), _mm256_set1_epi16(0x3F80));
+    const __m256i sign = _mm256_and_si256(_mm256_slli_epi16(w, 8), _mm256_set1_epi16((short)0x8000));
+    const __m256i nan = _mm256_cmpeq_epi16(magnitude, _mm256_set1_epi16(0x3F80));
+    const __m256i half = _mm256_or_si256(_mm256_blendv_epi8(magnitude, _mm256_set1_epi16(0x7E00), nan), sign);
+    const __m256 scale = _mm256_set1_ps(0x1p8f);
+    out[0] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(half)), scale);
+    out[1] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(half, 1)), scale);
 }
 
 /// The 8 bytes at `p`, or zeros for a row past the panel.
@@ -167,11 +170,9 @@ DG_MQA_AVX2_INLINE __m128i load_row8(const uint8_t *p, int valid) {
 }
 
 /// FP8 KV rows to the AVX2 layout (floats [dim][16] per group, pairs swapped). Per 8 rows and 8
-/// columns: a byte transpose leaves each 32-bit lane with one column of 4 rows, vpshufb spreads
-/// one column of the 8 rows into the top bytes of 8 lanes, and the codes are decoded there.
+/// columns: a byte transpose gives each column's 8 codes, two columns at a time, which are
+/// decoded 16 at a time.
 DG_MQA_AVX2 static void pack_fp8(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, float *packed) {
-    const __m256i spread = _mm256_setr_epi8(-128, -128, -128, 0, -128, -128, -128, 1, -128, -128, -128, 2, -128, -128, -128, 3,
-                                            -128, -128, -128, 0, -128, -128, -128, 1, -128, -128, -128, 2, -128, -128, -128, 3);
     const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
     for (int64_t g = 0; g < groups; g++) {
         float *out = packed + g * (int64_t)dim * DG_MQA_LANES;
@@ -182,13 +183,17 @@ DG_MQA_AVX2 static void pack_fp8(int dim, int64_t rows, const uint8_t *values, i
                 for (int r = 0; r < 8; r++) x[r] = load_row8(values + (first + r) * value_stride + d, first + r < rows);
                 const __m128i s01 = _mm_unpacklo_epi8(x[0], x[1]), s23 = _mm_unpacklo_epi8(x[2], x[3]);
                 const __m128i s45 = _mm_unpacklo_epi8(x[4], x[5]), s67 = _mm_unpacklo_epi8(x[6], x[7]);
-                // Lane j of `low` holds rows 0-3 (then 4-7) of column j, of `high` column 4 + j.
-                const __m256i low = _mm256_setr_m128i(_mm_unpacklo_epi16(s01, s23), _mm_unpacklo_epi16(s45, s67));
-                const __m256i high = _mm256_setr_m128i(_mm_unpackhi_epi16(s01, s23), _mm_unpackhi_epi16(s45, s67));
-                for (int c = 0; c < 8; c++) {
-                    const __m256i control = _mm256_add_epi32(spread, _mm256_set1_epi32((4 * (c & 3)) << 24));
-                    const __m256 v = decode_e4m3_top(_mm256_shuffle_epi8(c < 4 ? low : high, control));
-                    _mm256_store_ps(out + ((d + c) ^ 1) * DG_MQA_LANES + 8 * half, v);
+                const __m128i t0 = _mm_unpacklo_epi16(s01, s23), t1 = _mm_unpackhi_epi16(s01, s23);
+                const __m128i t2 = _mm_unpacklo_epi16(s45, s67), t3 = _mm_unpackhi_epi16(s45, s67);
+                // columns[i] holds the 8 codes of columns 2i and 2i + 1.
+                const __m128i columns[4] = {_mm_unpacklo_epi32(t0, t2), _mm_unpackhi_epi32(t0, t2), _mm_unpacklo_epi32(t1, t3),
+                                            _mm_unpackhi_epi32(t1, t3)};
+                for (int i = 0; i < 4; i++) {
+                    __m256 v[2];
+                    decode_e4m3_words(_mm256_cvtepu8_epi16(columns[i]), v);
+                    // Columns 2i and 2i + 1 are a pair: each goes to the other's position.
+                    _mm256_store_ps(out + (d + 2 * i + 1) * DG_MQA_LANES + 8 * half, v[0]);
+                    _mm256_store_ps(out + (d + 2 * i) * DG_MQA_LANES + 8 * half, v[1]);
                 }
             }
         }
