@@ -143,11 +143,7 @@ DG_MQA_AVX2 static void reduce_f32(int heads, const float *scores, int groups, c
 DG_MQA_AVX2 void dg_mqa_reduce_chunk_avx2(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
                                           int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out) {
     (void)dim;
-    float red[DG_MQA_CHUNK_LANES];
-    const float *kv_sf = format == DG_MQA_FP8 ? kv_scales + g * DG_MQA_LANES : 0;
-    if (weights_bf16) dg_mqa_reduce_bf16(heads, scores, groups * DG_MQA_LANES, (const uint16_t *)weights, kv_sf, red);
-    else reduce_f32(heads, scores, groups, (const float *)weights, kv_sf, red);
-    dg_mqa_store(red, a, b, out_bf16, out);
+    dg_mqa_reduce_chunk(reduce_f32, format, heads, weights_bf16, out_bf16, scores, groups, weights, kv_scales, g, a, b, out);
 }
 
 /// Floats of 16 E4M3 codes held in the low byte of each 16-bit lane (lanes 0-7 give the first

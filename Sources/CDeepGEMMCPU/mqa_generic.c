@@ -139,9 +139,13 @@ static void scores_portable(int format, int heads, int dim, const void *q, const
                             dg_mqa_span prefetch, float *out) {
     dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
 }
+static void reduce_f32_portable(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red) {
+    dg_mqa_reduce_f32(heads, scores, groups, w, kv_sf, red);
+}
 static void reduce_portable(int format, int heads, int dim, int wb, int ob, const float *scores, int groups, const void *w,
                             const float *s, int64_t g, int a, int b, void *out) {
-    dg_mqa_reduce_chunk(format, heads, dim, wb, ob, scores, groups, w, s, g, a, b, out);
+    (void)dim;
+    dg_mqa_reduce_chunk(reduce_f32_portable, format, heads, wb, ob, scores, groups, w, s, g, a, b, out);
 }
 
 void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, int out_bf16, const void *q_packed,

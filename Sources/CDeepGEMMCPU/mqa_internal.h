@@ -76,8 +76,12 @@ DG_INLINE float dg_mqa_bf16_fma(float a, float b, float c) {
     return dg_mqa_bf16_round(dg_u2f(tie ? moved : bits));
 }
 
-/// Head reduction of a chunk with F32 weights: red[l] for l < lanes from scores [heads][64].
-DG_INLINE void dg_mqa_reduce_f32(int heads, const float *scores, int lanes, const float *w, const float *kv_sf, float *red) {
+/// Head reduction of `groups` lane groups of a chunk with F32 weights: red[l] from scores [heads][64].
+typedef void (*dg_mqa_reduce_f32_fn)(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red);
+
+/// The portable dg_mqa_reduce_f32_fn.
+DG_INLINE void dg_mqa_reduce_f32(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red) {
+    const int lanes = groups * DG_MQA_LANES;
     float c[4][DG_MQA_CHUNK_LANES];
     for (int k = 0; k < 4; k++)
         for (int l = 0; l < DG_MQA_CHUNK_LANES; l++) c[k][l] = 0.0f;
@@ -230,14 +234,15 @@ DG_INLINE void dg_mqa_logits_loop(dg_mqa_scores_fn scores_fn, dg_mqa_reduce_fn r
     }
 }
 
-/// The portable reduction step of one chunk.
-DG_INLINE void dg_mqa_reduce_chunk(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
-                                   int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out) {
-    (void)dim;
+/// The reduction step of one chunk (a dg_mqa_reduce_fn but for `reduce_f32`, the F32-weight
+/// reduction of the level; BF16 weights take dg_mqa_reduce_bf16 at every level).
+DG_INLINE void dg_mqa_reduce_chunk(dg_mqa_reduce_f32_fn reduce_f32, int format, int heads, int weights_bf16, int out_bf16,
+                                   const float *scores, int groups, const void *weights, const float *kv_scales, int64_t g, int a,
+                                   int b, void *out) {
     float red[DG_MQA_CHUNK_LANES];
     const float *kv_sf = format == DG_MQA_FP8 ? kv_scales + g * DG_MQA_LANES : 0;
     if (weights_bf16) dg_mqa_reduce_bf16(heads, scores, groups * DG_MQA_LANES, (const uint16_t *)weights, kv_sf, red);
-    else dg_mqa_reduce_f32(heads, scores, groups * DG_MQA_LANES, (const float *)weights, kv_sf, red);
+    else reduce_f32(heads, scores, groups, (const float *)weights, kv_sf, red);
     dg_mqa_store(red, a, b, out_bf16, out);
 }
 
@@ -269,7 +274,7 @@ void dg_mqa_scores_chunk_avx2(int format, int heads, int dim, const void *q, con
 /// The AVX2 reduction of one chunk (mqa_avx2.c).
 void dg_mqa_reduce_chunk_avx2(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
                               int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out);
-/// AVX2 packing of KV values in the AVX2 level's layout (mqa_avx2.c).
+/// AVX2 packing of KV values in the AVX2 level's layout, for every dim dg_mqa.h allows (mqa_avx2.c).
 void dg_mqa_pack_kv_avx2(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed);
 /// AVX2 packing of KV scales stored 4 bytes apart (mqa_avx2.c).
 void dg_mqa_pack_kv_scales_avx2(int format, int dim, int64_t rows, const uint8_t *scales, float *packed);
