@@ -34,12 +34,13 @@ DG_MQA_AVX2_INLINE void fp8_tile(const int rows, int dim, const float *q, const 
     }
 }
 
-/// The packed FP4 query token of `heads` heads, from head `h` on.
+/// Pointers into a packed FP4 query token: doubled values, block corrections, block scales.
 typedef struct {
     const int32_t *values, *corrections;
     const float *scales;
 } fp4_query;
 
+/// The parts of packed FP4 query token `q` (of `heads` heads) from head `h` on.
 DG_MQA_AVX2_INLINE fp4_query fp4_query_at(const int32_t *q, int heads, int dim, int h) {
     const int words = dim / 4, blocks = dim / 32;
     const fp4_query at = {q + (int64_t)h * words, q + dg_mqa_q4_corrections(heads, dim) + h * blocks,
