@@ -3,20 +3,30 @@
 
 For each op, runs `deepgemm bench OP --s S --skv SKV --h H --d D --batch B --next-n N --context C --json`
 (GFLOPS counted as 2*H*D per (query, key) pair in the windows; prefill ops use causal windows, paged
-ops B requests of N tokens of context C) and times, in this process, NumPy's float32 matmul of
-[S*H, D] x [D, SKV] (one warm-up, then the median of several runs) two ways: into one preallocated
-[S*H, SKV] output (`numpy`), and in row blocks of 4096 into a reused [4096, SKV] output
-(`numpy_blocked`). Ratios are against the faster of the two. Paged ops also get their ratio to the
-prefill op of the same format when both ran (`x prefill`; the target is at least 0.8).
+ops B requests of N tokens of context C) and times NumPy's float32 matmul of [S*H, D] x [D, SKV]
+(one warm-up, then the median of --runs runs) two ways: into one preallocated [S*H, SKV] output
+(`numpy`), and in row blocks of 4096 into a reused [4096, SKV] output (`numpy_blocked`). Ratios are
+against the faster of the two. NumPy runs in a child process once per --coretypes entry: `default`
+lets OpenBLAS detect the CPU, any other name is set as OPENBLAS_CORETYPE (`Haswell`: the AVX2
+kernels an AVX2-only machine runs). Paged ops also get their ratio to the prefill op of the same
+format when both ran (`x prefill`).
 
-    python3 bench/compare.py mqa [--binary .build/release/deepgemm] [--threads N] [--ops ...]
+    python3 bench/compare.py mqa [--binary .build/release/deepgemm] [--threads N] [--ops ...] [--repeat R]
+                                 [--coretypes default Haswell]
                                  [--s 2048 --skv 8192 --h 64 --d 128 --batch 256 --next-n 1 --context 8192]
 
+With `--repeat R` every figure is measured R times, NumPy and deepgemm alternating, and the median
+of each is reported (each deepgemm figure is itself the median of at least 3 timed calls).
 `--threads` sets DG_NUM_THREADS for deepgemm and the BLAS thread count of NumPy (before NumPy
-loads). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both.
+loads). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both, except
+for the coretype a NumPy child is asked to run with.
 """
 import argparse
 import json
+import os
+import statistics
+import subprocess
+import sys
 
 from common import adopt_environment, clean_environment, deepgemm_bench, median_seconds
 
@@ -36,7 +46,11 @@ def parse_arguments():
     parser.add_argument("--next-n", type=int, default=1, help="tokens per request of the paged ops")
     parser.add_argument("--context", type=int, default=8192, help="context length of the paged ops")
     parser.add_argument("--threads", type=int, help="threads for deepgemm and NumPy (default: all)")
-    parser.add_argument("--runs", type=int, default=3, help="timed NumPy runs (median)")
+    parser.add_argument("--runs", type=int, default=5, help="timed NumPy runs (median)")
+    parser.add_argument("--repeat", type=int, default=1, help="measure every figure this many times, report the medians")
+    parser.add_argument("--coretypes", nargs="+", default=["default", "Haswell"],
+                        help="OpenBLAS core types NumPy runs with (`default`: its own detection)")
+    parser.add_argument("--numpy-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object per row instead of a table")
     return parser.parse_args()
 
@@ -60,6 +74,18 @@ def numpy_gflops(np, s, skv, h, d, runs):
     return whole, flops / median_seconds(blocked, runs) / 1e9
 
 
+def numpy_child(args, env, coretype):
+    """(whole, blocked) NumPy GFLOPS measured in a child process running with `coretype`."""
+    child_env = dict(env)
+    if coretype != "default":
+        child_env["OPENBLAS_CORETYPE"] = coretype
+    command = [sys.executable, __file__, "--numpy-only", "--runs", str(args.runs),
+               "--s", str(args.s), "--skv", str(args.skv), "--h", str(args.h), "--d", str(args.d)]
+    output = subprocess.run(command, env=child_env, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    return result["numpy_gflops"], result["numpy_blocked_gflops"]
+
+
 def deepgemm_result(binary, op, args, env):
     """The JSON object `deepgemm bench` prints for an indexer op."""
     return deepgemm_bench(binary, op, ["--s", args.s, "--skv", args.skv, "--h", args.h, "--d", args.d, "--batch", args.batch,
@@ -69,17 +95,30 @@ def deepgemm_result(binary, op, args, env):
 def main():
     args = parse_arguments()
     env = clean_environment(args.threads)
-    adopt_environment(env)
-    import numpy as np
+    if args.numpy_only:
+        coretype = os.environ.get("OPENBLAS_CORETYPE")
+        adopt_environment({**env, "OPENBLAS_CORETYPE": coretype} if coretype else env)
+        import numpy as np
+        whole, blocked = numpy_gflops(np, args.s, args.skv, args.h, args.d, args.runs)
+        print(json.dumps({"numpy_gflops": whole, "numpy_blocked_gflops": blocked}))
+        return
 
-    numpy_whole, numpy_blocked = numpy_gflops(np, args.s, args.skv, args.h, args.d, args.runs)
-    peer = max(numpy_whole, numpy_blocked)
+    numpy_samples = {coretype: [] for coretype in args.coretypes}
+    op_samples = {op: [] for op in args.ops}
+    results = {}
+    for _ in range(args.repeat):
+        for coretype in args.coretypes:
+            numpy_samples[coretype].append(max(numpy_child(args, env, coretype)))
+        for op in args.ops:
+            results[op] = deepgemm_result(args.binary, op, args, env)
+            op_samples[op].append(results[op]["gflops"])
+    peers = {coretype: statistics.median(samples) for coretype, samples in numpy_samples.items()}
     rows = []
     for op in args.ops:
-        result = deepgemm_result(args.binary, op, args, env)
-        rows.append({"op": op, "shape": result["shape"], "threads": result["threads"], "kernel": result["kernel"],
-                     "deepgemm_gflops": result["gflops"], "numpy_gflops": numpy_whole, "numpy_blocked_gflops": numpy_blocked,
-                     "ratio": result["gflops"] / peer, "target": TARGETS.get(op)})
+        gflops = statistics.median(op_samples[op])
+        rows.append({"op": op, "shape": results[op]["shape"], "threads": results[op]["threads"], "kernel": results[op]["kernel"],
+                     "deepgemm_gflops": gflops, "numpy_gflops": peers,
+                     "ratio": {coretype: gflops / peer for coretype, peer in peers.items()}, "target": TARGETS.get(op)})
     prefill = {row["op"]: row["deepgemm_gflops"] for row in rows if "paged" not in row["op"]}
     for row in rows:
         peer = prefill.get(row["op"].replace("_paged", ""))
@@ -88,13 +127,15 @@ def main():
         for row in rows:
             print(json.dumps(row))
         return
-    print(f"NumPy float32 [S*H, D] x [D, SKV] with S={args.s} SKV={args.skv} H={args.h} D={args.d}: "
-          f"{numpy_whole:.1f} GFLOPS whole, {numpy_blocked:.1f} GFLOPS in 4096-row blocks")
-    print(f"{'op':<26} {'shape':<52} {'GFLOPS':>8} {'x NumPy':>8} {'target':>7} {'x prefill':>9}")
+    print(f"NumPy float32 [S*H, D] x [D, SKV] with S={args.s} SKV={args.skv} H={args.h} D={args.d}, best of whole and "
+          f"4096-row blocks, median of {args.repeat}: " + ", ".join(f"{peer:.1f} GFLOPS ({coretype})" for coretype, peer in peers.items()))
+    ratio_columns = "".join(f" {'x ' + coretype:>12}" for coretype in args.coretypes)
+    print(f"{'op':<26} {'kernel':<8} {'GFLOPS':>8}{ratio_columns} {'target':>7} {'x prefill':>9}")
     for row in rows:
         target = f"{row['target']:.1f}x" if row["target"] else "-"
         to_prefill = f"{row['ratio_to_prefill']:.2f}" if row["ratio_to_prefill"] else "-"
-        print(f"{row['op']:<26} {row['shape']:<52} {row['deepgemm_gflops']:>8.1f} {row['ratio']:>8.2f} {target:>7} {to_prefill:>9}")
+        ratios = "".join(f" {row['ratio'][coretype]:>12.2f}" for coretype in args.coretypes)
+        print(f"{row['op']:<26} {row['kernel']:<8} {row['deepgemm_gflops']:>8.1f}{ratios} {target:>7} {to_prefill:>9}")
 
 
 if __name__ == "__main__":

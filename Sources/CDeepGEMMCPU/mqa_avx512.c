@@ -90,7 +90,7 @@ DG_MQA_FP4_TILE(3)
 
 void dg_mqa_scores_chunk_avx512_dot(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
                                     int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
-    const int64_t bytes = dg_mqa_kv_group_bytes(format, dim), floats = dg_mqa_kv_group_scales(format, dim);
+    const int64_t bytes = dg_mqa_group_bytes(DG_MQA_LEVEL_AVX512_DOT, format, dim), floats = dg_mqa_kv_group_scales(format, dim);
     const uint8_t *kv = (const uint8_t *)kv_packed + g * bytes;
     if (format == DG_MQA_FP8) {
         const uint32_t *k = (const uint32_t *)kv;
@@ -135,11 +135,7 @@ DG_MQA_AVX512 static void reduce_f32(int heads, const float *scores, int groups,
 DG_MQA_AVX512 void dg_mqa_reduce_chunk_avx512(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
                                               int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out) {
     (void)dim;
-    float red[DG_MQA_CHUNK_LANES];
-    const float *kv_sf = format == DG_MQA_FP8 ? kv_scales + g * DG_MQA_LANES : 0;
-    if (weights_bf16) dg_mqa_reduce_bf16(heads, scores, groups * DG_MQA_LANES, (const uint16_t *)weights, kv_sf, red);
-    else reduce_f32(heads, scores, groups, (const float *)weights, kv_sf, red);
-    dg_mqa_store(red, a, b, out_bf16, out);
+    dg_mqa_reduce_chunk(reduce_f32, format, heads, weights_bf16, out_bf16, scores, groups, weights, kv_scales, g, a, b, out);
 }
 
 DG_MQA_AVX512 void dg_mqa_pack_kv_scales_avx512(int format, int dim, int64_t rows, const uint8_t *scales, float *packed) {

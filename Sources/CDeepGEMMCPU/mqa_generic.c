@@ -1,30 +1,26 @@
-// Lightning-indexer kernels: packing, the portable/AVX2/AVX-512 builds of the generic loops, and
-// the entry points that choose a variant.
+// Lightning-indexer kernels: packing, the portable chunk steps, and the entry points that choose a
+// level (see "Levels" in include/dg_mqa.h).
 #pragma clang fp contract(off)
 #include "CDeepGEMMCPU.h"
 #include "mqa_internal.h"
 
-#if defined(__x86_64__)
-#define DG_MQA_X86 1
-#define DG_MQA_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-#define DG_MQA_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#else
-#define DG_MQA_X86 0
-#endif
-
-int64_t dg_mqa_kv_group_bytes(int format, int dim) {
-    return format == DG_MQA_FP8 ? (int64_t)dim * 2 * DG_MQA_LANES : (int64_t)dim * DG_MQA_LANES;
-}
+int64_t dg_mqa_kv_group_bytes(int isa, int format, int dim) { return dg_mqa_group_bytes(dg_mqa_level_of(isa), format, dim); }
 
 int64_t dg_mqa_kv_group_scales(int format, int dim) {
     return format == DG_MQA_FP8 ? DG_MQA_LANES : (int64_t)(dim / 32) * DG_MQA_LANES;
 }
 
-int64_t dg_mqa_q_bytes(int format, int heads, int dim) {
-    return format == DG_MQA_FP8 ? (int64_t)heads * dim * 2 : 4 * ((int64_t)heads * (dim / 4 + 2 * (dim / 32)));
+int64_t dg_mqa_q_bytes(int isa, int format, int heads, int dim) {
+    if (format == DG_MQA_FP4) return 4 * ((int64_t)heads * (dim / 4 + 2 * (dim / 32)));
+    return (int64_t)heads * dim * (dg_mqa_level_of(isa) == DG_MQA_LEVEL_AVX2 ? 4 : 2);
 }
 
-void dg_mqa_pack_q(int format, int heads, int dim, const uint8_t *q, const int32_t *q_sf, void *packed) {
+void dg_mqa_pack_q(int isa, int format, int heads, int dim, const uint8_t *q, const int32_t *q_sf, void *packed) {
+    if (format == DG_MQA_FP8 && dg_mqa_level_of(isa) == DG_MQA_LEVEL_AVX2) {
+        float *out = (float *)packed;
+        for (int64_t i = 0; i < (int64_t)heads * dim; i++) out[i ^ 1] = dg_e4m3_to_f32(q[i]);
+        return;
+    }
     if (format == DG_MQA_FP8) {
         uint32_t *out = (uint32_t *)packed;
         for (int64_t i = 0; i < (int64_t)heads * dim / 2; i++)
@@ -115,45 +111,42 @@ static void pack_kv_scales(int format, int dim, int64_t rows, const uint8_t *sca
 
 void dg_mqa_pack_kv(int isa, int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride,
                     const uint8_t *scales, int64_t scale_stride, void *packed, float *packed_scales) {
-    int done = 0;
-#if DG_MQA_X86
-    if ((isa & 0xFF) == DG_ISA_AVX512) done = dg_mqa_pack_kv_avx512(format, dim, rows, values, value_stride, packed);
-#else
-    (void)isa;
+    switch (dg_mqa_level_of(isa)) {
+#if defined(__x86_64__)
+    case DG_MQA_LEVEL_AVX2:
+        dg_mqa_pack_kv_avx2(format, dim, rows, values, value_stride, packed);
+        if (scale_stride == 4) {
+            dg_mqa_pack_kv_scales_avx2(format, dim, rows, scales, packed_scales);
+            return;
+        }
+        break;
+    case DG_MQA_LEVEL_AVX512_DOT:
+        if (!dg_mqa_pack_kv_avx512(format, dim, rows, values, value_stride, packed))
+            pack_kv_values_generic(format, dim, rows, values, value_stride, packed);
+        if (scale_stride == 4) {
+            dg_mqa_pack_kv_scales_avx512(format, dim, rows, scales, packed_scales);
+            return;
+        }
+        break;
 #endif
-    if (!done) pack_kv_values_generic(format, dim, rows, values, value_stride, packed);
-#if DG_MQA_X86
-    if ((isa & 0xFF) == DG_ISA_AVX512 && scale_stride == 4) {
-        dg_mqa_pack_kv_scales_avx512(format, dim, rows, scales, packed_scales);
-        return;
+    default: pack_kv_values_generic(format, dim, rows, values, value_stride, packed); break;
     }
-#endif
     pack_kv_scales(format, dim, rows, scales, scale_stride, packed_scales);
 }
 
-// Per-ISA builds of the generic chunk steps.
+// The portable chunk steps.
 static void scores_portable(int format, int heads, int dim, const void *q, const void *kv, const float *s, int64_t g, int groups,
                             dg_mqa_span prefetch, float *out) {
     dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
 }
+static void reduce_f32_portable(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red) {
+    dg_mqa_reduce_f32(heads, scores, groups, w, kv_sf, red);
+}
 static void reduce_portable(int format, int heads, int dim, int wb, int ob, const float *scores, int groups, const void *w,
                             const float *s, int64_t g, int a, int b, void *out) {
-    dg_mqa_reduce_chunk(format, heads, dim, wb, ob, scores, groups, w, s, g, a, b, out);
+    (void)dim;
+    dg_mqa_reduce_chunk(reduce_f32_portable, format, heads, wb, ob, scores, groups, w, s, g, a, b, out);
 }
-#if DG_MQA_X86
-DG_MQA_TARGET_AVX2 static void scores_avx2(int format, int heads, int dim, const void *q, const void *kv, const float *s, int64_t g,
-                                           int groups, dg_mqa_span prefetch, float *out) {
-    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
-}
-DG_MQA_TARGET_AVX2 static void reduce_avx2(int format, int heads, int dim, int wb, int ob, const float *scores, int groups,
-                                           const void *w, const float *s, int64_t g, int a, int b, void *out) {
-    dg_mqa_reduce_chunk(format, heads, dim, wb, ob, scores, groups, w, s, g, a, b, out);
-}
-DG_MQA_TARGET_AVX512 static void scores_avx512(int format, int heads, int dim, const void *q, const void *kv, const float *s,
-                                               int64_t g, int groups, dg_mqa_span prefetch, float *out) {
-    dg_mqa_scores_chunk(format, heads, dim, q, kv, s, g, groups, prefetch, out);
-}
-#endif
 
 void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, int out_bf16, const void *q_packed,
                    const void *weights, const void *kv_packed, const float *kv_scales, int64_t lane_begin, int64_t lane_end,
@@ -161,16 +154,13 @@ void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, in
     if (lane_end <= lane_begin) return;
     dg_mqa_scores_fn scores = scores_portable;
     dg_mqa_reduce_fn reduce = reduce_portable;
-#if DG_MQA_X86
-    switch (isa & 0xFF) {
-    case DG_ISA_AVX2: scores = scores_avx2; reduce = reduce_avx2; break;
-    case DG_ISA_AVX512:
-        scores = (isa & DG_MQA_DOT_EXTENSION) ? dg_mqa_scores_chunk_avx512_dot : scores_avx512;
-        reduce = dg_mqa_reduce_chunk_avx512;
-        break;
+    switch (dg_mqa_level_of(isa)) {
+#if defined(__x86_64__)
+    case DG_MQA_LEVEL_AVX2: scores = dg_mqa_scores_chunk_avx2; reduce = dg_mqa_reduce_chunk_avx2; break;
+    case DG_MQA_LEVEL_AVX512_DOT: scores = dg_mqa_scores_chunk_avx512_dot; reduce = dg_mqa_reduce_chunk_avx512; break;
+#endif
     default: break;
     }
-#endif
     const dg_mqa_span span = {(const uint8_t *)prefetch, prefetch ? prefetch_bytes : 0};
     dg_mqa_logits_loop(scores, reduce, format, heads, dim, weights_bf16, out_bf16, q_packed, weights, kv_packed, kv_scales,
                        lane_begin, lane_end, span, out);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "CDeepGEMMCPU.h"
 #include "dg_mqa.h"
 #include "scalar_formats.h"
 
@@ -11,6 +12,33 @@
 #define DG_MQA_CHUNK_LANES (DG_MQA_CHUNK_GROUPS * DG_MQA_LANES)
 /// Most heads a query token has.
 #define DG_MQA_MAX_HEADS 64
+
+/// The kernels a dispatch code selects (see "Levels" in dg_mqa.h).
+typedef enum {
+    DG_MQA_LEVEL_PORTABLE,
+    DG_MQA_LEVEL_AVX2,
+    DG_MQA_LEVEL_AVX512_DOT,
+} dg_mqa_level;
+
+/// The level of dispatch code `isa`: every x86 code other than portable and AVX-512 with the dot
+/// extension (including codes added after this file) runs the AVX2 kernels.
+DG_INLINE dg_mqa_level dg_mqa_level_of(int isa) {
+#if defined(__x86_64__)
+    if ((isa & 0xFF) == DG_ISA_PORTABLE) return DG_MQA_LEVEL_PORTABLE;
+    if ((isa & 0xFF) == DG_ISA_AVX512 && (isa & DG_MQA_DOT_EXTENSION)) return DG_MQA_LEVEL_AVX512_DOT;
+    return DG_MQA_LEVEL_AVX2;
+#else
+    (void)isa;
+    return DG_MQA_LEVEL_PORTABLE;
+#endif
+}
+
+/// Bytes of one packed lane group of KV values at `level` (FP8: BF16 pairs, or floats at the AVX2
+/// level; FP4: offset bytes).
+DG_INLINE int64_t dg_mqa_group_bytes(dg_mqa_level level, int format, int dim) {
+    if (format == DG_MQA_FP4) return (int64_t)dim * DG_MQA_LANES;
+    return (int64_t)dim * (level == DG_MQA_LEVEL_AVX2 ? 4 : 2) * DG_MQA_LANES;
+}
 
 /// Offsets of the parts of a packed FP4 query token (in 4-byte words).
 DG_INLINE int64_t dg_mqa_q4_corrections(int heads, int dim) { return (int64_t)heads * (dim / 4); }
@@ -48,8 +76,12 @@ DG_INLINE float dg_mqa_bf16_fma(float a, float b, float c) {
     return dg_mqa_bf16_round(dg_u2f(tie ? moved : bits));
 }
 
-/// Head reduction of a chunk with F32 weights: red[l] for l < lanes from scores [heads][64].
-DG_INLINE void dg_mqa_reduce_f32(int heads, const float *scores, int lanes, const float *w, const float *kv_sf, float *red) {
+/// Head reduction of `groups` lane groups of a chunk with F32 weights: red[l] from scores [heads][64].
+typedef void (*dg_mqa_reduce_f32_fn)(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red);
+
+/// The portable dg_mqa_reduce_f32_fn.
+DG_INLINE void dg_mqa_reduce_f32(int heads, const float *scores, int groups, const float *w, const float *kv_sf, float *red) {
+    const int lanes = groups * DG_MQA_LANES;
     float c[4][DG_MQA_CHUNK_LANES];
     for (int k = 0; k < 4; k++)
         for (int l = 0; l < DG_MQA_CHUNK_LANES; l++) c[k][l] = 0.0f;
@@ -202,22 +234,23 @@ DG_INLINE void dg_mqa_logits_loop(dg_mqa_scores_fn scores_fn, dg_mqa_reduce_fn r
     }
 }
 
-/// The reduction step every variant shares (compiled per ISA through this inline body).
-DG_INLINE void dg_mqa_reduce_chunk(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
-                                   int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out) {
-    (void)dim;
+/// The reduction step of one chunk (a dg_mqa_reduce_fn but for `reduce_f32`, the F32-weight
+/// reduction of the level; BF16 weights take dg_mqa_reduce_bf16 at every level).
+DG_INLINE void dg_mqa_reduce_chunk(dg_mqa_reduce_f32_fn reduce_f32, int format, int heads, int weights_bf16, int out_bf16,
+                                   const float *scores, int groups, const void *weights, const float *kv_scales, int64_t g, int a,
+                                   int b, void *out) {
     float red[DG_MQA_CHUNK_LANES];
     const float *kv_sf = format == DG_MQA_FP8 ? kv_scales + g * DG_MQA_LANES : 0;
     if (weights_bf16) dg_mqa_reduce_bf16(heads, scores, groups * DG_MQA_LANES, (const uint16_t *)weights, kv_sf, red);
-    else dg_mqa_reduce_f32(heads, scores, groups * DG_MQA_LANES, (const float *)weights, kv_sf, red);
+    else reduce_f32(heads, scores, groups, (const float *)weights, kv_sf, red);
     dg_mqa_store(red, a, b, out_bf16, out);
 }
 
-/// Generic scores of one chunk (compiled per ISA through this inline body).
+/// Portable scores of one chunk.
 DG_INLINE void dg_mqa_scores_chunk(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
                                    int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
     dg_mqa_prefetch(prefetch);
-    const int64_t bytes = dg_mqa_kv_group_bytes(format, dim), floats = dg_mqa_kv_group_scales(format, dim);
+    const int64_t bytes = dg_mqa_group_bytes(DG_MQA_LEVEL_PORTABLE, format, dim), floats = dg_mqa_kv_group_scales(format, dim);
     const uint8_t *kv = (const uint8_t *)kv_packed + g * bytes;
     if (format == DG_MQA_FP8) dg_mqa_scores_fp8_generic(heads, dim, (const uint32_t *)q, (const uint32_t *)kv, groups, scores);
     else dg_mqa_scores_fp4_generic(heads, dim, (const int32_t *)q, kv, kv_scales + g * floats, groups, scores);
@@ -235,4 +268,14 @@ void dg_mqa_pack_kv_scales_avx512(int format, int dim, int64_t rows, const uint8
 /// AVX-512 packing of FP8 (with VBMI) and FP4 KV rows (mqa_avx512.c); returns 0 when it does not
 /// handle the case.
 int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed);
+/// AVX2 + FMA scores of one chunk: FP32 FMA (FP8) or exact int16/int32 dots (FP4) (mqa_avx2.c).
+void dg_mqa_scores_chunk_avx2(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
+                              int64_t g, int groups, dg_mqa_span prefetch, float *scores);
+/// The AVX2 reduction of one chunk (mqa_avx2.c).
+void dg_mqa_reduce_chunk_avx2(int format, int heads, int dim, int weights_bf16, int out_bf16, const float *scores,
+                              int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out);
+/// AVX2 packing of KV values in the AVX2 level's layout, for every dim dg_mqa.h allows (mqa_avx2.c).
+void dg_mqa_pack_kv_avx2(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed);
+/// AVX2 packing of KV scales stored 4 bytes apart (mqa_avx2.c).
+void dg_mqa_pack_kv_scales_avx2(int format, int dim, int64_t rows, const uint8_t *scales, float *packed);
 #endif

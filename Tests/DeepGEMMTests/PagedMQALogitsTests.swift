@@ -63,9 +63,12 @@ import DeepGEMMTestSupport
         } throws: { ($0 as? DeepGEMMError)?.argument == "schedule_meta" }
     }
 
-    @Test(arguments: [MQAInputFormat.fp8, .fp4])
-    func variantsThreadsAndRunsGiveTheSameBits(format: MQAInputFormat) throws {
-        let inputs = try PagedMQAInputs(format: format, batch: 6, nextN: 3, h: 16, d: 64, blockKV: 32, lengthRange: 1...120, seed: 71)
+    /// Every variant and thread count gives the reference's bits, -inf from each token's context
+    /// length on: next_n 1, 2 and 3, pages of 32 and 64 tokens, partial last pages.
+    @Test(arguments: [MQAInputFormat.fp8, .fp4], [(nextN: 3, h: 16, d: 64, blockKV: 32), (1, 64, 128, 64), (2, 32, 128, 64), (2, 8, 64, 32)])
+    func variantsThreadsAndRunsGiveTheSameBits(format: MQAInputFormat, shape: (nextN: Int, h: Int, d: Int, blockKV: Int)) throws {
+        let inputs = try PagedMQAInputs(format: format, batch: 6, nextN: shape.nextN, h: shape.h, d: shape.d, blockKV: shape.blockKV,
+                                        lengthRange: 1...150, seed: UInt64(71 + shape.h))
         let problem = try PagedMQALogitsProblem(q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
                                                 contextLens: inputs.contextLens, blockTable: inputs.blockTable,
                                                 scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen, cleanLogits: false,
@@ -76,8 +79,15 @@ import DeepGEMMTestSupport
                                       blockTable: inputs.blockTable, variant: variant, threads: threads)
         }
         let expected = try run(.reference, 1)
+        let values = expected.doubleValues()
+        for (t, length) in inputs.lengths.enumerated() {
+            let row = values[(t * inputs.maxContextLen)..<((t + 1) * inputs.maxContextLen)]
+            #expect(row.prefix(length).allSatisfy(\.isFinite) && row.dropFirst(length).allSatisfy { $0 == -.infinity }, "token \(t)")
+        }
         for variant in CPUKernelVariant.supported {
-            for threads in [1, 2, 4] { #expect(bitwiseMismatch(try run(variant, threads), expected) == nil, "\(variant) threads=\(threads)") }
+            for threads in [1, 2, 4] {
+                #expect(bitwiseMismatch(try run(variant, threads), expected) == nil, "\(variant) threads=\(threads) \(format) \(shape)")
+            }
         }
     }
 }

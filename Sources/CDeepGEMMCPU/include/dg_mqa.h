@@ -1,4 +1,5 @@
-// Lightning-indexer (MQA logits) kernels of the CPU backend.
+// Lightning-indexer (MQA logits) kernels of the CPU backend. Shapes: heads 8, 16, 32 or 64; dim
+// 32, 64 or 128 (FP4: 64 or 128).
 //
 // Layouts. KV rows are packed in lane groups of 16 rows so that one 512-bit vector holds one
 // step of 16 rows:
@@ -10,6 +11,17 @@
 // - A query token: FP8 [heads][dim/2] uint32 BF16 pairs; FP4 [heads][dim/4] int32 (four int8
 //   2·v), then int32 [heads][dim/32] (-12 · Σ 2·v over each 32-element block), then float
 //   [heads][dim/32] (the q block scale times 0.25).
+// - FP8 at the AVX2 level (the FMA kernels) holds float values instead of BF16 pairs, each pair's
+//   two elements swapped so that the kernels stream them in the order of the arithmetic below:
+//   a KV group is float [dim][16] with position 2p holding element 2p+1 and 2p+1 element 2p of
+//   each row; a query token float [heads][dim] with the same swap. FP4 and every scale layout
+//   are the same at every level.
+//
+// Levels. `isa` selects the kernels: DG_ISA_PORTABLE the portable loops; DG_ISA_AVX512 with
+// DG_MQA_DOT_EXTENSION the AVX-512 BF16 (FP8) / VNNI (FP4) dot kernels; any other code (AVX2,
+// AVX-512 without the extension, or a level this file does not know) the AVX2 + FMA kernels,
+// which the caller must only ask for on a CPU with AVX2, FMA and F16C. A panel must be packed and
+// read with codes of the same level.
 //
 // Arithmetic (every kernel, bit for bit):
 // - FP8 score of head h and row j: acc = 0; for p in 0..<dim/2: acc = acc + q[2p+1]·k[2p+1];
@@ -35,16 +47,17 @@ enum {
 enum { DG_MQA_LANES = 16 };
 
 /// OR-ed into `isa` (DG_ISA_AVX512 only): use the AVX-512 BF16 (FP8) or VNNI (FP4) dot kernels.
+/// Without it, DG_ISA_AVX512 runs the AVX2 kernels.
 enum { DG_MQA_DOT_EXTENSION = 0x100 };
 
-/// Bytes of one packed lane group of KV values.
-int64_t dg_mqa_kv_group_bytes(int format, int dim);
+/// Bytes of one packed lane group of KV values for the kernels of `isa`.
+int64_t dg_mqa_kv_group_bytes(int isa, int format, int dim);
 
 /// Floats of one packed lane group of KV scales.
 int64_t dg_mqa_kv_group_scales(int format, int dim);
 
-/// Bytes of one packed query token of `heads` heads.
-int64_t dg_mqa_q_bytes(int format, int heads, int dim);
+/// Bytes of one packed query token of `heads` heads for the kernels of `isa`.
+int64_t dg_mqa_q_bytes(int isa, int format, int heads, int dim);
 
 /// Packs `rows` KV rows into ceil(rows / 16) lane groups; rows past `rows` in the last group are
 /// zero (scales 1). Row r's values start at `values + r * value_stride` (FP8: dim bytes of E4M3;
@@ -53,9 +66,9 @@ int64_t dg_mqa_q_bytes(int format, int heads, int dim);
 void dg_mqa_pack_kv(int isa, int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride,
                     const uint8_t *scales, int64_t scale_stride, void *packed, float *packed_scales);
 
-/// Packs one query token of `heads` heads: q holds heads·dim E4M3 bytes (FP8) or heads·dim/2
-/// packed E2M1 bytes plus `q_sf`, heads int32 of packed UE8M0 (FP4).
-void dg_mqa_pack_q(int format, int heads, int dim, const uint8_t *q, const int32_t *q_sf, void *packed);
+/// Packs one query token of `heads` heads for the kernels of `isa`: q holds heads·dim E4M3 bytes
+/// (FP8) or heads·dim/2 packed E2M1 bytes plus `q_sf`, heads int32 of packed UE8M0 (FP4).
+void dg_mqa_pack_q(int isa, int format, int heads, int dim, const uint8_t *q, const int32_t *q_sf, void *packed);
 
 /// Logits of one packed query token for the KV lanes [lane_begin, lane_end), lane 0 being the
 /// first row of the lane group at `kv_packed` / `kv_scales`. `weights` holds the token's `heads`

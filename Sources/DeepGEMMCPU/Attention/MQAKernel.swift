@@ -2,21 +2,29 @@ import DeepGEMMCore
 internal import CDeepGEMMCPU
 
 /// The implementation of the lightning-indexer kernels a call uses: the plain-Swift reference or
-/// a C variant (`isa` is the C dispatch code, with `DG_MQA_DOT_EXTENSION` when the AVX-512 BF16 or
-/// VNNI dot kernels run). Every implementation gives the same bits.
+/// a C level (`isa` is the C dispatch code: `DG_ISA_PORTABLE`, `DG_ISA_AVX2`, or `DG_ISA_AVX512`
+/// with `DG_MQA_DOT_EXTENSION` for the AVX-512 BF16 / VNNI dot kernels). Every implementation
+/// gives the same bits.
 enum MQAKernel: Sendable, Equatable {
     /// Plain Swift (``CPUKernelVariant/reference``).
     case reference
     /// The C kernels with this dispatch code.
     case native(isa: Int32)
 
-    /// The kernel of `variant` for `format`: `.avx512` uses the BF16 (FP8) or VNNI (FP4) dot
-    /// kernels where the CPU has them.
+    /// The kernel of `variant` for `format`: `.portable` runs the portable loops; `.avx512` runs
+    /// the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has them; every other variant (also
+    /// `.avx512` without those, or a level added later) runs the best kernels this CPU has below
+    /// them: AVX2 + FMA, else the portable loops.
     init(variant: CPUKernelVariant, format: MQAInputFormat) {
-        guard let isa = variant.isaCode else { self = .reference; return }
+        guard variant.isaCode != nil else { self = .reference; return }
         let features = CPUFeatures.current
-        let extended = variant == .avx512 && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI)
-        self = .native(isa: extended ? isa | Int32(DG_MQA_DOT_EXTENSION) : isa)
+        if variant == .avx512 && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI) {
+            self = .native(isa: Int32(DG_ISA_AVX512) | Int32(DG_MQA_DOT_EXTENSION))
+        } else if variant != .portable && features.hasAVX2 {
+            self = .native(isa: Int32(DG_ISA_AVX2))
+        } else {
+            self = .native(isa: Int32(DG_ISA_PORTABLE))
+        }
     }
 
     /// Writes the logits of `query` against the key lanes `lanes` of `keys` to `out` (lane l at

@@ -21,8 +21,8 @@ final class MQAKeyPanel: @unchecked Sendable {
         let groups = ceilDiv(capacity, Int(DG_MQA_LANES))
         let bytes: Int, floats: Int
         switch kernel {
-        case .native:
-            bytes = groups * Int(dg_mqa_kv_group_bytes(format.code, Int32(dim)))
+        case .native(let isa):
+            bytes = groups * Int(dg_mqa_kv_group_bytes(isa, format.code, Int32(dim)))
             floats = groups * Int(dg_mqa_kv_group_scales(format.code, Int32(dim)))
         case .reference:
             bytes = capacity * dim * (format == .fp8 ? 4 : 1)
@@ -46,7 +46,7 @@ final class MQAKeyPanel: @unchecked Sendable {
         switch kernel {
         case .native(let isa):
             let group = rows.lowerBound / Int(DG_MQA_LANES)
-            let packed = storage + group * Int(dg_mqa_kv_group_bytes(format.code, Int32(dim)))
+            let packed = storage + group * Int(dg_mqa_kv_group_bytes(isa, format.code, Int32(dim)))
             let packedScales = scales + group * Int(dg_mqa_kv_group_scales(format.code, Int32(dim)))
             dg_mqa_pack_kv(isa, format.code, Int32(dim), Int64(rows.count), values.assumingMemoryBound(to: UInt8.self), Int64(valueStride),
                            source.assumingMemoryBound(to: UInt8.self), Int64(scaleStride), packed, packedScales)
@@ -86,7 +86,7 @@ final class MQAQueryPanel: @unchecked Sendable {
     init(kernel: MQAKernel, format: MQAInputFormat, heads: Int, dim: Int) {
         (self.kernel, self.format, self.heads, self.dim) = (kernel, format, heads, dim)
         let bytes = switch kernel {
-        case .native: Int(dg_mqa_q_bytes(format.code, Int32(heads), Int32(dim)))
+        case .native(let isa): Int(dg_mqa_q_bytes(isa, format.code, Int32(heads), Int32(dim)))
         case .reference: format == .fp8 ? heads * dim * 4 : heads * dim + heads * (dim / 32) * 4
         }
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
@@ -106,8 +106,8 @@ final class MQAQueryPanel: @unchecked Sendable {
     /// `qSF` (FP4) heads Int32 of packed UE8M0 bytes.
     func load(q: UnsafeRawPointer, qSF: UnsafeRawPointer?) {
         switch kernel {
-        case .native:
-            dg_mqa_pack_q(format.code, Int32(heads), Int32(dim), q.assumingMemoryBound(to: UInt8.self),
+        case .native(let isa):
+            dg_mqa_pack_q(isa, format.code, Int32(heads), Int32(dim), q.assumingMemoryBound(to: UInt8.self),
                           qSF?.assumingMemoryBound(to: Int32.self), storage)
         case .reference where format == .fp8:
             let out = storage.assumingMemoryBound(to: Float.self)
