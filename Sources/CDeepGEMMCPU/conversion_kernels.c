@@ -1,7 +1,7 @@
 // Bulk conversions, group amax and scaled FP8/FP4 encoding, with per-ISA variants.
 #include "CDeepGEMMCPU.h"
 #include "scalar_formats.h"
-#include "quantize_rows_avx512.h"
+#include "quantize_kernels.h"
 
 #if defined(__x86_64__)
 #define DG_HAS_X86_VARIANTS 1
@@ -120,27 +120,32 @@ DG_INLINE void encode_e2m1_scaled_body(const void *src, int src_type, int64_t pa
     DG_WITH_FLOAT_LOADER(src_type, DG_ENCODE_FP4_PAIRS)
 }
 
-DG_INLINE const void *dg_offset(const void *src, int src_type, int64_t elements) {
-    return (const uint8_t *)src + elements * (src_type == DG_TYPE_F32 ? 4 : 2);
+// ---------------------------------------------------------------------------------------------
+// Portable primitives of the quantization kernels (quantize_driver.inc); the compiler vectorizes
+// them for the baseline target.
+
+#define DG_QTARGET
+#define DG_QNAME(base) base##_portable
+
+DG_INLINE uint32_t q_amax(const void *p, int type, int64_t len) { return dg_f2u(amax_body(p, type, len)); }
+
+DG_INLINE void q_amax_columns(const void *p, int type, int64_t len, uint32_t *acc) { amax_columns_body(p, type, len, acc); }
+
+DG_INLINE void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column, uint8_t *out,
+                             int stream) {
+    (void)stream;
+    if (per_column) encode_e4m3_scaled_columns_body(p, type, len, inv, out);
+    else encode_e4m3_scaled_body(p, type, len, inv[0], out);
 }
 
-// Per-token quantization of rows to E4M3 (fp4 == 0) or packed E2M1 (fp4 != 0).
-DG_INLINE void quantize_rows_body(const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
-                                  int64_t gran, int use_ue8m0, int fp4, uint8_t *dst, int64_t dst_stride, float *sf,
-                                  int64_t sf_stride) {
-    int64_t groups = (n + gran - 1) / gran;
-    for (int64_t r = 0; r < rows; r++) {
-        const void *row = dg_offset(src, src_type, r * src_stride);
-        for (int64_t g = 0; g < groups; g++) {
-            int64_t start = g * gran, len = n - start < gran ? n - start : gran;
-            const void *group = dg_offset(row, src_type, start);
-            float scale = dg_group_scale(amax_body(group, src_type, len), fp4 ? 6.0f : 448.0f, use_ue8m0);
-            sf[r * sf_stride + g] = scale;
-            if (fp4) encode_e2m1_scaled_body(group, src_type, len / 2, 1.0f / scale, dst + r * dst_stride + start / 2);
-            else encode_e4m3_scaled_body(group, src_type, len, 1.0f / scale, dst + r * dst_stride + start);
-        }
-    }
+DG_INLINE void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream) {
+    (void)stream;
+    encode_e2m1_scaled_body(p, type, pairs, inv, out);
 }
+
+DG_INLINE void q_fence(void) {}
+
+#include "quantize_driver.inc"
 
 // ---------------------------------------------------------------------------------------------
 // ISA variants and dispatch. Each public function calls the variant named by `isa`; an ISA that is
@@ -148,9 +153,9 @@ DG_INLINE void quantize_rows_body(const void *src, int src_type, int64_t rows, i
 
 #if DG_HAS_X86_VARIANTS
 #define DG_DISPATCH(NAME, isa, ARGS)                                                               \
-    (isa == DG_ISA_AVX512 ? NAME##_avx512 ARGS : isa == DG_ISA_AVX2 ? NAME##_avx2 ARGS : NAME##_portable ARGS)
+    (isa >= DG_ISA_AVX512 ? NAME##_avx512 ARGS : isa == DG_ISA_AVX2 ? NAME##_avx2 ARGS : NAME##_portable ARGS)
 #else
-#define DG_DISPATCH(NAME, isa, ARGS) (NAME##_portable ARGS)
+#define DG_DISPATCH(NAME, isa, ARGS) ((void)(isa), NAME##_portable ARGS)
 #endif
 
 #if DG_HAS_X86_VARIANTS
@@ -165,16 +170,8 @@ DG_INLINE void quantize_rows_body(const void *src, int src_type, int64_t rows, i
 DG_DEFINE(void, convert, (const void *src, int src_type, void *dst, int dst_type, int64_t count, int saturate),
           (src, src_type, dst, dst_type, count, saturate))
 DG_DEFINE(float, amax, (const void *src, int src_type, int64_t count), (src, src_type, count))
-DG_DEFINE(void, amax_columns, (const void *src, int src_type, int64_t count, uint32_t *acc), (src, src_type, count, acc))
 DG_DEFINE(void, encode_e4m3_scaled, (const void *src, int src_type, int64_t count, float inv_scale, uint8_t *dst),
           (src, src_type, count, inv_scale, dst))
-DG_DEFINE(void, encode_e4m3_scaled_columns,
-          (const void *src, int src_type, int64_t count, const float *inv_scales, uint8_t *dst),
-          (src, src_type, count, inv_scales, dst))
-DG_DEFINE(void, quantize_rows,
-          (const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride, int64_t gran, int use_ue8m0,
-           int fp4, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride),
-          (src, src_type, rows, n, src_stride, gran, use_ue8m0, fp4, dst, dst_stride, sf, sf_stride))
 
 void dg_convert(int isa, const void *src, int src_type, void *dst, int dst_type, int64_t count, int saturate) {
     DG_DISPATCH(convert, isa, (src, src_type, dst, dst_type, count, saturate));
@@ -184,28 +181,17 @@ float dg_amax(int isa, const void *src, int src_type, int64_t count) {
     return DG_DISPATCH(amax, isa, (src, src_type, count));
 }
 
-void dg_amax_columns(int isa, const void *src, int src_type, int64_t count, uint32_t *acc) {
-    DG_DISPATCH(amax_columns, isa, (src, src_type, count, acc));
-}
-
 void dg_encode_e4m3_scaled(int isa, const void *src, int src_type, int64_t count, float inv_scale, uint8_t *dst) {
     DG_DISPATCH(encode_e4m3_scaled, isa, (src, src_type, count, inv_scale, dst));
 }
 
-void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64_t count, const float *inv_scales,
-                                   uint8_t *dst) {
-    DG_DISPATCH(encode_e4m3_scaled_columns, isa, (src, src_type, count, inv_scales, dst));
-}
-
 void dg_quantize_rows(int isa, int format, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
                       int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride) {
-    const int fp4 = format == DG_TYPE_E2M1;
-#if DG_HAS_X86_VARIANTS
-    if (isa == DG_ISA_AVX512 && !fp4 && src_type != DG_TYPE_F16) {
-        dg_quantize_rows_e4m3_avx512_explicit(src, src_type, rows, n, src_stride, gran, use_ue8m0, dst, dst_stride, sf,
-                                              sf_stride);
-        return;
-    }
-#endif
-    DG_DISPATCH(quantize_rows, isa, (src, src_type, rows, n, src_stride, gran, use_ue8m0, fp4, dst, dst_stride, sf, sf_stride));
+    DG_DISPATCH(dg_quantize_rows, isa,
+                (src, src_type, rows, n, src_stride, gran, use_ue8m0, format == DG_TYPE_E2M1, dst, dst_stride, sf, sf_stride));
+}
+
+void dg_quantize_blocks(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t block_rows,
+                        int64_t block_cols, int use_ue8m0, uint8_t *dst, float *sf, uint32_t *scratch) {
+    DG_DISPATCH(dg_quantize_blocks, isa, (src, src_type, rows, n, block_rows, block_cols, use_ue8m0, dst, sf, scratch));
 }

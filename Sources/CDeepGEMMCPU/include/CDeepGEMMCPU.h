@@ -1,5 +1,6 @@
 // C microkernels of the CPU backend. Each kernel has a portable variant and, on x86-64, AVX2 and
-// AVX-512 variants compiled with per-function target attributes and chosen at run time.
+// AVX-512 variants compiled with per-function target attributes and chosen at run time (any
+// `isa` >= DG_ISA_AVX512 runs the AVX-512F code).
 #pragma once
 #include <stdint.h>
 
@@ -46,14 +47,8 @@ void dg_convert(int isa, const void *src, int src_type, void *dst, int dst_type,
 /// element is NaN.
 float dg_amax(int isa, const void *src, int src_type, int64_t count);
 
-/// acc[i] = max(acc[i], |src[i]|) on binary32 bit patterns (so NaN wins), for `count` elements.
-void dg_amax_columns(int isa, const void *src, int src_type, int64_t count, uint32_t *acc);
-
 /// dst[i] = e4m3(float(src[i]) * inv_scale) for `count` elements (RNE, NaN on overflow).
 void dg_encode_e4m3_scaled(int isa, const void *src, int src_type, int64_t count, float inv_scale, uint8_t *dst);
-
-/// dst[i] = e4m3(float(src[i]) * inv_scales[i]) for `count` elements.
-void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64_t count, const float *inv_scales, uint8_t *dst);
 
 /// Per-token quantization of `rows` rows of `n` elements (F32, BF16 or F16), in groups of `gran`
 /// along the row, to `format`:
@@ -65,6 +60,15 @@ void dg_encode_e4m3_scaled_columns(int isa, const void *src, int src_type, int64
 /// sf + r*sf_stride floats (ceil(n/gran) of them).
 void dg_quantize_rows(int isa, int format, const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride,
                       int64_t gran, int use_ue8m0, uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride);
+
+/// Quantization of contiguous `rows` x `n` elements (F32, BF16 or F16) to E4M3 with one scale per
+/// block of `block_rows` rows x `block_cols` columns (the last row and column blocks may be short;
+/// the amax runs over the elements present): sf = max(amax, 1e-4) / 448, optionally ceiled to a
+/// power of two, data = e4m3(x * (1/sf)), RNE with NaN on overflow. Writes `n` bytes per row to
+/// dst and ceil(rows/block_rows) x ceil(n/block_cols) scales to sf (row-major). `scratch` holds
+/// 2*n 32-bit words.
+void dg_quantize_blocks(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t block_rows,
+                        int64_t block_cols, int use_ue8m0, uint8_t *dst, float *sf, uint32_t *scratch);
 
 // The GEMM engine (planning, packing, microkernels).
 #include "dg_gemm.h"

@@ -47,9 +47,9 @@ public func perTokenCastToFP4(
     let (input, m, n, groups) = try rowInput(x, granK: granK)
     try DeepGEMMError.require(n % 2 == 0, "x", "needs an even number of columns to pack two FP4 codes per byte, got \(n)")
     try DeepGEMMError.require(!usePackedUE8M0 || useUE8M0, "use_packed_ue8m0", "requires use_ue8m0=true (packed scales must be powers of two)")
-    let data = Tensor(zeros: [m, n / 2], dtype: .float4E2M1x2)
+    let data = Tensor.empty([m, n / 2], dtype: .float4E2M1x2)
     let paddedGroups = usePackedUE8M0 ? align(groups, 4) : groups
-    let sfStorage = Tensor(zeros: [m, paddedGroups], dtype: .float32)
+    let sfStorage = Tensor.empty([m, paddedGroups], dtype: .float32)
     if paddedGroups > groups {
         let base = sfStorage.dataPointer.assumingMemoryBound(to: Float.self)
         for r in 0..<m { for g in groups..<paddedGroups { base[r * paddedGroups + g] = 1 } }

@@ -1,0 +1,57 @@
+// Internal: the quantization kernels (per-token rows and row-block x column-block tiles), their
+// entry points per ISA, and the scalar tail helpers every ISA shares.
+#pragma once
+#include <stdint.h>
+#include "CDeepGEMMCPU.h"
+#include "scalar_formats.h"
+
+/// Bytes per element of a float source type (F32, BF16 or F16).
+DG_INLINE int64_t dg_float_size(int src_type) { return src_type == DG_TYPE_F32 ? 4 : 2; }
+
+/// Element i of a float source widened exactly to binary32.
+DG_INLINE float dg_load_float(const void *src, int src_type, int64_t i) {
+    if (src_type == DG_TYPE_F32) return ((const float *)src)[i];
+    uint16_t h = ((const uint16_t *)src)[i];
+    return src_type == DG_TYPE_BF16 ? dg_bf16_to_f32(h) : dg_f16_to_f32(h);
+}
+
+/// Scalar tail of a scaled E4M3 encode: elements [from, len), scale inv[0] or inv[i] per column.
+DG_INLINE void dg_tail_e4m3(const void *src, int src_type, int64_t from, int64_t len, const float *inv, int per_column,
+                            uint8_t *out) {
+    for (int64_t i = from; i < len; i++)
+        out[i] = dg_bits_to_e4m3(dg_f2u(dg_load_float(src, src_type, i) * inv[per_column ? i : 0]), 0);
+}
+
+/// Scalar tail of a scaled E2M1 encode: byte pairs [from, pairs), even element in the low nibble.
+DG_INLINE void dg_tail_e2m1(const void *src, int src_type, int64_t from, int64_t pairs, float inv, uint8_t *out) {
+    for (int64_t i = from; i < pairs; i++) {
+        uint8_t lo = dg_f32_to_e2m1(dg_load_float(src, src_type, 2 * i) * inv);
+        uint8_t hi = dg_f32_to_e2m1(dg_load_float(src, src_type, 2 * i + 1) * inv);
+        out[i] = (uint8_t)(lo | (hi << 4));
+    }
+}
+
+/// Scalar tail of a column amax: acc[i] = max(acc[i], |x[i]| as binary32 bits) for [from, len).
+DG_INLINE void dg_tail_amax_columns(const void *src, int src_type, int64_t from, int64_t len, uint32_t *acc) {
+    for (int64_t i = from; i < len; i++) {
+        uint32_t a = dg_f2u(dg_load_float(src, src_type, i)) & 0x7FFFFFFFu;
+        acc[i] = a > acc[i] ? a : acc[i];
+    }
+}
+
+// Entry points per ISA (see dg_quantize_rows and dg_quantize_blocks in CDeepGEMMCPU.h).
+#define DG_QUANTIZE_ROWS_PARAMS                                                                    \
+    (const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride, int64_t gran, int use_ue8m0, int fp4, \
+     uint8_t *dst, int64_t dst_stride, float *sf, int64_t sf_stride)
+#define DG_QUANTIZE_BLOCKS_PARAMS                                                                  \
+    (const void *src, int src_type, int64_t rows, int64_t n, int64_t block_rows, int64_t block_cols, int use_ue8m0, \
+     uint8_t *dst, float *sf, uint32_t *scratch)
+
+void dg_quantize_rows_portable DG_QUANTIZE_ROWS_PARAMS;
+void dg_quantize_blocks_portable DG_QUANTIZE_BLOCKS_PARAMS;
+#if defined(__x86_64__)
+void dg_quantize_rows_avx2 DG_QUANTIZE_ROWS_PARAMS;
+void dg_quantize_blocks_avx2 DG_QUANTIZE_BLOCKS_PARAMS;
+void dg_quantize_rows_avx512 DG_QUANTIZE_ROWS_PARAMS;
+void dg_quantize_blocks_avx512 DG_QUANTIZE_BLOCKS_PARAMS;
+#endif
