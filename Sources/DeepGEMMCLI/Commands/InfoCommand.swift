@@ -25,6 +25,10 @@ struct InfoCommand: ParsableCommand {
         for (component, state) in CUDAProbe.report {
             print("        \(component): \(state)")
         }
+        print("        driver search (in order):")
+        for attempt in CUDAProbe.driverSearch {
+            print("          \(attempt)")
+        }
         print("  auto  -> \((try? Backend.auto.resolved())?.rawValue ?? "cpu")")
     }
 }

@@ -21,7 +21,7 @@ public enum KernelCompileCheck {
         /// Compile time in seconds.
         public var seconds: Double
 
-        /// Whether the kernel compiled without spills or local memory.
+        /// Whether the kernel compiled with a complete ptxas report and without spills or local memory.
         public var passed: Bool { error == nil && report.map { !$0.usesLocalMemory } == true }
     }
 
@@ -59,7 +59,9 @@ public enum KernelCompileCheck {
                 let start = Date()
                 var row = rows[index]
                 do {
-                    row.report = try compiler.compile(row.source, for: architecture, keepPTX: false).report
+                    let report = try compiler.compile(row.source, for: architecture, keepPTX: false).report
+                    row.report = report
+                    try report.requireResourceReport(kernel: row.source.name, architecture: architecture)
                 } catch {
                     row.error = "\(error)"
                 }
