@@ -1,7 +1,5 @@
 import DeepGEMMCore
-import Dispatch
 import Foundation
-import Synchronization
 
 /// The device check's compile stage: every distinct kernel the case stages will launch, compiled
 /// in parallel into the JIT cache before any device time is spent, so the watchdog limits of the
@@ -41,27 +39,20 @@ public enum DeviceCheckKernels {
     /// Builds every kernel through `jit` (into its cache) with `jobs` concurrent compiles; a kernel
     /// without a complete ptxas report, or that spills or uses local memory, is an error.
     public static func compile(_ kernels: [Kernel], for architecture: CUDAArchitecture, jit: KernelJIT, jobs: Int) -> [Kernel] {
-        let results = Mutex(kernels)
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, kernels.count))) { _ in
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < kernels.count else { return }
-                let start = Date()
-                var kernel = kernels[index]
-                do {
-                    let report = PtxasReport(log: try jit.build(kernel.source, for: architecture).log)
-                    kernel.report = report
-                    try report.requireResourceReport(kernel: kernel.source.name, architecture: architecture)
-                    if report.usesLocalMemory { kernel.error = "uses local memory: \(report.summary)" }
-                } catch {
-                    kernel.error = "\(error)"
-                }
-                kernel.seconds = Date().timeIntervalSince(start)
-                results.withLock { $0[index] = kernel }
+        concurrentMap(kernels, jobs: jobs) { kernel in
+            let start = Date()
+            var kernel = kernel
+            do {
+                let report = PtxasReport(log: try jit.build(kernel.source, for: architecture).log)
+                kernel.report = report
+                try report.requireResourceReport(kernel: kernel.source.name, architecture: architecture)
+                if report.usesLocalMemory { kernel.error = "uses local memory: \(report.summary)" }
+            } catch {
+                kernel.error = "\(error)"
             }
+            kernel.seconds = Date().timeIntervalSince(start)
+            return kernel
         }
-        return results.withLock { $0 }
     }
 
     /// Kernels in the cache folder `root` (entries under `kernels/`): a case that adds one was not
