@@ -36,32 +36,38 @@ struct JITPrecompileCommand: ParsableCommand {
                 }
                 (architecture, numSMs, stages) = (known, device.multiprocessorCount, DeviceCheckStage.allCases)
             }
-            let kernels = try DeviceCheckKernels.plan(stages.flatMap(options.cases), numSMs: numSMs)
+            let (kernels, unplannable) = DeviceCheckKernels.plan(stages.flatMap(options.cases), numSMs: numSMs)
+            let records = try JSONLines(path: options.json)
+            for (gemmCase, error) in unplannable {
+                emit("FAIL \(gemmCase.description): the backend cannot plan it: \(error)")
+                records.write([("case", .text(gemmCase.description)), ("kernel", .null), ("passed", .flag(false)), ("error", .text(error))])
+            }
             let jit: KernelJIT
             switch KernelJIT.shared {
             case .success(let found): jit = found
             case .failure(let error) where options.fakeDevice:
                 emit("precompile: \(kernels.count) kernels planned for \(architecture.rawValue); compile skipped on the fake device: \(error)")
+                if !unplannable.isEmpty { throw ExitCode(1) }
                 return
             case .failure(let error): throw error
             }
             emit("precompile: \(kernels.count) kernels for \(architecture.rawValue) (\(numSMs) SMs), \(jobs) jobs, NVRTC \(jit.compiler.version), cache \(jit.cache.root)")
             let start = Date()
-            let records = try JSONLines(path: options.json)
             let built = DeviceCheckKernels.compile(kernels, for: architecture, jit: jit, jobs: jobs)
             for kernel in built {
                 let report = kernel.report.map(\.summary) ?? "no report"
                 emit(String(format: "%@ %@ (%.1f s): %@ -- %@", kernel.error == nil ? "PASS" : "FAIL", kernel.source.name, kernel.seconds,
                             kernel.error ?? report, kernel.cases.joined(separator: "; ")))
-                records.write([("stage", .text("precompile")), ("case", .text(kernel.cases.joined(separator: "; "))), ("kernel", .text(kernel.source.name)),
+                records.write([("case", .text(kernel.cases.joined(separator: "; "))), ("kernel", .text(kernel.source.name)),
                                ("registers", kernel.report?.registers.map { .number(Double($0)) } ?? .null),
                                ("spill_stores", kernel.report.map { .number(Double($0.spillStores)) } ?? .null),
                                ("spill_loads", kernel.report.map { .number(Double($0.spillLoads)) } ?? .null),
                                ("seconds", .number(kernel.seconds)), ("passed", .flag(kernel.error == nil)),
                                ("error", kernel.error.map(JSONField.text) ?? .null)])
             }
-            let failed = built.filter { $0.error != nil }.count
-            emit(String(format: "precompile: %d kernels, %d failed, %.1f s", built.count, failed, Date().timeIntervalSince(start)))
+            let failed = built.filter { $0.error != nil }.count + unplannable.count
+            emit(String(format: "precompile: %d kernels, %d failed, %d cases unplannable, %.1f s", built.count, failed - unplannable.count,
+                        unplannable.count, Date().timeIntervalSince(start)))
             if failed > 0 { throw ExitCode(1) }
         }
     }

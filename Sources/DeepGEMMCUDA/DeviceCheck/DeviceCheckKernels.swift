@@ -19,13 +19,21 @@ public enum DeviceCheckKernels {
         public var seconds: Double
     }
 
-    /// The distinct kernels of `cases` on a device with `numSMs` SMs, in first-use order.
-    public static func plan(_ cases: [GEMMCase], numSMs: Int) throws -> [Kernel] {
+    /// The distinct kernels of `cases` on a device with `numSMs` SMs, in first-use order, and the cases
+    /// the backend cannot plan (with the error it would throw at launch).
+    public static func plan(_ cases: [GEMMCase], numSMs: Int) -> (kernels: [Kernel], unplannable: [(gemmCase: GEMMCase, error: String)]) {
         var kernels: [Kernel] = []
+        var unplannable: [(GEMMCase, String)] = []
         var index: [KernelSource: Int] = [:]
         for gemmCase in cases {
-            let planned = try gemmCase.plannedProblem(numSMs: numSMs, seed: gemmCase.seed)
-            let source = try CUDABackend.planSM90BF16GEMM(planned.problem, a: planned.a, b: planned.b, d: planned.d).source
+            let source: KernelSource
+            do {
+                let planned = try gemmCase.plannedProblem(numSMs: numSMs, seed: gemmCase.seed)
+                source = try CUDABackend.planSM90BF16GEMM(planned.problem, a: planned.a, b: planned.b, d: planned.d).source
+            } catch {
+                unplannable.append((gemmCase, "\(error)"))
+                continue
+            }
             if let existing = index[source] {
                 kernels[existing].cases.append(gemmCase.description)
             } else {
@@ -33,7 +41,7 @@ public enum DeviceCheckKernels {
                 kernels.append(Kernel(cases: [gemmCase.description], source: source, report: nil, error: nil, seconds: 0))
             }
         }
-        return kernels
+        return (kernels, unplannable)
     }
 
     /// Builds every kernel through `jit` (into its cache) with `jobs` concurrent compiles; a kernel
