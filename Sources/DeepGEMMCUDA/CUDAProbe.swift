@@ -30,7 +30,7 @@ public enum CUDAProbe {
         var lines: [(String, String)] = []
         switch CUDADriver.shared {
         case .success(let driver): lines.append(("driver", "\(driver.library.path) (CUDA \(driver.driverVersion / 1000).\(driver.driverVersion % 1000 / 10))"))
-        case .failure: lines.append(("driver", "missing"))
+        case .failure: lines.append(("driver", "missing (every candidate of the driver search was rejected)"))
         }
         switch CUDADevice.shared {
         case .success(let device):
@@ -49,6 +49,9 @@ public enum CUDAProbe {
         lines.append(("jit cache", JITOptions.current.cacheDirectory))
         return lines
     }
+
+    /// Every driver library candidate tried, in search order, with why each rejected one was rejected.
+    public static var driverSearch: [LibraryAttempt] { CUDADriver.search.attempts }
 
     private static func reason(_ error: DeepGEMMError) -> String {
         if case .backendUnavailable(_, let reason) = error { return reason }

@@ -31,4 +31,17 @@ struct PtxasReportTests {
         #expect(warned.localMemoryWarning && warned.usesLocalMemory)
         #expect(PtxasReport(log: "").registers == nil)
     }
+
+    @Test("a log without the register count or the spill line is an error, not zero spills")
+    func missingReport() throws {
+        try PtxasReport(log: Self.clean).requireResourceReport(kernel: "k", architecture: .sm90a)
+        let noSpillLine = Self.clean.split(separator: "\n").filter { !$0.contains("spill") }.joined(separator: "\n")
+        for log in ["", "ptxas info    : 20 bytes gmem", noSpillLine,
+                    Self.clean.replacingOccurrences(of: "Used 168 registers, ", with: "")] {
+            let report = PtxasReport(log: log)
+            #expect(!report.usesLocalMemory)
+            #expect(throws: KernelCompileError.self, "\(log)") { try report.requireResourceReport(kernel: "k", architecture: .sm90a) }
+        }
+        #expect(!PtxasReport(log: noSpillLine).reportsSpills && PtxasReport(log: Self.clean).reportsSpills)
+    }
 }

@@ -1,60 +1,115 @@
 #!/usr/bin/env python3
-"""Writes the device check's Markdown report from the files `scripts/device-check.sh run` left in
-the folder given as the only argument."""
+"""Writes the device check's results from its work folder into the output folder and prints the summary.
+
+usage: report.py WORK OUT
+
+WORK holds the stages' JSON lines (precompile, smoke, verify, bench, torch .jsonl); OUT holds
+stages.txt (one line per stage: name status seconds limit) and log.txt, written by
+scripts/device-check.sh. Writes OUT/results.jsonl (every record, each with its "stage") and
+OUT/report.md, and prints the summary (the last thing the device check prints). Exit status 0.
+"""
 import json
+import math
 import os
 import sys
 
+STAGE_FILES = ["precompile", "smoke", "verify", "bench", "torch"]
 
-def read_lines(path):
+
+def read_records(folder, name):
+    path = os.path.join(folder, name + ".jsonl")
     if not os.path.exists(path):
         return []
     with open(path) as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def tail(path, count):
+def read_stages(out):
+    path = os.path.join(out, "stages.txt")
     if not os.path.exists(path):
-        return "(missing)"
+        return []
+    with open(path) as lines:
+        return [line.split() for line in lines if line.strip()]
+
+
+def info_lines(out):
+    path = os.path.join(out, "log.txt")
+    if not os.path.exists(path):
+        return []
     with open(path, errors="replace") as text:
-        return "".join(text.readlines()[-count:]).rstrip()
+        lines = text.read().splitlines()
+    wanted = ("  cuda ", "        device:", "        driver:", "        nvrtc:", "GPU 0:")
+    clip = lambda line: line if len(line) <= 200 else line[:197] + "..."
+    return [clip(line.strip()) for line in lines if line.startswith(wanted)][:6]
 
 
 def main():
-    folder = sys.argv[1]
-    print("# swift-deepgemm device check\n")
-    print("## Steps\n\n```\n" + tail(os.path.join(folder, "steps.txt"), 20) + "\n```\n")
-    print("## Device and backend\n\n```\n" + tail(os.path.join(folder, "info.txt"), 20) + "\n```\n")
-    print("## Compile check (sm_90a)\n\n```\n" + tail(os.path.join(folder, "compile.txt"), 3) + "\n```\n")
+    work, out = sys.argv[1], sys.argv[2]
+    records = {name: read_records(work, name) for name in STAGE_FILES}
+    with open(os.path.join(out, "results.jsonl"), "w") as results:
+        for name in STAGE_FILES:
+            for record in records[name]:
+                results.write(json.dumps({"stage": name, **record}) + "\n")
+    stages = read_stages(out)
+    torch = {t["case"]: t for t in records["torch"]}
 
-    verify = read_lines(os.path.join(folder, "verify.jsonl"))
-    failed = [v for v in verify if not v.get("passed")]
-    print(f"## Verification against the CPU backend: {len(verify) - len(failed)}/{len(verify)} passed\n")
-    if not verify:
-        print("```\n" + tail(os.path.join(folder, "verify.txt"), 30) + "\n```\n")
-    else:
-        print("| case | calc_diff | result |\n|---|---|---|")
-        for v in verify:
-            diff = "n/a" if v.get("diff") is None else f"{v['diff']:.2e}"
-            result = "PASS" if v.get("passed") else "FAIL " + (v.get("error") or "")
-            print(f"| {v['case']} | {diff} | {result} |")
-        print()
-
-    bench = read_lines(os.path.join(folder, "bench.jsonl"))
-    torch = {t["case"]: t for t in read_lines(os.path.join(folder, "torch.jsonl"))}
-    print("## Performance (TFLOPS = 2·M·N·K / t, mean of 20 calls after 3 warm-ups)\n")
-    if not bench:
-        print("```\n" + tail(os.path.join(folder, "bench.txt"), 30) + "\n```\n")
-    else:
-        print("| case | swift-deepgemm µs | TFLOPS | GB/s | peer | peer TFLOPS | ratio |\n|---|---|---|---|---|---|---|")
+    report = ["# swift-deepgemm device check", ""]
+    report += ["## Device", "", "```"] + info_lines(out) + ["```", ""]
+    report += ["## Stages", "", "| stage | status | seconds | limit |", "|---|---|---|---|"]
+    report += [f"| {s[0]} | {s[1]} | {s[2]} | {s[3]} |" for s in stages if len(s) >= 4] + [""]
+    for name in ("precompile", "smoke", "verify"):
+        rows = records[name]
+        failed = [r for r in rows if not r.get("passed")]
+        report += [f"## {name}: {len(rows) - len(failed)}/{len(rows)} passed" + ("" if rows else " (nothing ran; see log.txt)"), ""]
+        if rows:
+            report += ["| case | result | detail |", "|---|---|---|"]
+            for r in rows:
+                if name == "precompile":
+                    detail = f"{r.get('kernel')} regs {r.get('registers')} spills {r.get('spill_stores')}/{r.get('spill_loads')}"
+                else:
+                    detail = "calc_diff n/a" if r.get("diff") is None else f"calc_diff {r['diff']:.2e}"
+                error = r.get("error")
+                report.append(f"| {r['case']} | {'PASS' if r.get('passed') else 'FAIL'} | {detail}{' — ' + error if error else ''} |")
+            report.append("")
+    bench = records["bench"]
+    ratios = []
+    report += ["## Performance next to PyTorch (same operands for dense ops; TFLOPS = 2·M·N·K / t)", ""]
+    if bench:
+        report += ["| case | µs | TFLOPS | GB/s | peer | peer TFLOPS | ratio | same data | torch FP8 TFLOPS (scaling) |",
+                   "|---|---|---|---|---|---|---|---|---|"]
         for b in bench:
-            if "error" in b:
-                print(f"| {b['case']} | error: {b['error']} | | | | | |")
+            if not b.get("passed"):
+                report.append(f"| {b['case']} | FAIL {b.get('error', '')} | | | | | | | |")
                 continue
             peer = torch.get(b["case"])
-            peer_cells = f"{peer['peer']} | {peer['tflops']:.1f} | {b['tflops'] / peer['tflops']:.2f}" if peer else "- | - | -"
-            print(f"| {b['case']} | {b['seconds'] * 1e6:.1f} | {b['tflops']:.1f} | {b['gbps']:.0f} | {peer_cells} |")
-        print()
+            if peer and peer.get("tflops"):
+                ratio = b["tflops"] / peer["tflops"]
+                ratios.append(ratio)
+                fp8 = f"{peer['fp8_tflops']:.1f} ({peer['fp8_recipe']})" if "fp8_tflops" in peer else "-"
+                cells = f"{peer['peer']} | {peer['tflops']:.1f} | {ratio:.2f} | {peer.get('same_data')} | {fp8}"
+            else:
+                cells = "- | - | - | - | -"
+            report.append(f"| {b['case']} | {b['seconds'] * 1e6:.1f} | {b['tflops']:.1f} | {b['gbps']:.0f} | {cells} |")
+        report.append("")
+    with open(os.path.join(out, "report.md"), "w") as text:
+        text.write("\n".join(report) + "\n")
+
+    failed_stages = [s[0] for s in stages if len(s) >= 2 and s[1] not in ("ok", "skipped")]
+    summary = ["", "==== swift-deepgemm device check: summary ===="]
+    summary += info_lines(out)[:3]
+    summary += [f"{'stage':<11} {'status':<9} {'seconds':>7} {'limit':>6}"]
+    summary += [f"{s[0]:<11} {s[1]:<9} {s[2]:>7} {s[3]:>6}" for s in stages if len(s) >= 4]
+    for name in ("precompile", "smoke", "verify", "bench"):
+        rows = records[name]
+        if rows:
+            failed = [r["case"] for r in rows if not r.get("passed")]
+            summary.append(f"{name}: {len(rows) - len(failed)}/{len(rows)} passed" + (f"; failed: {'; '.join(failed[:5])}" if failed else ""))
+    if ratios:
+        geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+        summary.append(f"bench vs torch: geometric mean ratio {geo:.2f} over {len(ratios)} cases ({min(ratios):.2f}..{max(ratios):.2f})")
+    summary.append("RESULT: " + ("PASS" if stages and not failed_stages else "FAIL (" + (", ".join(failed_stages) or "no stage ran") + ")"))
+    summary.append(f"files: {', '.join(sorted(os.listdir(out)))}")
+    print("\n".join(summary))
 
 
 if __name__ == "__main__":

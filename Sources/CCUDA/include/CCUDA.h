@@ -134,6 +134,7 @@ typedef dg_cu_result (*dg_cu_memset_d8_async_fn)(dg_cu_deviceptr destination, un
 typedef dg_cu_result (*dg_cu_stream_create_fn)(dg_cu_stream *stream, unsigned int flags);
 typedef dg_cu_result (*dg_cu_stream_destroy_fn)(dg_cu_stream stream);
 typedef dg_cu_result (*dg_cu_stream_synchronize_fn)(dg_cu_stream stream);
+typedef dg_cu_result (*dg_cu_stream_query_fn)(dg_cu_stream stream);
 typedef dg_cu_result (*dg_cu_event_create_fn)(dg_cu_event *event, unsigned int flags);
 typedef dg_cu_result (*dg_cu_event_destroy_fn)(dg_cu_event event);
 typedef dg_cu_result (*dg_cu_event_record_fn)(dg_cu_event event, dg_cu_stream stream);

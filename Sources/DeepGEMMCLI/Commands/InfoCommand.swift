@@ -24,6 +24,10 @@ struct InfoCommand: ParsableCommand {
         for (component, state) in CUDAProbe.report {
             print("        \(component): \(state)")
         }
+        print("        driver search (in order):")
+        for attempt in CUDAProbe.driverSearch {
+            print("          \(attempt)")
+        }
         print("  auto  -> cuda for \(Backend.verifiedCUDAOps.isEmpty ? "no op yet (none verified on a device)" : Backend.verifiedCUDAOps.sorted().joined(separator: ", ")), cpu otherwise")
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 struct JITCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jit",
-        abstract: "Compile-check the CUDA kernels (no GPU needed); verify and benchmark them on a GPU.",
-        subcommands: [JITCompileCommand.self, JITVerifyCommand.self, JITBenchCommand.self]
+        abstract: "Compile-check the CUDA kernels (no GPU needed); the device check's stages: precompile, smoke, verify, bench.",
+        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self]
     )
 }
 
@@ -84,156 +84,50 @@ struct JITCompileCommand: ParsableCommand {
     }
 }
 
-/// `deepgemm jit verify`: every CUDA op against the CPU backend on the same random inputs (GPU needed).
-struct JITVerifyCommand: ParsableCommand {
+/// `deepgemm jit smoke`: one small case per kernel family, each under the watchdog (device check stage 2).
+struct JITSmokeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify",
-        abstract: "Run every CUDA op on the GPU and compare it with the CPU backend (calc_diff < 1e-5).",
-        discussion: "Cases: \(GEMMCase.verification.count) (all BF16 GEMM ops and layouts, BF16/FP32 output, accumulation, grouped layouts, unaligned tails)."
+        commandName: "smoke",
+        abstract: "Run one small case per kernel family on the GPU under a watchdog, checked against the CPU backend.",
+        discussion: "A case still running after --case-deadline seconds prints 'HANG <case>' and ends the process with status 3."
     )
 
-    @Option(help: "Also write one JSON object per case to this file.")
-    var json: String?
-
-    @Option(help: "Only cases whose description contains this text.")
-    var filter: String?
+    @OptionGroup var options: DeviceCheckOptions
 
     func run() throws {
-        do {
-            let cases = GEMMCase.verification.filter { filter.map($0.description.contains) ?? true }
-            let records = try JSONLines(path: json)
-            var failures = 0
-            for (index, gemmCase) in cases.enumerated() {
-                let start = Date()
-                var difference = Double.nan
-                var failure: String?
-                do {
-                    let inputs = try GEMMCaseInputs(gemmCase, seed: UInt64(index + 1))
-                    let result = try GEMMCaseRunner(gemmCase, inputs: inputs).run()
-                    let expected = try GEMMCaseCheck.reference(gemmCase, inputs: inputs, gemm: cpuGEMM)
-                    difference = try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected)
-                } catch {
-                    failure = "\(error)"
-                }
-                let passed = failure == nil && difference < GEMMCaseCheck.tolerance
-                if !passed { failures += 1 }
-                emit(String(format: "%@ %@ diff=%.3e (%.1fs)%@", passed ? "PASS" : "FAIL", gemmCase.description, difference,
-                             Date().timeIntervalSince(start), failure.map { " error: \($0)" } ?? ""))
-                records.write([("case", .text(gemmCase.description)), ("op", .text(gemmCase.op)), ("diff", .number(difference)),
-                               ("passed", .flag(passed)), ("error", failure.map(JSONField.text) ?? .null)])
-            }
-            emit("\(cases.count) cases, \(failures) failed")
-            if failures > 0 { throw ExitCode(1) }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-
-    /// The CPU backend's GEMM on host views.
-    private func cpuGEMM(_ a: Tensor, _ b: Tensor, _ d: Tensor, _ accumulate: Bool) throws {
-        try GEMMEngine.run(a: gemmOperand(a, name: "a", scales: nil), b: gemmOperand(b, name: "b", scales: nil), d: d, accumulate: accumulate)
+        try runStage { try CaseStageRunner(stage: .smoke, options: options).run() }
     }
 }
 
-/// `deepgemm jit bench`: TFLOPS of every CUDA op on DeepGEMM's test shapes (GPU needed).
+/// `deepgemm jit verify`: every CUDA op against the CPU backend on the same random inputs (device check stage 3).
+struct JITVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Run every CUDA op on the GPU and compare it with the CPU backend (calc_diff < 1e-5), each case under a watchdog.",
+        discussion: "Cases: \(GEMMCase.verification.count) (all BF16 GEMM ops and layouts, BF16/FP32 output, accumulation, grouped layouts, unaligned tails)."
+    )
+
+    @OptionGroup var options: DeviceCheckOptions
+
+    func run() throws {
+        try runStage { try CaseStageRunner(stage: .verify, options: options).run() }
+    }
+}
+
+/// `deepgemm jit bench`: TFLOPS and GB/s of every CUDA op on DeepGEMM's test shapes (device check stage 4).
 struct JITBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the CUDA ops on DeepGEMM's BF16 test shapes (CUDA events, mean of --iterations calls).",
-        discussion: "TFLOPS = 2·M·N·K / t over the valid rows; GB/s counts A, B and D (twice with accumulation) once each."
+        abstract: "Time the CUDA ops on DeepGEMM's BF16 test shapes (CUDA events, mean of --iterations calls), each case under a watchdog.",
+        discussion: "TFLOPS = 2·M·N·K / t over the valid rows; GB/s counts A, B and D (twice with accumulation) once each. Exits 1 when any case errors."
     )
 
-    @Option(help: "Also write one JSON object per case to this file.")
-    var json: String?
+    @OptionGroup var options: DeviceCheckOptions
 
     @Option(help: "Timed calls per case.")
     var iterations: Int = 20
 
-    @Option(help: "Only cases whose description contains this text.")
-    var filter: String?
-
     func run() throws {
-        do {
-            let cases = GEMMCase.benchmark.filter { filter.map($0.description.contains) ?? true }
-            let records = try JSONLines(path: json)
-            for (index, gemmCase) in cases.enumerated() {
-                do {
-                    let inputs = try GEMMCaseInputs(gemmCase, seed: UInt64(index + 1), fast: true)
-                    let seconds = try GEMMCaseRunner(gemmCase, inputs: inputs).time(iterations: max(iterations, 1))
-                    let rows = inputs.validRows.reduce(0, +)
-                    let tflops = gemmCase.flops(validRows: rows) / seconds / 1e12
-                    let outputBytes = Double(inputs.d.count * inputs.d.dtype.size) * (gemmCase.accumulate ? 2 : 1)
-                    let bytes = Double(inputs.a.count * 2 + inputs.b.count * 2) + outputBytes
-                    emit(String(format: "%@: %.1f us, %.1f TFLOPS, %.0f GB/s", gemmCase.description, seconds * 1e6, tflops, bytes / seconds / 1e9))
-                    records.write([
-                        ("case", .text(gemmCase.description)), ("op", .text(gemmCase.op)), ("layout", .text(gemmCase.layout)),
-                        ("m", .number(Double(inputs.d.size(-2)))), ("n", .number(Double(gemmCase.n))), ("k", .number(Double(gemmCase.k))),
-                        ("groups", .number(Double(gemmCase.groups))), ("valid_rows", .numbers(inputs.validRows.map(Double.init))),
-                        ("out", .text(gemmCase.outputType == .float32 ? "f32" : "bf16")), ("accumulate", .flag(gemmCase.accumulate)),
-                        ("seconds", .number(seconds)), ("tflops", .number(tflops)), ("gbps", .number(bytes / seconds / 1e9)),
-                    ])
-                } catch {
-                    emit("\(gemmCase.description): error: \(error)")
-                    records.write([("case", .text(gemmCase.description)), ("op", .text(gemmCase.op)), ("error", .text("\(error)"))])
-                }
-            }
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-    }
-}
-
-/// A value of the flat JSON objects `jit verify` and `jit bench` write.
-enum JSONField {
-    case text(String)
-    case number(Double)
-    case numbers([Double])
-    case flag(Bool)
-    case null
-
-    var encoded: String {
-        switch self {
-        case .text(let value):
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "\n", with: "\\n")
-            return "\"\(escaped)\""
-        case .number(let value): return value.isFinite ? "\(value)" : "null"
-        case .numbers(let values): return "[" + values.map { JSONField.number($0).encoded }.joined(separator: ", ") + "]"
-        case .flag(let value): return value ? "true" : "false"
-        case .null: return "null"
-        }
-    }
-}
-
-/// Writes one line to standard output unbuffered, so output survives a time limit that kills the process.
-func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// A JSON-lines file written one object per case as the cases finish, so a run cut short by a time
-/// limit still leaves the finished ones; writes nothing when no path is given.
-struct JSONLines {
-    private let handle: FileHandle?
-
-    /// Creates (or truncates) the file at `path`.
-    init(path: String?) throws {
-        guard let path else {
-            handle = nil
-            return
-        }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw DeepGEMMError.io(path: path, reason: "cannot create the JSON output")
-        }
-        self.handle = handle
-    }
-
-    /// Appends `{"key": value, ...}` with the fields in order.
-    func write(_ fields: [(String, JSONField)]) {
-        let line = "{" + fields.map { "\"\($0.0)\": \($0.1.encoded)" }.joined(separator: ", ") + "}\n"
-        handle?.write(Data(line.utf8))
+        try runStage { try CaseStageRunner(stage: .bench, options: options, iterations: max(iterations, 1)).run() }
     }
 }

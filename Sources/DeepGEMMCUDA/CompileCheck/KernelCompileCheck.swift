@@ -1,7 +1,5 @@
 import DeepGEMMCore
-import Dispatch
 import Foundation
-import Synchronization
 
 /// `deepgemm jit compile`: plans every representative problem of an architecture, then compiles each
 /// distinct generated kernel with NVRTC (no GPU needed) and reports its resource use.
@@ -21,7 +19,7 @@ public enum KernelCompileCheck {
         /// Compile time in seconds.
         public var seconds: Double
 
-        /// Whether the kernel compiled without spills or local memory.
+        /// Whether the kernel compiled with a complete ptxas report and without spills or local memory.
         public var passed: Bool { error == nil && report.map { !$0.usesLocalMemory } == true }
     }
 
@@ -50,23 +48,18 @@ public enum KernelCompileCheck {
 
     /// Compiles every row with `jobs` concurrent NVRTC programs.
     public static func compile(_ rows: [Row], for architecture: CUDAArchitecture, compiler: NVRTCCompiler, jobs: Int) -> [Row] {
-        let results = Mutex(rows)
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, rows.count))) { _ in
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < rows.count else { return }
-                let start = Date()
-                var row = rows[index]
-                do {
-                    row.report = try compiler.compile(row.source, for: architecture, keepPTX: false).report
-                } catch {
-                    row.error = "\(error)"
-                }
-                row.seconds = Date().timeIntervalSince(start)
-                results.withLock { $0[index] = row }
+        concurrentMap(rows, jobs: jobs) { row in
+            let start = Date()
+            var row = row
+            do {
+                let report = try compiler.compile(row.source, for: architecture, keepPTX: false).report
+                row.report = report
+                try report.requireResourceReport(kernel: row.source.name, architecture: architecture)
+            } catch {
+                row.error = "\(error)"
             }
+            row.seconds = Date().timeIntervalSince(start)
+            return row
         }
-        return results.withLock { $0 }
     }
 }

@@ -71,10 +71,12 @@ extension GEMMCase {
         var cases: [GEMMCase] = []
         for layout in ["nt", "nn", "tn", "tt"] {
             let op = "bf16_gemm_\(layout)"
-            cases.append(GEMMCase(op: op, m: 1, n: 2112, k: 7168))
+            // An MN-major A ([K, M] for tn/tt) needs 16-byte rows for TMA, so M is a multiple of 8 there
+            let mnMajorA = layout.hasPrefix("t")
+            cases.append(GEMMCase(op: op, m: mnMajorA ? 8 : 1, n: 2112, k: 7168))
             cases.append(GEMMCase(op: op, m: 128, n: 7168, k: 2048))
             cases.append(GEMMCase(op: op, m: 1024, n: 2112, k: 1536))
-            cases.append(GEMMCase(op: op, m: 999, n: 2104, k: 1032))
+            cases.append(GEMMCase(op: op, m: mnMajorA ? 1000 : 999, n: 2104, k: 1032))
             cases.append(GEMMCase(op: op, m: 2048, n: 4096, k: 1024, outputType: .float32, accumulate: true))
         }
         cases.append(GEMMCase(op: "bf16_gemm_nt", m: 2048, n: 576, k: 7168))

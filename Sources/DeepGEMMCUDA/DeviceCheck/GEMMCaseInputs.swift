@@ -16,45 +16,43 @@ public struct GEMMCaseInputs: Sendable {
     /// Rows that carry results: per group for masked, one entry for the rest.
     public var validRows: [Int]
 
-    /// Inputs for `gemmCase` with random operands (`fast` fills by cheap random bits instead of normal samples, for benchmarks).
+    /// Inputs for `gemmCase` from its own seed (``GEMMCase/seed``).
+    public init(_ gemmCase: GEMMCase, fast: Bool = false) throws {
+        try self.init(gemmCase, seed: gemmCase.seed, fast: fast)
+    }
+
+    /// Inputs for `gemmCase` with random operands (`fast` fills by a counter-based hash instead of normal
+    /// samples, for benchmarks; ``hashedBits(_:seed:)`` says how, so a peer can make the same data).
     public init(_ gemmCase: GEMMCase, seed: UInt64, fast: Bool = false) throws {
         func random(_ shape: [Int], _ offset: UInt64) -> Tensor {
-            fast ? GEMMCaseInputs.randomBits(shape, seed: seed &+ offset) : Tensor.randn(shape, dtype: .bfloat16, seed: seed &+ offset)
+            fast ? GEMMCaseInputs.hashedBits(shape, seed: seed &+ offset) : Tensor.randn(shape, dtype: .bfloat16, seed: seed &+ offset)
         }
-        var generator = SeededGenerator(seed: seed &+ 99)
-        let (n, k, groups) = (gemmCase.n, gemmCase.k, gemmCase.groups)
+        let rows = gemmCase.groupRows(seed: seed)
+        let shapes = gemmCase.operandShapes(rows: gemmCase.outputRows(seed: seed))
+        a = random(shapes.a, 1)
+        b = random(shapes.b, 2)
         switch gemmCase.kind {
         case .normal:
-            let (m, layout) = (gemmCase.m, gemmCase.layout)
-            a = layout.hasPrefix("t") ? random([k, m], 1) : random([m, k], 1)
-            b = layout == "nn" || layout == "tn" ? random([k, n], 2) : random([n, k], 2)
-            d = gemmCase.accumulate ? Tensor.randn([m, n], dtype: gemmCase.outputType, seed: seed &+ 3, scale: 32) : Tensor(zeros: [m, n], dtype: gemmCase.outputType)
-            self.layout = nil
-            validRows = [m]
+            d = gemmCase.accumulate ? Tensor.randn(shapes.d, dtype: gemmCase.outputType, seed: seed &+ 3, scale: 32) : Tensor(zeros: shapes.d, dtype: gemmCase.outputType)
+            layout = nil
+            validRows = rows
         case .mGroupedContiguous, .mGroupedContiguousPsum:
             var groupOfRow: [Int32] = []
             var ends: [Int32] = []
-            for group in 0..<groups {
-                let actual = Int(Double(gemmCase.expectedM) * (0.7 + 0.6 * generator.nextUnit()))
+            for (group, actual) in rows.enumerated() {
                 let aligned = ceilDiv(actual, GEMMCase.mkAlignment) * GEMMCase.mkAlignment
                 ends.append(Int32(groupOfRow.count + actual))
                 groupOfRow += Array(repeating: Int32(group), count: actual) + Array(repeating: -1, count: aligned - actual)
             }
-            let m = groupOfRow.count
-            a = random([m, k], 1)
             // Padding (psum: gap) rows of A are zero, so D's come out zero
             for (row, group) in groupOfRow.enumerated() where group < 0 { try a.select(dim: 0, index: row).zero() }
-            b = gemmCase.layout == "nn" ? random([groups, k, n], 2) : random([groups, n, k], 2)
-            d = Tensor(zeros: [m, n], dtype: .bfloat16)
-            self.layout = gemmCase.psumLayout ? try Tensor(ends, shape: [groups]) : try Tensor(groupOfRow, shape: [m])
-            validRows = [groupOfRow.filter { $0 >= 0 }.count]
+            d = Tensor(zeros: shapes.d, dtype: .bfloat16)
+            layout = gemmCase.psumLayout ? try Tensor(ends, shape: [gemmCase.groups]) : try Tensor(groupOfRow, shape: [groupOfRow.count])
+            validRows = [rows.reduce(0, +)]
         case .mGroupedMasked:
-            let masked = (0..<groups).map { _ in min(gemmCase.m, Int(Double(gemmCase.expectedM) * (0.7 + 0.6 * generator.nextUnit()))) }
-            a = random([groups, gemmCase.m, k], 1)
-            b = random([groups, n, k], 2)
-            d = Tensor(zeros: [groups, gemmCase.m, n], dtype: .bfloat16)
-            self.layout = try Tensor(masked.map { Int32($0) }, shape: [groups])
-            validRows = masked
+            d = Tensor(zeros: shapes.d, dtype: .bfloat16)
+            layout = try Tensor(rows.map { Int32($0) }, shape: [gemmCase.groups])
+            validRows = rows
         }
     }
 
@@ -68,18 +66,34 @@ public struct GEMMCaseInputs: Sendable {
         }
     }
 
-    /// BF16 values ±(1 + f)·2^e with e in -3...0, from a fast generator; enough for timing.
-    static func randomBits(_ shape: [Int], seed: UInt64) -> Tensor {
+    /// BF16 values ±(1 + f)·2^e with e in -3...0 from a counter-based hash of (seed, element index),
+    /// enough for timing and cheap to reproduce anywhere (scripts/device/torch_bench.py makes the
+    /// same tensors on the GPU): h = lowbias32((index ^ mix(seed)) mod 2^32), bits = h >> 16.
+    public static func hashedBits(_ shape: [Int], seed: UInt64) -> Tensor {
         let tensor = Tensor.empty(shape, dtype: .bfloat16)
-        var state = seed | 1
+        let mix = hashSeed(seed)
         let words = tensor.dataPointer.assumingMemoryBound(to: UInt16.self)
         for i in 0..<tensor.count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            let bits = UInt16(truncatingIfNeeded: state >> 16)
+            var x = UInt32(truncatingIfNeeded: i) ^ mix
+            x ^= x >> 16
+            x &*= 0x7feb_352d
+            x ^= x >> 15
+            x &*= 0x846c_a68b
+            x ^= x >> 16
+            let bits = UInt16(truncatingIfNeeded: x >> 16)
             words[i] = (bits & 0x8000) | (UInt16(124 + (bits >> 7) % 4) << 7) | (bits & 0x7f)
         }
         return tensor
+    }
+
+    /// The 32-bit seed mix of ``hashedBits(_:seed:)``: the low word of `seed · 0x9E3779B97F4A7C15`.
+    public static func hashSeed(_ seed: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: seed &* 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The sum of the BF16 bit patterns modulo 2^32 (a checksum a peer can compare exactly).
+    public static func checksum(_ tensor: Tensor) -> UInt32 {
+        let words = tensor.dataPointer.assumingMemoryBound(to: UInt16.self)
+        return (0..<tensor.count).reduce(0 as UInt32) { $0 &+ UInt32(words[$1]) }
     }
 }

@@ -2,8 +2,9 @@ import DeepGEMMCore
 
 /// Runs a ``GEMMCase`` on the CUDA backend: uploads its inputs (keeping their strides), calls the
 /// op's backend entry point and reads D back; or times repeated calls with CUDA events. Everything
-/// runs on the current stream (``CUDAStream/current(on:)``).
-public struct GEMMCaseRunner {
+/// runs on the current stream (``CUDAStream/current(on:)``); timed calls are queued without
+/// waiting, so a watchdog can poll the stream while they run.
+public final class GEMMCaseRunner {
     /// The case.
     public let gemmCase: GEMMCase
     /// The stream everything runs on: the current one when the runner was made.
@@ -12,9 +13,10 @@ public struct GEMMCaseRunner {
     public let options: CUDABackend.Options
     private let a: Tensor
     private let b: Tensor
-    private let d: Tensor
+    let d: Tensor
     private let c: Tensor?
     private let layout: Tensor?
+    private var timing: (start: CUDAEvent, end: CUDAEvent, restoreEnd: CUDAEvent?, iterations: Int)?
 
     /// Uploads `inputs` for `gemmCase` to CUDA device 0.
     public init(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, options: CUDABackend.Options = .init()) throws {
@@ -53,21 +55,29 @@ public struct GEMMCaseRunner {
         return try d.to(.host)
     }
 
-    /// Mean seconds per call over `iterations` calls after `warmup` calls (the C -> D restore of
-    /// accumulating cases is timed separately and subtracted).
-    public func time(warmup: Int = 3, iterations: Int = 20) throws -> Double {
+    /// Queues `warmup` calls, then `iterations` calls between two events, then (accumulating cases)
+    /// the same number of C -> D restores alone, timed to be subtracted. Returns without waiting.
+    public func enqueueTimed(warmup: Int = 3, iterations: Int = 20) throws {
         for _ in 0..<warmup { try enqueue() }
         let start = try CUDAEvent(device: stream.device), end = try CUDAEvent(device: stream.device)
         try start.record(on: stream)
         for _ in 0..<iterations { try enqueue() }
         try end.record(on: stream)
-        var total = try end.milliseconds(since: start)
+        var restoreEnd: CUDAEvent?
         if let c {
-            try start.record(on: stream)
+            let event = try CUDAEvent(device: stream.device)
             for _ in 0..<iterations { try d.copy(from: c) }
-            try end.record(on: stream)
-            total -= try end.milliseconds(since: start)
+            try event.record(on: stream)
+            restoreEnd = event
         }
-        return total / 1000 / Double(iterations)
+        timing = (start, end, restoreEnd, iterations)
+    }
+
+    /// Mean seconds per call of the last ``enqueueTimed(warmup:iterations:)`` (waits for its events).
+    public func timedSeconds() throws -> Double {
+        guard let timing else { throw DeepGEMMError.invalidArgument(argument: "timing", rule: "enqueueTimed must run first") }
+        var total = try timing.end.milliseconds(since: timing.start)
+        if let restoreEnd = timing.restoreEnd { total -= try restoreEnd.milliseconds(since: timing.end) }
+        return total / 1000 / Double(timing.iterations)
     }
 }

@@ -29,6 +29,7 @@ final class CUDADriver: Sendable {
     let streamCreate: dg_cu_stream_create_fn
     let streamDestroy: dg_cu_stream_destroy_fn
     let streamSynchronize: dg_cu_stream_synchronize_fn
+    let streamQuery: dg_cu_stream_query_fn
     let eventCreate: dg_cu_event_create_fn
     let eventDestroy: dg_cu_event_destroy_fn
     let eventRecord: dg_cu_event_record_fn
@@ -41,13 +42,18 @@ final class CUDADriver: Sendable {
     let launchKernelEx: dg_cu_launch_kernel_ex_fn
     let tensorMapEncodeTiled: dg_cu_tensor_map_encode_tiled_fn
 
-    /// The driver of this process, loaded and initialised on first use, or why it cannot be.
-    static let shared: Result<CUDADriver, DeepGEMMError> = load(candidates: CUDASearchPaths.current.driverCandidates)
+    /// The driver search of this process (run on first use): every candidate tried and why it was
+    /// rejected, and the driver built from the first accepted one.
+    static let search: LibrarySearchResult<CUDADriver> = load(candidates: CUDASearchPaths.current.driverCandidates)
 
-    /// Loads the first library of `candidates` that opens, resolves every entry point and calls `cuInit`.
-    static func load(candidates: [String]) -> Result<CUDADriver, DeepGEMMError> {
-        DynamicLibrary.load(first: candidates, missing: { failure in
-            "the CUDA driver library libcuda.so.1 was not found (tried \(failure.tried.joined(separator: ", "))); "
+    /// The driver of this process, loaded and initialised on first use, or why it cannot be.
+    static let shared: Result<CUDADriver, DeepGEMMError> = search.result
+
+    /// Tries `candidates` in order: the first library that opens, provides every entry point and whose
+    /// `cuInit` succeeds is kept; the others are closed, each with the reason it was rejected.
+    static func load(candidates: [String]) -> LibrarySearchResult<CUDADriver> {
+        DynamicLibrary.load(first: candidates, missing: { attempts in
+            "no usable CUDA driver library (libcuda.so.1): \(LibrarySearch.summary(attempts)); "
                 + "install an NVIDIA driver or set DG_CUDA_HOME"
         }, CUDADriver.init(library:))
     }
@@ -88,6 +94,7 @@ final class CUDADriver: Sendable {
         streamCreate = try resolve("cuStreamCreate", as: dg_cu_stream_create_fn.self)
         streamDestroy = try resolve("cuStreamDestroy", as: dg_cu_stream_destroy_fn.self)
         streamSynchronize = try resolve("cuStreamSynchronize", as: dg_cu_stream_synchronize_fn.self)
+        streamQuery = try resolve("cuStreamQuery", as: dg_cu_stream_query_fn.self)
         eventCreate = try resolve("cuEventCreate", as: dg_cu_event_create_fn.self)
         eventDestroy = try resolve("cuEventDestroy", as: dg_cu_event_destroy_fn.self)
         eventRecord = try resolve("cuEventRecord", as: dg_cu_event_record_fn.self)

@@ -1,8 +1,11 @@
 import Foundation
 
-/// Where the backend looks for the CUDA driver, NVRTC and the CUDA headers: `DG_CUDA_HOME`, then
-/// `CUDA_HOME`/`CUDA_PATH`, `/usr/local/cuda`, then the `nvidia/*` folders of Python's
-/// site-packages (`pip install nvidia-cuda-nvrtc nvidia-cuda-runtime`), then the system loader.
+/// Where the backend looks for the CUDA driver, NVRTC and the CUDA headers. The driver: the system
+/// loader's `libcuda.so.1` first (the one matching the kernel module), then `DG_CUDA_HOME`,
+/// `CUDA_HOME`/`CUDA_PATH`, `/usr/local/cuda`, Python's `nvidia/*/lib`, the usual system folders,
+/// and CUDA's forward-compatibility (`compat`) folders last. NVRTC and the headers: the CUDA homes,
+/// then the `nvidia/*` folders of Python's site-packages (`pip install nvidia-cuda-nvrtc
+/// nvidia-cuda-runtime`), then the system loader.
 struct CUDASearchPaths: Sendable, Equatable {
     /// CUDA installation roots, most specific first.
     var homes: [String]
@@ -32,10 +35,17 @@ struct CUDASearchPaths: Sendable, Equatable {
         self.pythonPackages = packages
     }
 
-    /// Paths tried for the driver library, ending with the bare name for the system loader.
+    /// Paths tried for the driver library, in order: the bare name for the system loader, each CUDA
+    /// home's `lib64`, Python's `nvidia/*/lib`, the usual system folders, then the `compat` folders
+    /// (a forward-compatibility driver only works with matching kernel modules, so it is the last resort).
     var driverCandidates: [String] {
-        homes.flatMap { ["\($0)/lib64/libcuda.so.1", "\($0)/compat/libcuda.so.1"] }
-            + ["libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1"]
+        let library = "libcuda.so.1"
+        var candidates = [library] + homes.map { "\($0)/lib64/\(library)" } + pythonPackages.map { "\($0)/lib/\(library)" }
+            + ["/usr/lib/x86_64-linux-gnu/\(library)", "/usr/lib64/\(library)", "/usr/local/nvidia/lib64/\(library)"]
+            + homes.map { "\($0)/compat/\(library)" }
+        var seen = Set<String>()
+        candidates.removeAll { !seen.insert($0).inserted }
+        return candidates
     }
 
     /// Paths tried for NVRTC: every `libnvrtc.so*` (not the builtins) in the library folders, newest

@@ -7,8 +7,9 @@ import Musl
 import Darwin
 #endif
 
-/// A shared library opened with `dlopen`. It is never closed: the driver and NVRTC stay loaded for
-/// the life of the process, as function pointers taken from them may be kept anywhere.
+/// A shared library opened with `dlopen`. An accepted library is never closed: the driver and NVRTC
+/// stay loaded for the life of the process, as function pointers taken from them may be kept
+/// anywhere. Only a candidate the search rejects is closed, before anything from it is kept.
 final class DynamicLibrary: Sendable {
     /// The path or name it was opened by.
     let path: String
@@ -19,48 +20,30 @@ final class DynamicLibrary: Sendable {
         self.handle = handle
     }
 
-    /// Opens the first of `candidates` that loads, or returns why each failed.
-    static func openFirst(of candidates: [String]) -> Result<DynamicLibrary, LoadFailure> {
-        var failures: [String] = []
-        for candidate in candidates {
-            if let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) {
-                return .success(DynamicLibrary(path: candidate, handle: handle))
-            }
-            let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
-            failures.append(reason)
+    /// Opens `candidate` (a path, or a bare name for the system loader), or returns dlopen's message.
+    static func open(_ candidate: String) -> Result<DynamicLibrary, LibraryOpenError> {
+        if let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) {
+            return .success(DynamicLibrary(path: candidate, handle: handle))
         }
-        return .failure(LoadFailure(tried: candidates, reasons: failures))
+        let message = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+        // dlerror starts with the name tried, which the attempt already records
+        return .failure(LibraryOpenError(message: message.hasPrefix(candidate + ": ") ? String(message.dropFirst(candidate.count + 2)) : message))
     }
 
-    /// Opens the first of `candidates` that loads and builds `T` from it (resolving entry points);
-    /// every failure becomes the backend's one "unavailable" error, `missing` describing the case
-    /// where no candidate opened.
-    static func load<T>(first candidates: [String], missing: (LoadFailure) -> String,
-                        _ make: (DynamicLibrary) throws -> T) -> Result<T, DeepGEMMError> {
-        switch openFirst(of: candidates) {
-        case .failure(let failure):
-            return .failure(unavailable(missing(failure)))
-        case .success(let library):
-            do {
-                return .success(try make(library))
-            } catch let error as DeepGEMMError {
-                return .failure(error)
-            } catch {
-                return .failure(unavailable("\(library.path): \(error)"))
-            }
-        }
+    /// Closes a rejected candidate.
+    static func close(_ library: DynamicLibrary) {
+        dlclose(library.handle)
+    }
+
+    /// Searches `candidates` with dlopen: the first that opens and builds `T` wins, the others are
+    /// closed; `missing` describes the case where none is accepted.
+    static func load<T: Sendable>(first candidates: [String], missing: @escaping ([LibraryAttempt]) -> String,
+                                  _ make: (DynamicLibrary) throws -> T) -> LibrarySearchResult<T> {
+        LibrarySearch.first(of: candidates, open: DynamicLibrary.open, close: DynamicLibrary.close, missing: missing, build: make)
     }
 
     /// The address of symbol `name`, or nil.
     func symbol(_ name: String) -> UnsafeMutableRawPointer? {
         dlsym(handle, name)
-    }
-
-    /// Why no candidate library could be opened.
-    struct LoadFailure: Error {
-        /// The paths or names tried, in order.
-        let tried: [String]
-        /// dlopen's message for each.
-        let reasons: [String]
     }
 }

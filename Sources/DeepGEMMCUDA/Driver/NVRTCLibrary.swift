@@ -19,16 +19,20 @@ final class NVRTCLibrary: Sendable {
     let getPTXSize: dg_nvrtc_get_size_fn
     let getPTX: dg_nvrtc_get_bytes_fn
 
+    /// The NVRTC search of this process: every candidate tried and the library built from the first accepted one.
+    static let search: LibrarySearchResult<NVRTCLibrary> = load(candidates: CUDASearchPaths.current.nvrtcCandidates)
+
     /// NVRTC for this process, loaded on first use, or why it cannot be.
-    static let shared: Result<NVRTCLibrary, DeepGEMMError> = load(candidates: CUDASearchPaths.current.nvrtcCandidates)
+    static let shared: Result<NVRTCLibrary, DeepGEMMError> = search.result
 
     /// The oldest NVRTC that knows `sm_90a` and `sm_100a`.
     static let minimumVersion = (major: 12, minor: 8)
 
-    /// Loads the first library of `candidates` that opens and provides every entry point.
-    static func load(candidates: [String]) -> Result<NVRTCLibrary, DeepGEMMError> {
-        DynamicLibrary.load(first: candidates, missing: { failure in
-            "NVRTC (libnvrtc.so) was not found (tried \(failure.tried.count) paths, first \(failure.tried.prefix(3).joined(separator: ", "))); "
+    /// Tries `candidates` in order; the first library that opens, provides every entry point and is
+    /// new enough is kept, the others are closed with the reason.
+    static func load(candidates: [String]) -> LibrarySearchResult<NVRTCLibrary> {
+        DynamicLibrary.load(first: candidates, missing: { attempts in
+            "no usable NVRTC (libnvrtc.so) among \(attempts.count) candidates (first \(attempts.prefix(3).map(\.description).joined(separator: "; "))); "
                 + "pip install nvidia-cuda-nvrtc or set DG_CUDA_HOME"
         }, NVRTCLibrary.init(library:))
     }

@@ -53,6 +53,18 @@ public final class CUDAStream: @unchecked Sendable {
 
     private static let chosen = Mutex<CUDAStream?>(nil)
 
+    /// Whether all work queued so far has finished (`cuStreamQuery`), without waiting for it.
+    public func isIdle() throws -> Bool {
+        try device.makeCurrent()
+        let result = device.driver.streamQuery(handle)
+        if result == CUDAStream.notReady { return false }
+        try device.driver.check(result, "cuStreamQuery")
+        return true
+    }
+
+    /// `CUDA_ERROR_NOT_READY`: queued work is still running.
+    static let notReady: Int32 = 600
+
     deinit {
         guard owned else { return }
         try? device.makeCurrent()

@@ -1,0 +1,57 @@
+import ArgumentParser
+import DeepGEMM
+import DeepGEMMCUDA
+import Foundation
+
+/// Options every device-check stage takes (`jit precompile|smoke|verify|bench`).
+struct DeviceCheckOptions: ParsableArguments {
+    @Flag(name: .customLong("fake-device"), help: """
+        Run on the CPU standing in for a GPU, to check the stages' plumbing without one: launches run the CPU \
+        reference; DG_DEVICE_CHECK_FAKE_HANG=<text> makes cases whose description contains <text> never finish, \
+        DG_DEVICE_CHECK_FAKE_FAIL=<text> makes them return a wrong D.
+        """)
+    var fakeDevice = false
+
+    @Option(help: "Also write one JSON object per case (or kernel) to this file.")
+    var json: String?
+
+    @Option(help: "Only cases whose description contains this text.")
+    var filter: String?
+
+    @Option(name: .customLong("case-deadline"), help: "Seconds one case's device work may take before the run stops with HANG.")
+    var caseDeadline: Double = 30
+
+    /// The environment variable naming cases that never finish on the fake device.
+    static let fakeHangVariable = "DG_DEVICE_CHECK_FAKE_HANG"
+    /// The environment variable naming cases that give a wrong D on the fake device.
+    static let fakeFailVariable = "DG_DEVICE_CHECK_FAKE_FAIL"
+
+    /// The stage's cases after `--filter`.
+    func cases(_ stage: DeviceCheckStage) -> [GEMMCase] {
+        stage.cases(fakeDevice: fakeDevice).filter { filter.map($0.description.contains) ?? true }
+    }
+
+    /// The GPU's stream, or the fake device.
+    func device() throws -> any CheckDevice {
+        guard fakeDevice else { return CUDACheckDevice(stream: try CUDAStream(device: try CUDADevice.current())) }
+        let environment = ProcessInfo.processInfo.environment
+        return HostCheckDevice(gemm: cpuGEMM, hangingCase: environment[Self.fakeHangVariable], failingCase: environment[Self.fakeFailVariable])
+    }
+}
+
+/// The CPU backend's 2-D GEMM on host views: the device check's reference, and the fake device's kernel.
+func cpuGEMM(_ a: Tensor, _ b: Tensor, _ d: Tensor, _ accumulate: Bool) throws {
+    try GEMMEngine.run(a: gemmOperand(a, name: "a", scales: nil), b: gemmOperand(b, name: "b", scales: nil), d: d, accumulate: accumulate)
+}
+
+/// Runs a stage body, turning any thrown error into `error: ...` on standard error and exit status 1.
+func runStage(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,76 @@
+import DeepGEMMCore
+
+extension GEMMCase {
+    /// The case's input seed (FNV-1a of its description), so a case gets the same data whatever list,
+    /// filter or stage it runs in.
+    public var seed: UInt64 {
+        description.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
+    /// Rows of each group before alignment (grouped ops; `E·U(0.7, 1.3)`, masked capped at Mmax), drawn
+    /// from `seed`; `[m]` for a dense op.
+    public func groupRows(seed: UInt64) -> [Int] {
+        guard kind != .normal else { return [m] }
+        var generator = SeededGenerator(seed: seed &+ 99)
+        return (0..<groups).map { _ in
+            let rows = Int(Double(expectedM) * (0.7 + 0.6 * generator.nextUnit()))
+            return kind == .mGroupedMasked ? min(m, rows) : rows
+        }
+    }
+
+    /// Rows of D: m (dense), Mmax (masked), or the groups' rows each padded to the alignment (contiguous).
+    public func outputRows(seed: UInt64) -> Int {
+        switch kind {
+        case .normal, .mGroupedMasked: return m
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
+            return groupRows(seed: seed).reduce(0) { $0 + ceilDiv($1, GEMMCase.mkAlignment) * GEMMCase.mkAlignment }
+        }
+    }
+
+    /// Shapes of A, B and D as the op takes them, for `rows` rows of D.
+    public func operandShapes(rows: Int) -> (a: [Int], b: [Int], d: [Int]) {
+        switch kind {
+        case .normal:
+            return (layout.hasPrefix("t") ? [k, rows] : [rows, k], layout == "nn" || layout == "tn" ? [k, n] : [n, k], [rows, n])
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
+            return ([rows, k], layout == "nn" ? [groups, k, n] : [groups, n, k], [rows, n])
+        case .mGroupedMasked:
+            return ([groups, rows, k], [groups, n, k], [groups, rows, n])
+        }
+    }
+
+    /// The backend problem and the operand layouts (nt orientation, address 0) the case's entry-point
+    /// call plans, for `numSMs` SMs and the inputs of `seed`: what `jit precompile` compiles ahead of the
+    /// device stages. A divergence from the backend only costs a compile during the run, which the
+    /// stages report as a JIT miss.
+    public func plannedProblem(numSMs: Int, seed: UInt64) throws -> (problem: GEMMKernelProblem, a: StridedLayout, b: StridedLayout, d: StridedLayout) {
+        let rows = outputRows(seed: seed)
+        let shapes = operandShapes(rows: rows)
+        func view(_ shape: [Int], transposed: Bool) -> StridedLayout {
+            var (shape, strides) = (shape, Tensor.contiguousStrides(shape))
+            if transposed {
+                shape.swapAt(shape.count - 2, shape.count - 1)
+                strides.swapAt(strides.count - 2, strides.count - 1)
+            }
+            return StridedLayout(address: 0, dtype: .bfloat16, shape: shape, strides: strides)
+        }
+        let a = view(shapes.a, transposed: kind == .normal && layout.hasPrefix("t"))
+        let b = view(shapes.b, transposed: layout == "nn" || layout == "tn")
+        var d = view(shapes.d, transposed: false)
+        d.dtype = outputType
+        let (majorA, majorB) = (try a.operandMajor(name: "a"), try b.operandMajor(name: "b"))
+        let problem: GEMMKernelProblem
+        switch kind {
+        case .normal:
+            problem = GEMMKernelProblem(kind: .normal, m: rows, n: n, k: k, majorA: majorA, majorB: majorB, outputType: outputType,
+                                  accumulate: accumulate, numSMs: numSMs, compiledDims: layout == "nt" || layout == "nn" ? "nk" : "mn")
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
+            problem = GEMMKernelProblem(kind: kind, m: rows, n: n, k: k, numGroups: groups, majorA: majorA, majorB: majorB, numSMs: numSMs,
+                                  mkAlignment: GEMMCase.mkAlignment)
+        case .mGroupedMasked:
+            problem = GEMMKernelProblem(kind: .mGroupedMasked, m: rows, n: n, k: k, numGroups: groups, majorA: majorA, majorB: majorB,
+                                  numSMs: numSMs, expectedM: expectedM)
+        }
+        return (problem, a, b, d)
+    }
+}
