@@ -26,11 +26,14 @@ import DeepGEMM
     }
 
     /// Checks the reports of a run of ``arguments(mma:_:)``.
-    static func expectAgreement(_ reports: [MoEReport], processes: Bool) {
+    static func expectAgreement(_ reports: [MoEReport], processes: Bool, threadsPerRank: Int) {
         #expect(reports.map(\.tokensPerRank) == [1, 5])
         for report in reports {
             #expect(report.bitwiseEqual, "\(report.mismatch ?? "")")
-            #expect(report.processes == processes && report.ranks == 2)
+            #expect(report.processes == processes && report.ranks == 2 && report.threadsPerRank == threadsPerRank)
+            #expect(report.denseRows >= 1 && report.denseSeconds > 0 && report.fusedOverDense > 0)
+            #expect(abs(report.fusedGFLOPS - report.gflopsPerRank.reduce(0, +)) <= 1e-9 * report.fusedGFLOPS)
+            #expect(report.json.contains("\"fused_over_dense\":") && report.text.contains("fused/dense"))
             #expect(report.fusedSeconds > 0 && report.unfusedSeconds > 0 && report.bufferBytesPerRank > 0)
             #expect(report.receivedPairs.count == 2 && report.receivedPairs.reduce(0, +) <= 2 * report.tokensPerRank * 2)
             #expect(report.json.contains("\"bitwise_equal\":true") && report.text.contains("fused == unfused: bitwise equal"))
@@ -43,14 +46,17 @@ import DeepGEMM
         var streamed: [Int] = []
         let reports = try command.benchmark { streamed.append($0.tokensPerRank) }
         #expect(streamed == [1, 5])
-        Self.expectAgreement(reports, processes: false)
+        Self.expectAgreement(reports, processes: false, threadsPerRank: CPUParallelism.threadCount)
+        let oneThread = try MoECommand.parse(Self.arguments(mma: mma, ["--threads-per-rank", "1"]))
+        Self.expectAgreement(try oneThread.benchmark(), processes: false, threadsPerRank: 1)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: MoECommandTests.deepgemmExecutable),
                    "the deepgemm executable is built next to the tests"))
     func fusedMatchesUnfusedOnProcessRanks() throws {
-        let command = try MoECommand.parse(Self.arguments(mma: "fp8xfp4", ["--processes", "--rank-executable", Self.deepgemmExecutable]))
-        Self.expectAgreement(try command.benchmark(), processes: true)
+        let command = try MoECommand.parse(Self.arguments(mma: "fp8xfp4", ["--processes", "--rank-executable", Self.deepgemmExecutable,
+                                                                            "--threads-per-rank", "3"]))
+        Self.expectAgreement(try command.benchmark(), processes: true, threadsPerRank: 3)
     }
 
     @Test func failedRankProcessesAreNamed() throws {
@@ -74,6 +80,7 @@ import DeepGEMM
             (["--activation-clamp=-1"], "--activation-clamp"),
             (["--masked-slots", "1.5"], "--masked-slots"),
             (["--ranks", "0"], "--ranks"),
+            (["--threads-per-rank", "0"], "--threads-per-rank"),
         ]
         for (extra, argument) in cases {
             for processes in [false, true] {
@@ -135,6 +142,12 @@ import DeepGEMM
         #expect(try MoERankTokens(problem: problem, rank: 0, tokens: 3).topkIdx.elements(as: Int64.self).allSatisfy { $0 == -1 })
     }
 
+    @Test func densePeerRowsAreTheAveragePairsOfBusyExperts() {
+        #expect(MoEDensePeer.rows(expertPairs: [0, 3, 4, 0]) == 4)
+        #expect(MoEDensePeer.rows(expertPairs: [2, 2, 3]) == 2)
+        #expect(MoEDensePeer.rows(expertPairs: [0, 0]) == 1 && MoEDensePeer.rows(expertPairs: []) == 1)
+    }
+
     @Test func comparisonNamesTheFirstDifference() throws {
         let y = Tensor.randn([3, 4], dtype: .bfloat16, seed: 5)
         let stats = try Tensor([Int32(2), 7], shape: [2])
@@ -154,11 +167,11 @@ import DeepGEMM
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = MoERankResult(y: Tensor.randn([2, 8], dtype: .bfloat16, seed: 1), stats: try Tensor([Int32(3), 4], shape: [2]),
-                                   seconds: 0.125, bufferBytes: 1 << 33)
+                                   seconds: 0.125, bufferBytes: 1 << 33, threads: 3)
         try result.write(directory: directory, rank: 3)
         let read = try MoERankResult(directory: directory, rank: 3)
         #expect(read.y.bitwiseEqual(result.y) && read.stats.bitwiseEqual(result.stats))
-        #expect(read.seconds == 0.125 && read.bufferBytes == 1 << 33)
+        #expect(read.seconds == 0.125 && read.bufferBytes == 1 << 33 && read.threads == 3)
         #expect(throws: (any Error).self) { _ = try MoERankResult(directory: directory, rank: 0) }
     }
 }

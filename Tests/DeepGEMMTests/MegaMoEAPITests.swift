@@ -25,6 +25,14 @@ struct MegaMoEAPITests {
         return (try Tensor(idx, shape: [tokens, topk]), try Tensor(weights, shape: [tokens, topk]))
     }
 
+    /// Copies one rank's input views `source` into `view` (another buffer's, e.g. a rank process's).
+    static func copyInputs(_ source: MegaMoEBufferInputs, into view: MegaMoEBufferInputs) throws {
+        for (destination, values) in [(view.x, source.x), (view.topkIdx, source.topkIdx), (view.topkWeights, source.topkWeights)] {
+            try destination.copy(from: values)
+        }
+        if let xSF = view.xSF, let values = source.xSF { try xSF.copy(from: values) }
+    }
+
     /// FP8×FP4 inputs and weights for `ranks` ranks, the buffer filled with the inputs, and the
     /// transformed weights.
     struct FP8Case {
@@ -33,10 +41,11 @@ struct MegaMoEAPITests {
         var weights: [MegaMoERankWeights] = []
         var transformed: [(l1: QuantizedTensor, l2: QuantizedTensor)] = []
 
-        /// `weightScale` is the standard deviation of the normal values the FP4 weights are quantized from.
-        init(ranks: Int, weightScale: Double = 1) throws {
+        /// `weightScale` is the standard deviation of the normal values the FP4 weights are quantized from;
+        /// `threadsPerRank` nil is the buffer's default.
+        init(ranks: Int, weightScale: Double = 1, threadsPerRank: Int? = nil) throws {
             buffer = try getSymmBufferForMegaMoE(numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
-                                                 intermediateHidden: intermediate, numRanks: ranks)
+                                                 intermediateHidden: intermediate, numRanks: ranks, threadsPerRank: threadsPerRank)
             for rank in 0..<ranks {
                 let t = tokens[rank]
                 let x = try perTokenCastToFP8(Tensor.randn([t, hidden], dtype: .bfloat16, seed: UInt64(60 + rank)),
@@ -75,9 +84,11 @@ struct MegaMoEAPITests {
         var inputs: [MegaMoEBF16RankInput] = []
         var l1: [Tensor] = [], l2: [Tensor] = [], transformed: [Tensor] = []
 
-        init(ranks: Int) throws {
+        /// `threadsPerRank` nil is the buffer's default.
+        init(ranks: Int, threadsPerRank: Int? = nil) throws {
             buffer = try getSymmBufferForMegaMoE(numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
-                                                 intermediateHidden: intermediate, numRanks: ranks, mmaType: .bf16xbf16)
+                                                 intermediateHidden: intermediate, numRanks: ranks, mmaType: .bf16xbf16,
+                                                 threadsPerRank: threadsPerRank)
             let localExperts = experts / ranks
             for rank in 0..<ranks {
                 let t = tokens[rank]

@@ -91,11 +91,7 @@ struct MegaMoEFusedTests {
                                                  numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
                                                  intermediateHidden: intermediate, timeout: .seconds(30))
         defer { buffer.close() }
-        for (view, source) in [(buffer.inputs.x, c.buffer.inputs[rank].x), (buffer.inputs.topkIdx, c.buffer.inputs[rank].topkIdx),
-                               (buffer.inputs.topkWeights, c.buffer.inputs[rank].topkWeights)] {
-            try view.copy(from: source)
-        }
-        if let xSF = buffer.inputs.xSF, let source = c.buffer.inputs[rank].xSF { try xSF.copy(from: source) }
+        try MegaMoEAPITests.copyInputs(c.buffer.inputs[rank], into: buffer.inputs)
         var matches = true
         for (clamp, fastMath) in [(4.0, true), (nil, false)] as [(Double?, Bool)] {
             let y = Tensor(zeros: [tokens[rank], hidden], dtype: .bfloat16), stats = Tensor(zeros: [localExperts], dtype: .int32)
@@ -111,10 +107,7 @@ struct MegaMoEFusedTests {
                                                      numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
                                                      intermediateHidden: intermediate, mmaType: .bf16xbf16, timeout: .seconds(30))
         defer { bf16Buffer.close() }
-        for (view, source) in [(bf16Buffer.inputs.x, bf16.buffer.inputs[rank].x), (bf16Buffer.inputs.topkIdx, bf16.buffer.inputs[rank].topkIdx),
-                               (bf16Buffer.inputs.topkWeights, bf16.buffer.inputs[rank].topkWeights)] {
-            try view.copy(from: source)
-        }
+        try MegaMoEAPITests.copyInputs(bf16.buffer.inputs[rank], into: bf16Buffer.inputs)
         let y = Tensor(zeros: [tokens[rank], hidden], dtype: .bfloat16)
         try bf16MegaMoE(y: y, l1Weights: bf16.transformed[rank], l2Weights: bf16.l2[rank], buffer: bf16Buffer, activationClamp: 1)
         let expected = try bf16MegaMoEUnfused(inputs: bf16.inputs, l1Weights: bf16.l1, l2Weights: bf16.l2, numExperts: experts, activationClamp: 1)
@@ -134,11 +127,12 @@ struct MegaMoEFusedTests {
         _ = await (survivor, victim)
     }
 
-    /// Joins the two-rank FP8×FP4 group `jobID` as `rank`.
-    static func join(jobID: String, rank: Int) throws -> MegaMoERankBuffer {
+    /// Joins the two-rank FP8×FP4 group `jobID` as `rank`, computing with `threadsPerRank` threads
+    /// (nil: the default).
+    static func join(jobID: String, rank: Int, threadsPerRank: Int? = nil) throws -> MegaMoERankBuffer {
         try getSymmBufferForMegaMoE(rankEnvironment: RankEnvironment(rank: rank, rankCount: 2, jobID: jobID),
                                     numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
-                                    intermediateHidden: intermediate, timeout: .seconds(30))
+                                    intermediateHidden: intermediate, timeout: .seconds(30), threadsPerRank: threadsPerRank)
     }
 
     /// Rank 0 of ``aKilledRankProcessIsNamedByItsPeerInTime()``: 42 when the call fails naming the

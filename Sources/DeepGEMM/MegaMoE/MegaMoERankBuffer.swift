@@ -31,7 +31,8 @@ public final class MegaMoERankBuffer: @unchecked Sendable {
     /// This rank's `x`, `x_sf`, `topk_idx` and `topk_weights` views; fill the first `num_tokens`
     /// rows before every call.
     public let inputs: MegaMoEBufferInputs
-    /// CPU threads this rank's expert GEMMs and combine use.
+    /// CPU threads this rank's expert GEMMs, SwiGLU epilogue and combine are split over (default:
+    /// every thread of the backend). Results do not depend on it.
     public let threadsPerRank: Int
     /// E_l = E / R, the experts of each rank.
     public var numLocalExperts: Int { numExperts / numRanks }
@@ -135,8 +136,8 @@ extension MegaMoEBufferLayout {
 /// `rankEnvironment.rankCount` is the group size; every rank must pass the same arguments. The
 /// memory is zero-filled. Waits (joining, and the barriers of every later call) fail after
 /// `timeout` without progress of the rank waited for, with a ``RankFailure`` naming it. `threadsPerRank` (default:
-/// the backend's threads divided by the rank count, at least 1) is how many CPU threads this rank
-/// computes with. Argument rules as in
+/// every thread of the backend) is how many CPU threads this rank computes with: every rank process
+/// takes all cores, and one that finished early leaves them to the others. Argument rules as in
 /// ``getSymmBufferForMegaMoE(numExperts:numMaxTokensPerRank:numTopk:hidden:intermediateHidden:numRanks:useFP8Dispatch:mmaType:activation:timeout:threadsPerRank:)``.
 /// Call ``MegaMoERankBuffer/close()`` when done.
 public func getSymmBufferForMegaMoE(
@@ -147,7 +148,7 @@ public func getSymmBufferForMegaMoE(
     let request = try MegaMoEBufferRequest(numExperts: numExperts, numMaxTokensPerRank: numMaxTokensPerRank, numTopk: numTopk,
                                            hidden: hidden, intermediateHidden: intermediateHidden, numRanks: rankEnvironment.rankCount,
                                            useFP8Dispatch: useFP8Dispatch, mmaType: mmaType, activation: activation)
-    let threads = try megaMoEThreadsPerRank(threadsPerRank, ranksPerProcess: rankEnvironment.rankCount)
+    let threads = try megaMoEThreadsPerRank(threadsPerRank)
     let group = try RankGroup.joinProcessGroup(rankEnvironment, regionBytes: request.layout.totalBytes, timeout: timeout)
     do {
         return try MegaMoERankBuffer(group: group, request: request, threadsPerRank: threads, ownsMemory: true)
@@ -158,9 +159,21 @@ public func getSymmBufferForMegaMoE(
     }
 }
 
-/// `threadsPerRank`, checked, or the backend's threads shared by `ranksPerProcess` ranks (at least 1).
-func megaMoEThreadsPerRank(_ threadsPerRank: Int?, ranksPerProcess: Int) throws -> Int {
-    guard let threadsPerRank else { return max(1, CPUParallelism.threadCount / ranksPerProcess) }
+/// `threadsPerRank`, checked, or by default every thread of the backend (`DG_NUM_THREADS` or the
+/// active processors).
+///
+/// Each rank splits the output tiles of its expert GEMMs (and the rows of its epilogue and combine)
+/// over this many workers that take tiles from a shared counter, so a rank uses whatever cores are
+/// free. Thread ranks of one process hand those workers to the process's one worker pool: while a
+/// rank waits at a barrier (sleeping after a few yields) or has fewer rows, the pool's threads run
+/// the tiles of the ranks still computing, which is the work sharing across ranks. Rank processes
+/// each get all cores too; the kernel interleaves their workers, and since tiles are taken one at
+/// a time, a process that finished early leaves its cores to the others. With one thread per rank,
+/// a rank that received more pairs (or shares its core with other work) would leave the other cores
+/// idle until it finished. Results do not depend on the count: every GEMM row and every epilogue
+/// and combine row is computed the same way whichever worker takes it.
+func megaMoEThreadsPerRank(_ threadsPerRank: Int?) throws -> Int {
+    guard let threadsPerRank else { return CPUParallelism.threadCount }
     try DeepGEMMError.require(threadsPerRank >= 1, "threads_per_rank", "must be at least 1, got \(threadsPerRank)")
     return threadsPerRank
 }

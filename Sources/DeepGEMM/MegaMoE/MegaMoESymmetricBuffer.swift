@@ -68,8 +68,9 @@ public final class MegaMoESymmetricBuffer: Sendable {
 /// allocates a zero-filled ``SymmetricMemory/local(rankCount:regionBytes:)`` and returns the
 /// buffer with each rank's handle and `x`, `x_sf`, `topk_idx` and `topk_weights` views. Rank waits
 /// inside a call fail after `timeout` without progress (an arrival or a heartbeat after each expert
-/// block) of the rank waited for, naming it. `threadsPerRank` (default: the
-/// backend's threads divided by R, at least 1) is how many CPU threads each rank computes with.
+/// block) of the rank waited for, naming it. `threadsPerRank` (default: every thread of the backend)
+/// is how many CPU threads each rank computes with; the ranks' threads share the process's worker
+/// pool, so a rank that is done or waiting lends its cores to the others. Results do not depend on it.
 ///
 /// Rules (each names its argument): `num_ranks` in 1...72; `num_experts` in 1...65536 and a multiple
 /// of `num_ranks`; `num_max_tokens_per_rank` in 1...2^24; `num_topk` in 1...32; `hidden` and
@@ -86,5 +87,5 @@ public func getSymmBufferForMegaMoE(
                                            hidden: hidden, intermediateHidden: intermediateHidden, numRanks: numRanks,
                                            useFP8Dispatch: useFP8Dispatch, mmaType: mmaType, activation: activation)
     return try MegaMoESymmetricBuffer(request: request, timeout: timeout,
-                                      threadsPerRank: megaMoEThreadsPerRank(threadsPerRank, ranksPerProcess: numRanks))
+                                      threadsPerRank: megaMoEThreadsPerRank(threadsPerRank))
 }

@@ -19,8 +19,15 @@ struct MoECommand: ParsableCommand {
         sharing the buffer through POSIX shared memory. The fused y and cumulative expert stats must equal the unfused \
         ones bit for bit; the exit status is non-zero on any difference or failed rank.
 
+        Each rank computes with --threads-per-rank threads (default: all cores; thread ranks share one worker pool, so \
+        a rank that is done or waiting leaves its cores to the others).
+
         Times are medians over at least --min-seconds. tokens/s counts R·T tokens per call; GFLOPS per rank counts, as \
-        DeepGEMM's benchmark does, 2·H·I·3 per (token, slot) pair the rank's experts received, over the fused time.
+        DeepGEMM's benchmark does, 2·H·I·3 per (token, slot) pair the rank's experts received, over the fused time; \
+        GFLOPS all ranks counts every rank's pairs, since the ranks share the machine. The dense peer runs the same \
+        expert shapes as plain GEMMs on all cores (fp8_fp4_gemm_nt with per-32 UE8M0 scales, or bf16_gemm_nt) at M = \
+        the average pairs of an expert that received any: M×2I×H then M×H×I, counted the same way; fused/dense is the \
+        ratio of the two rates.
         """
     )
 
@@ -32,6 +39,9 @@ struct MoECommand: ParsableCommand {
 
     @Option(help: "Tokens per rank, a comma list; one report each.")
     var tokens: String = "1,64,1024"
+
+    @Option(name: .customLong("threads-per-rank"), help: "CPU threads each rank computes with (default: all; ranks share them).")
+    var threadsPerRank: Int?
 
     @OptionGroup var layer: MoEShapeOptions
 
@@ -77,7 +87,7 @@ struct MoECommand: ParsableCommand {
         let rankProcesses = processes ? MoERankProcesses(executable: rankExecutable ?? Self.currentExecutable(),
                                                          layerArguments: layer.arguments) : nil
         return try MoEBenchmark(problem: try layer.problem(), ranks: ranks, tokenCounts: counts, minimumSeconds: minSeconds,
-                                processes: rankProcesses, progress: printError, completed: report).run()
+                                processes: rankProcesses, threadsPerRank: threadsPerRank, progress: printError, completed: report).run()
     }
 
     /// This executable's path: `/proc/self/exe` resolved on Linux, else the bundle's executable

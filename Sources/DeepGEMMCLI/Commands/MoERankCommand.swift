@@ -24,10 +24,13 @@ struct MoERankCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Directory for rank<r>.safetensors.")
     var outputDir: String
 
+    @Option(name: .customLong("threads-per-rank"), help: "CPU threads of this rank (default: all).")
+    var threadsPerRank: Int?
+
     func run() throws {
         do {
             try MoERankRun(problem: try layer.problem(), tokens: tokens, maxTokens: maxTokens, iterations: iterations,
-                           outputDirectory: outputDir).run()
+                           outputDirectory: outputDir, threadsPerRank: threadsPerRank).run()
         } catch {
             let rank = (try? RankEnvironment.current())??.rank
             printError("moe-rank\(rank.map { " \($0)" } ?? ""): \(error)")

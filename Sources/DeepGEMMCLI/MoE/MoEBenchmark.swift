@@ -1,7 +1,8 @@
 import DeepGEMM
 
 /// The run of `deepgemm moe`: for each token count, the unfused pipeline's result and time, the
-/// fused op's result and time on thread or process ranks, and their bitwise comparison.
+/// fused op's result and time on thread or process ranks, their bitwise comparison, and the time of
+/// the dense peer (``MoEDensePeer``).
 struct MoEBenchmark {
     /// The layer.
     var problem: MoEProblem
@@ -13,6 +14,8 @@ struct MoEBenchmark {
     var minimumSeconds: Double
     /// How to start rank processes; nil runs the ranks as threads of this process.
     var processes: MoERankProcesses?
+    /// CPU threads of each rank; nil for the library's default.
+    var threadsPerRank: Int?
     /// Receives a line before each long step.
     var progress: (String) -> Void
     /// Receives each token count's report as soon as it is ready.
@@ -26,6 +29,9 @@ struct MoEBenchmark {
         try DeepGEMMError.require(!tokenCounts.isEmpty && tokenCounts.allSatisfy { $0 > 0 }, "--tokens",
                                   "must list positive token counts, got \(tokenCounts)")
         try DeepGEMMError.require(minimumSeconds >= 0, "--min-seconds", "must be ≥ 0, got \(minimumSeconds)")
+        if let threadsPerRank {
+            try DeepGEMMError.require(threadsPerRank >= 1, "--threads-per-rank", "must be at least 1, got \(threadsPerRank)")
+        }
         let maxTokens = tokenCounts.reduce(0, max)
         if let processes { return try runProcessRanks(processes, maxTokens: maxTokens) }
         return try runThreadRanks(maxTokens: maxTokens)
@@ -55,9 +61,36 @@ struct MoEBenchmark {
         let seconds = try Timing.median(minimumSeconds: minimumSeconds) {
             _ = try MoELayerCalls.unfused(problem, tokens: tokens, weights: weights, stats: nil)
         }
-        let pairs = try stats.map { try $0.elements(as: Int32.self).reduce(0) { $0 + Int($1) } }
-        return MoEUnfusedReference(y: y, stats: stats, seconds: seconds, receivedPairs: pairs)
+        let expertPairs = try stats.map { try $0.elements(as: Int32.self).map(Int.init) }
+        return MoEUnfusedReference(y: y, stats: stats, seconds: seconds, receivedPairs: expertPairs.map { $0.reduce(0, +) },
+                                   expertPairs: expertPairs.flatMap { $0 })
     }
+
+    /// The report of one token count: times the dense peer of `reference`'s pairs (rank 0's first
+    /// expert of `weights`) and puts it next to the fused and unfused figures.
+    func report(reference: MoEUnfusedReference, weights: [MoEExpertWeights], fused: MoEFusedOutcome) throws -> MoEReport {
+        let peer = try MoEDensePeer(problem: problem, rows: MoEDensePeer.rows(expertPairs: reference.expertPairs), weights: weights[0])
+        progress("T=\(fused.tokensPerRank): timing the dense peer (M=\(peer.rows))")
+        let denseSeconds = try peer.seconds(minimumSeconds: minimumSeconds)
+        return MoEReport(problem: problem, ranks: ranks, processes: processes != nil, threadsPerRank: fused.threadsPerRank,
+                         tokensPerRank: fused.tokensPerRank, bufferBytesPerRank: fused.bufferBytes, unfusedSeconds: reference.seconds,
+                         fusedSeconds: fused.seconds, receivedPairs: reference.receivedPairs, denseRows: peer.rows,
+                         denseSeconds: denseSeconds, mismatch: fused.mismatch)
+    }
+}
+
+/// What the fused op of one token count gave, on thread or process ranks.
+struct MoEFusedOutcome {
+    /// T, the tokens of every rank.
+    var tokensPerRank: Int
+    /// Median seconds of one call (the slowest rank's for process ranks).
+    var seconds: Double
+    /// The CPU threads each rank computed with.
+    var threadsPerRank: Int
+    /// Bytes of one rank's symmetric buffer.
+    var bufferBytes: Int
+    /// The first difference from the unfused pipeline; nil when bitwise equal.
+    var mismatch: String?
 }
 
 /// The unfused pipeline's outputs on one token count: what the fused op must match.
@@ -70,4 +103,6 @@ struct MoEUnfusedReference {
     var seconds: Double
     /// The pairs each rank received (the sum of its stats).
     var receivedPairs: [Int]
+    /// The pairs each expert received, all ranks' local experts in rank order.
+    var expertPairs: [Int]
 }

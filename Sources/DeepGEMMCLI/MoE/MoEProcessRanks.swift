@@ -36,6 +36,7 @@ extension MoEBenchmark {
             progress("T=\(count): running \(ranks) rank processes, \(iterations) timed calls each")
             let arguments = ["moe-rank"] + processes.layerArguments
                 + ["--tokens", "\(count)", "--max-tokens", "\(maxTokens)", "--iterations", "\(iterations)", "--output-dir", directory]
+                + (threadsPerRank.map { ["--threads-per-rank", "\($0)"] } ?? [])
             let statuses = try RankLauncher.runProcesses(ranks: ranks, executable: processes.executable, arguments: arguments)
             let failed = statuses.filter { !$0.succeeded }
             guard failed.isEmpty else { throw MoERankProcessFailure(statuses: failed) }
@@ -43,9 +44,9 @@ extension MoEBenchmark {
             let mismatch = try MoEComparison.firstMismatch(fusedY: results.map(\.y), unfusedY: reference.y,
                                                            fusedStats: results.map(\.stats), unfusedStats: reference.stats)
             let bytes = results.map(\.bufferBytes).max() ?? layout.totalBytes
-            let report = MoEReport(problem: problem, ranks: ranks, processes: true, tokensPerRank: count, bufferBytesPerRank: bytes,
-                                   unfusedSeconds: reference.seconds, fusedSeconds: results.map(\.seconds).max() ?? 0,
-                                   receivedPairs: reference.receivedPairs, mismatch: mismatch)
+            let report = try self.report(reference: reference, weights: weights, fused: MoEFusedOutcome(
+                tokensPerRank: count, seconds: results.map(\.seconds).max() ?? 0, threadsPerRank: results.map(\.threads).max() ?? 1,
+                bufferBytes: bytes, mismatch: mismatch))
             completed(report)
             return report
         }

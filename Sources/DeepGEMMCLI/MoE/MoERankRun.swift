@@ -15,6 +15,8 @@ struct MoERankRun {
     var iterations: Int
     /// Where the result file goes.
     var outputDirectory: String
+    /// CPU threads of this rank; nil for the library's default.
+    var threadsPerRank: Int?
 
     /// Runs the rank described by the process's ``RankEnvironment``.
     func run() throws {
@@ -30,7 +32,7 @@ struct MoERankRun {
         let weights = try MoEExpertWeights(problem: problem, rank: rank, ranks: environment.rankCount).transformed()
         let buffer = try getSymmBufferForMegaMoE(
             rankEnvironment: environment, numExperts: problem.experts, numMaxTokensPerRank: maxTokens, numTopk: problem.topk,
-            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType)
+            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType, threadsPerRank: threadsPerRank)
         defer { buffer.close() }
         let y = Tensor(zeros: [tokens, problem.hidden], dtype: .bfloat16)
         // Like DeepGEMM's benchmark, every call first copies the tokens into the buffer.
@@ -48,7 +50,8 @@ struct MoERankRun {
             samples.append(Timing.now() - start)
         }
         samples.sort()
-        try MoERankResult(y: y, stats: stats, seconds: samples[samples.count / 2], bufferBytes: buffer.layout.totalBytes)
+        try MoERankResult(y: y, stats: stats, seconds: samples[samples.count / 2], bufferBytes: buffer.layout.totalBytes,
+                          threads: buffer.threadsPerRank)
             .write(directory: outputDirectory, rank: rank)
     }
 }

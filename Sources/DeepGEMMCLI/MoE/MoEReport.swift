@@ -1,7 +1,8 @@
 import DeepGEMM
 import Foundation
 
-/// The figures of one token count of `deepgemm moe`: fused against unfused on the same layer.
+/// The figures of one token count of `deepgemm moe`: fused against unfused on the same layer, and
+/// the fused rate against the dense peer of the same expert shapes.
 struct MoEReport: Sendable {
     /// The layer.
     var problem: MoEProblem
@@ -9,6 +10,8 @@ struct MoEReport: Sendable {
     var ranks: Int
     /// Whether the fused op ran with one process per rank (else one thread per rank).
     var processes: Bool
+    /// The CPU threads each rank computed with.
+    var threadsPerRank: Int
     /// T, the tokens of every rank.
     var tokensPerRank: Int
     /// Bytes of one rank's symmetric buffer.
@@ -19,6 +22,10 @@ struct MoEReport: Sendable {
     var fusedSeconds: Double
     /// The (token, slot) pairs each rank's experts received.
     var receivedPairs: [Int]
+    /// M of the dense peer (``MoEDensePeer``): the average pairs of an expert that received any.
+    var denseRows: Int
+    /// Median seconds of the dense peer's two GEMMs on all cores.
+    var denseSeconds: Double
     /// The first difference between the fused and unfused `y` or stats; nil when bitwise equal.
     var mismatch: String?
 
@@ -33,8 +40,18 @@ struct MoEReport: Sendable {
 
     /// GFLOPS of each rank as DeepGEMM's benchmark counts them: three GEMMs (L1 gate, L1 up, L2)
     /// of 2·H·I per received pair, over the fused time.
-    var gflopsPerRank: [Double] {
-        receivedPairs.map { 2 * Double($0) * Double(problem.hidden) * Double(problem.intermediate) * 3 / fusedSeconds / 1e9 }
+    var gflopsPerRank: [Double] { receivedPairs.map { gflops(pairs: $0, seconds: fusedSeconds) } }
+    /// The machine's fused rate: every rank's pairs over the fused time (the ranks share the cores,
+    /// so this, not one rank's figure, is what the dense peer on all cores compares with).
+    var fusedGFLOPS: Double { gflops(pairs: receivedPairs.reduce(0, +), seconds: fusedSeconds) }
+    /// The dense peer's rate, counted the same way for its M rows.
+    var denseGFLOPS: Double { gflops(pairs: denseRows, seconds: denseSeconds) }
+    /// Fused GFLOPS over dense GFLOPS.
+    var fusedOverDense: Double { fusedGFLOPS / denseGFLOPS }
+
+    /// DeepGEMM's FLOP count, 2·H·I·3 per pair, over `seconds`, in GFLOPS.
+    private func gflops(pairs: Int, seconds: Double) -> Double {
+        2 * Double(pairs) * Double(problem.hidden) * Double(problem.intermediate) * 3 / seconds / 1e9
     }
 
     /// A few human-readable lines.
@@ -42,12 +59,14 @@ struct MoEReport: Sendable {
         let check = mismatch.map { "MISMATCH: \($0)" } ?? "bitwise equal"
         return """
         \(problem.summary(ranks: ranks, processes: processes, tokensPerRank: tokensPerRank))
-          buffer per rank: \(MoEFormat.fixed(Double(bufferBytesPerRank) / 1_048_576, 1)) MiB
+          buffer per rank: \(MoEFormat.fixed(Double(bufferBytesPerRank) / 1_048_576, 1)) MiB, \(threadsPerRank) threads per rank
           unfused: \(MoEFormat.fixed(unfusedSeconds * 1e3, 3)) ms/call  \(MoEFormat.fixed(unfusedTokensPerSecond, 1)) tokens/s
           fused:   \(MoEFormat.fixed(fusedSeconds * 1e3, 3)) ms/call  \(MoEFormat.fixed(fusedTokensPerSecond, 1)) tokens/s  \
         speedup \(MoEFormat.fixed(speedup, 2))x
           received pairs per rank: \(receivedPairs.map(String.init).joined(separator: ", "))
           GFLOPS per rank (fused): \(gflopsPerRank.map { MoEFormat.fixed($0, 1) }.joined(separator: ", "))
+          GFLOPS all ranks (fused): \(MoEFormat.fixed(fusedGFLOPS, 1))  dense \(MoEDensePeer.opName(problem)) M=\(denseRows) \
+        (all cores): \(MoEFormat.fixed(denseGFLOPS, 1)) (\(MoEFormat.fixed(denseSeconds * 1e3, 3)) ms)  fused/dense \(MoEFormat.fixed(fusedOverDense, 2))
           fused == unfused: \(check)
         """
     }
@@ -56,18 +75,21 @@ struct MoEReport: Sendable {
     /// are left out when there is none).
     var json: String {
         struct Fields: Encodable {
-            let mma: String, ranks: Int, processes: Bool, tokensPerRank: Int, experts: Int, topk: Int, hidden: Int, intermediate: Int
+            let mma: String, ranks: Int, processes: Bool, threadsPerRank: Int, tokensPerRank: Int, experts: Int, topk: Int, hidden: Int, intermediate: Int
             let activationClamp: Double?, fastMath: Bool, maskedSlots: Double, seed: UInt64, bufferBytesPerRank: Int
             let unfusedSeconds: Double, fusedSeconds: Double, unfusedTokensPerSecond: Double, fusedTokensPerSecond: Double
-            let speedup: Double, receivedPairsPerRank: [Int], gflopsPerRank: [Double], bitwiseEqual: Bool, mismatch: String?
+            let speedup: Double, receivedPairsPerRank: [Int], gflopsPerRank: [Double], fusedGflops: Double
+            let denseOp: String, denseRows: Int, denseSeconds: Double, denseGflops: Double, fusedOverDense: Double
+            let bitwiseEqual: Bool, mismatch: String?
         }
         let fields = Fields(
-            mma: problem.mmaType.rawValue, ranks: ranks, processes: processes, tokensPerRank: tokensPerRank, experts: problem.experts,
+            mma: problem.mmaType.rawValue, ranks: ranks, processes: processes, threadsPerRank: threadsPerRank, tokensPerRank: tokensPerRank, experts: problem.experts,
             topk: problem.topk, hidden: problem.hidden, intermediate: problem.intermediate, activationClamp: problem.activationClamp,
             fastMath: problem.fastMath, maskedSlots: problem.maskedFraction, seed: problem.seed, bufferBytesPerRank: bufferBytesPerRank,
             unfusedSeconds: unfusedSeconds, fusedSeconds: fusedSeconds, unfusedTokensPerSecond: unfusedTokensPerSecond,
             fusedTokensPerSecond: fusedTokensPerSecond, speedup: speedup, receivedPairsPerRank: receivedPairs,
-            gflopsPerRank: gflopsPerRank, bitwiseEqual: bitwiseEqual, mismatch: mismatch)
+            gflopsPerRank: gflopsPerRank, fusedGflops: fusedGFLOPS, denseOp: MoEDensePeer.opName(problem), denseRows: denseRows,
+            denseSeconds: denseSeconds, denseGflops: denseGFLOPS, fusedOverDense: fusedOverDense, bitwiseEqual: bitwiseEqual, mismatch: mismatch)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

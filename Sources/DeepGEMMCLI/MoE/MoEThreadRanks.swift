@@ -6,7 +6,7 @@ extension MoEBenchmark {
     func runThreadRanks(maxTokens: Int) throws -> [MoEReport] {
         let buffer = try getSymmBufferForMegaMoE(
             numExperts: problem.experts, numMaxTokensPerRank: maxTokens, numTopk: problem.topk, hidden: problem.hidden,
-            intermediateHidden: problem.intermediate, numRanks: ranks, mmaType: problem.mmaType)
+            intermediateHidden: problem.intermediate, numRanks: ranks, mmaType: problem.mmaType, threadsPerRank: threadsPerRank)
         let weights = generateWeights()
         progress("transforming the weights for the fused op")
         let transformed = try weights.map { try $0.transformed() }
@@ -24,9 +24,9 @@ extension MoEBenchmark {
             let mismatch = try MoEComparison.firstMismatch(fusedY: y, unfusedY: reference.y, fusedStats: stats, unfusedStats: reference.stats)
             progress("T=\(count): timing the fused op on \(ranks) thread ranks")
             let seconds = try Timing.median(minimumSeconds: minimumSeconds) { try call(stats: nil) }
-            let report = MoEReport(problem: problem, ranks: ranks, processes: false, tokensPerRank: count,
-                                   bufferBytesPerRank: buffer.layout.totalBytes, unfusedSeconds: reference.seconds, fusedSeconds: seconds,
-                                   receivedPairs: reference.receivedPairs, mismatch: mismatch)
+            let report = try self.report(reference: reference, weights: weights, fused: MoEFusedOutcome(
+                tokensPerRank: count, seconds: seconds, threadsPerRank: buffer.ranks[0].threadsPerRank,
+                bufferBytes: buffer.layout.totalBytes, mismatch: mismatch))
             completed(report)
             return report
         }

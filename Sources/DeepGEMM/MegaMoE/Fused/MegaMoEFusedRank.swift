@@ -13,7 +13,10 @@ import DeepGEMMCore
 ///    received pairs have their scales converted, and no rank ever holds the whole expanded token
 ///    matrix: the rings bound the memory. The rank's own thread pulls each block right before the
 ///    block's GEMM (the GPU overlaps the two; on CPU ranks the copies are well under 1% of the
-///    time, so a second thread per rank would buy nothing). Barrier.
+///    time). The GEMMs, the epilogue and the combine split their tiles and rows over
+///    ``MegaMoERankBuffer/threadsPerRank`` workers (all cores by default), which thread ranks take
+///    from the process's one pool, so a rank with fewer pairs, or already at the barrier, leaves
+///    its cores to the ranks still computing. Barrier.
 /// 3. **Combine.** For each own token, a binary32 sum from +0 of the combine rows of its valid
 ///    slots in ascending slot order, then one RN to BF16; a token with no valid slot gets +0.
 /// 4. **Stats.** Each local expert's received pair count is added to the stats.
