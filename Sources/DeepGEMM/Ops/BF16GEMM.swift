@@ -42,8 +42,10 @@ func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, cudaCompiledDi
     let (run, accumulate) = try prepareGEMMOutput(action, d: d, c: c)
     guard run else { return }
     if let compiledDims = cudaCompiledDims {
+        let problem = GEMMProblem(kind: .normal, m: a.size(0), n: b.size(0), k: a.size(1), majorA: try checkABMajor(a, name: "a"),
+                                  majorB: try checkABMajor(b, name: "b"), typeA: a.dtype, typeB: b.dtype, typeCD: d.dtype, accumulate: accumulate)
         try runOnCUDA(inputs: [a, b], d: d) { inputs, deviceD, stream in
-            try CUDABackend.bf16GEMM(a: inputs[0], b: inputs[1], d: deviceD, accumulate: accumulate, compiledDims: compiledDims, stream: stream)
+            try CUDABackend.bf16GEMM(problem, a: inputs[0], b: inputs[1], d: deviceD, compiledDims: compiledDims, stream: stream)
         }
         return
     }

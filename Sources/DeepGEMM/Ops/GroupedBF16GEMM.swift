@@ -31,7 +31,7 @@ public func mGroupedBF16GEMMContiguous(
     try DeepGEMMError.require(b.rank == 3, "b", "must be 3-D [G, N, K] (nt) or [G, K, N] (nn), got shape \(b.shape)")
     let b = layout == .nn ? try b.transposed(1, 2) : b
     try requireKMajor(a, name: "a")
-    _ = try checkABMajor(b, name: "b")
+    let majorB = try checkABMajor(b, name: "b")
     let (m, k, groups, n) = (a.size(0), a.size(1), b.size(0), b.size(1))
     try DeepGEMMError.require(b.size(2) == k, "b", "K of b (\(b.size(2))) must equal K of a (\(k))")
     try DeepGEMMError.require(d.rank == 2 && d.shape == [m, n], "d", "must be [M, N] = [\(m), \(n)], got shape \(d.shape)")
@@ -45,11 +45,11 @@ public func mGroupedBF16GEMMContiguous(
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     if m == 0 { return }
     if cuda {
-        let options = CUDABackend.Options(mkAlignment: settings.mkAlignmentForContiguousLayout)
+        let problem = GEMMProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
+                                  majorB: majorB, expectedM: expectedMForPsumLayout, mkAlignment: settings.mkAlignmentForContiguousLayout)
         try runOnCUDA(inputs: [a, b, groupedLayout], d: d) { inputs, deviceD, stream in
-            try CUDABackend.mGroupedBF16GEMMContiguous(a: inputs[0], b: inputs[1], d: deviceD, groupedLayout: inputs[2], usePsumLayout: usePsumLayout,
-                                                       expectedMForPsumLayout: expectedMForPsumLayout, compiledDims: compiledDims ?? "nk",
-                                                       options: options, stream: stream)
+            try CUDABackend.mGroupedBF16GEMMContiguous(problem, a: inputs[0], b: inputs[1], d: deviceD, groupedLayout: inputs[2],
+                                                       compiledDims: compiledDims ?? "nk", stream: stream)
         }
         return
     }
@@ -89,8 +89,9 @@ public func mGroupedBF16GEMMNTMasked(
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     let rowCounts = try mGroupedMaskedRowCounts(maskedM: maskedM, numGroups: groups, maxM: m)
     if cuda {
+        let problem = GEMMProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups, expectedM: expectedM)
         try runOnCUDA(inputs: [a, b, maskedM], d: d) { inputs, deviceD, stream in
-            try CUDABackend.mGroupedBF16GEMMMasked(a: inputs[0], b: inputs[1], d: deviceD, maskedM: inputs[2], expectedM: expectedM,
+            try CUDABackend.mGroupedBF16GEMMMasked(problem, a: inputs[0], b: inputs[1], d: deviceD, maskedM: inputs[2],
                                                    compiledDims: compiledDims ?? "nk", stream: stream)
         }
         return

@@ -9,6 +9,7 @@ public struct GEMMCaseRunner {
     public let stream: CUDAStream
     /// Backend settings.
     public let options: CUDABackend.Options
+    private let problem: GEMMProblem
     private let a: DeviceTensor
     private let b: DeviceTensor
     private let d: DeviceTensor
@@ -22,6 +23,10 @@ public struct GEMMCaseRunner {
         self.gemmCase = gemmCase
         self.stream = stream
         self.options = options
+        let masked = gemmCase.kind == .mGroupedMasked
+        problem = GEMMProblem(kind: gemmCase.kind, m: hostA.size(-2), n: hostB.size(-2), k: hostA.size(-1), numGroups: gemmCase.kind == .normal ? 1 : hostB.size(0),
+                              majorA: try checkABMajor(hostA, name: "a"), majorB: try checkABMajor(hostB, name: "b"), typeCD: gemmCase.outputType,
+                              accumulate: gemmCase.accumulate, expectedM: masked ? gemmCase.expectedM : nil, mkAlignment: GEMMCase.mkAlignment)
         a = try DeviceTensor(copying: hostA, to: device, stream: stream)
         b = try DeviceTensor(copying: hostB, to: device, stream: stream)
         d = try DeviceTensor(copying: inputs.d, to: device, stream: stream)
@@ -35,14 +40,13 @@ public struct GEMMCaseRunner {
         switch gemmCase.kind {
         case .normal:
             let compiledDims = gemmCase.layout == "nt" || gemmCase.layout == "nn" ? "nk" : "mn"
-            try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: gemmCase.accumulate, compiledDims: compiledDims, options: options, stream: stream)
+            try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: compiledDims, options: options, stream: stream)
         case .mGroupedContiguous, .mGroupedContiguousPsum:
             guard let layout else { throw DeepGEMMError.invalidArgument(argument: "grouped_layout", rule: "missing") }
-            try CUDABackend.mGroupedBF16GEMMContiguous(a: a, b: b, d: d, groupedLayout: layout, usePsumLayout: gemmCase.psumLayout,
-                                                       options: options, stream: stream)
+            try CUDABackend.mGroupedBF16GEMMContiguous(problem, a: a, b: b, d: d, groupedLayout: layout, options: options, stream: stream)
         case .mGroupedMasked:
             guard let layout else { throw DeepGEMMError.invalidArgument(argument: "masked_m", rule: "missing") }
-            try CUDABackend.mGroupedBF16GEMMMasked(a: a, b: b, d: d, maskedM: layout, expectedM: gemmCase.expectedM, options: options, stream: stream)
+            try CUDABackend.mGroupedBF16GEMMMasked(problem, a: a, b: b, d: d, maskedM: layout, options: options, stream: stream)
         }
     }
 
