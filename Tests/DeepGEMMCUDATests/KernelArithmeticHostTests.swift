@@ -190,9 +190,9 @@ struct KernelArithmeticHostTests {
             if leader.multicast {
                 #expect(leader.group == follower.group, "\(context)")
                 if config.multicastOnA {
-                    #expect(leader.m_block == follower.m_block && leader.n_block ^ 1 == follower.n_block, "A multicast pair: \(context)")
+                    #expect(leader.m_block == follower.m_block && leader.n_block + 1 == follower.n_block, "A multicast pair: \(context)")
                 } else {
-                    #expect(leader.n_block == follower.n_block && leader.m_block ^ 1 == follower.m_block, "B multicast pair: \(context)")
+                    #expect(leader.n_block == follower.n_block && leader.m_block + 1 == follower.m_block, "B multicast pair: \(context)")
                 }
             }
         }

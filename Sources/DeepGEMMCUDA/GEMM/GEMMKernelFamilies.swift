@@ -16,9 +16,9 @@ public enum GEMMKernelFamilies {
     public static func family(for problem: GEMMProblem, architecture: CUDAArchitecture?) throws -> any GEMMKernelFamily {
         let candidates = all.filter { $0.accepts(problem) }
         if let family = candidates.first(where: { $0.architecture == architecture }) { return family }
-        let kernel = "\(problem.kernelType.rawValue) \(problem.typeA) x \(problem.typeB) -> \(problem.typeCD) \(problem.kind) GEMMs"
-        let have = candidates.isEmpty ? "no CUDA kernel family runs \(kernel)"
-            : "the \(kernel) kernels exist for \(candidates.map(\.architecture.rawValue).joined(separator: ", ")) only"
+        let gemms = "\(problem.kind) \(problem.typeA) x \(problem.typeB) -> \(problem.typeCD) GEMMs (\(problem.kernelType.rawValue))"
+        let have = candidates.isEmpty ? "no CUDA kernel family runs \(gemms)"
+            : "CUDA kernels for \(gemms) exist for \(candidates.map(\.architecture.rawValue).joined(separator: ", ")) only"
         throw DeepGEMMError.unsupported(argument: "device", rule: "\(have); this device is \(architecture?.rawValue ?? "of another architecture")")
     }
 }
