@@ -31,10 +31,14 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "DeepGEMMTestSupport", dependencies: ["DeepGEMMCore"], path: "Tests/DeepGEMMTestSupport"),
+        // The kernels' arithmetic headers (schedulers, shared-memory layouts) built for the host
+        .target(name: "DeepGEMMKernelHost", path: "Tests/DeepGEMMKernelHost",
+                cxxSettings: [.headerSearchPath("../../Sources/DeepGEMMCUDA/Kernels")]),
         .testTarget(name: "DeepGEMMCoreTests", dependencies: ["DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCPUTests", dependencies: ["DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMM", "DeepGEMMTestSupport"]),
-        .testTarget(name: "DeepGEMMCUDATests", dependencies: ["DeepGEMMCUDA", "CCUDA", "DeepGEMM", "DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMCUDATests", dependencies: ["DeepGEMMCUDA", "CCUDA", "DeepGEMM", "DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport",
+                                                        "DeepGEMMKernelHost"]),
         .testTarget(name: "DeepGEMMTests", dependencies: ["DeepGEMM", "DeepGEMMTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import DeepGEMMCore
+import DeepGEMM
 import Testing
 @testable import DeepGEMMCUDA
 
@@ -50,16 +51,15 @@ struct GPUOpsTests {
         #expect(try device.to(.host).bitwiseEqual(expected))
     }
 
-    @Test("K = 0 zeroes D unless accumulating")
+    @Test("K = 0 through the op on CUDA tensors: D becomes C, or zero without C")
     func emptyK() throws {
-        let stream = CUDAStream.current(on: try CUDADevice.current())
         let a = try Tensor.empty([16, 0], dtype: .bfloat16, device: .cuda(0))
         let b = try Tensor.empty([32, 0], dtype: .bfloat16, device: .cuda(0))
         let initial = Tensor.randn([16, 32], dtype: .float32, seed: 4)
         let d = try initial.to(.cuda(0))
-        try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: true, stream: stream)
+        try bf16GEMM(.nt, a: a, b: b, d: d, c: d)
         #expect(try d.to(.host).bitwiseEqual(initial))
-        try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: false, stream: stream)
+        try bf16GEMM(.nt, a: a, b: b, d: d)
         #expect(try d.to(.host).doubleValues().allSatisfy { $0 == 0 })
     }
 }

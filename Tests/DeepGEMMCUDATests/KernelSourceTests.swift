@@ -11,7 +11,7 @@ struct KernelSourceTests {
 
     @Test("runtime-only dimensions do not change the code, compiled ones do")
     func compiledDims() throws {
-        let problem = GEMMKernelProblem(kind: .normal, m: 4096, n: 7168, k: 2048, numSMs: 132)
+        let problem = GEMMKernelProblem(GEMMProblem(kind: .normal, m: 4096, n: 7168, k: 2048), numSMs: 132)
         let config = try SM90BF16Heuristics.bestConfig(for: problem)
         var otherM = problem
         otherM.m = 4000
@@ -27,7 +27,7 @@ struct KernelSourceTests {
 
     @Test("the translation unit includes the family header and defines the entry point")
     func entryPoint() throws {
-        let code = try source(GEMMKernelProblem(kind: .mGroupedMasked, m: 4096, n: 4096, k: 2048, numGroups: 6, numSMs: 132, expectedM: 1000)).code
+        let code = try source(GEMMKernelProblem(GEMMProblem(kind: .mGroupedMasked, m: 4096, n: 4096, k: 2048, numGroups: 6, expectedM: 1000), numSMs: 132)).code
         #expect(code.contains("#include <deep_gemm/impls/sm90_bf16_gemm.cuh>"))
         #expect(code.contains("extern \"C\" __global__ void __launch_bounds__(384, 1) deepgemm_kernel("))
         #expect(code.contains("dg::GemmKind::MGroupedMasked"))

@@ -8,7 +8,7 @@ struct NVRTCCompileTests {
     @Test("a representative SM90 kernel compiles to a cubin without spills")
     func compilesWithoutSpills() throws {
         let compiler = try NVRTCCompiler.shared.get()
-        let problem = GEMMKernelProblem(kind: .normal, m: 4096, n: 2112, k: 7168, numSMs: 132)
+        let problem = GEMMKernelProblem(GEMMProblem(kind: .normal, m: 4096, n: 2112, k: 7168), numSMs: 132)
         let source = SM90BF16GEMMKernel.source(for: problem, config: try SM90BF16Heuristics.bestConfig(for: problem))
         let compiled = try compiler.compile(source, for: .sm90a, keepPTX: true)
         #expect(compiled.cubin.starts(with: [0x7f, 0x45, 0x4c, 0x46]))

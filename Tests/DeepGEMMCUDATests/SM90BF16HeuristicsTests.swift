@@ -15,10 +15,7 @@ struct SM90BF16HeuristicsTests {
         let halves = line.components(separatedBy: " -> ")
         let fields = halves[0].split(separator: " ").map(String.init)
         let kind = GEMMKind(rawValue: fields[0]) ?? .normal
-        let problem = GEMMKernelProblem(kind: kind, m: Int(fields[1]) ?? 0, n: Int(fields[2]) ?? 0, k: Int(fields[3]) ?? 0,
-                                  numGroups: Int(fields[4]) ?? 0, majorA: GEMMMajor(rawValue: fields[5]) ?? .k,
-                                  majorB: GEMMMajor(rawValue: fields[6]) ?? .k, outputType: fields[7] == "f32" ? .float32 : .bfloat16,
-                                  accumulate: fields[8] == "1", numSMs: 132, expectedM: Int(fields[9]))
+        let problem = GEMMKernelProblem(GEMMProblem(kind: kind, m: Int(fields[1]) ?? 0, n: Int(fields[2]) ?? 0, k: Int(fields[3]) ?? 0, numGroups: Int(fields[4]) ?? 0, majorA: GEMMMajor(rawValue: fields[5]) ?? .k, majorB: GEMMMajor(rawValue: fields[6]) ?? .k, typeCD: fields[7] == "f32" ? .float32 : .bfloat16, accumulate: fields[8] == "1", expectedM: Int(fields[9])), numSMs: 132)
         return Golden(problem: problem, expected: halves[1].split(separator: " ").compactMap { Int($0) })
     }
 
@@ -54,9 +51,9 @@ struct SM90BF16HeuristicsTests {
 
     @Test("output swizzle follows the tile width; FP32 output is not swizzled")
     func outputSwizzle() throws {
-        let bf16 = try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .normal, m: 4096, n: 576, k: 7168, numSMs: 132))
+        let bf16 = try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(GEMMProblem(kind: .normal, m: 4096, n: 576, k: 7168), numSMs: 132))
         #expect(bf16.blockN == 144 && bf16.swizzleD == 32)
-        let f32 = try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .normal, m: 4096, n: 256, k: 7168, outputType: .float32, numSMs: 132))
+        let f32 = try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(GEMMProblem(kind: .normal, m: 4096, n: 256, k: 7168, typeCD: .float32), numSMs: 132))
         #expect(f32.swizzleD == 0)
     }
 
@@ -70,19 +67,16 @@ struct SM90BF16HeuristicsTests {
     @Test("rejects problems the kernels cannot run, naming the argument")
     func rejections() {
         #expect(throws: DeepGEMMError.invalidArgument(argument: "num_sms", rule: "must be a positive even number, got 131")) {
-            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .normal, m: 128, n: 128, k: 128, numSMs: 131))
+            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(GEMMProblem(kind: .normal, m: 128, n: 128, k: 128), numSMs: 131))
         }
         #expect(throws: DeepGEMMError.invalidArgument(argument: "k", rule: "SM90 m-grouped BF16 GEMMs need K % 64 == 0, got 96")) {
-            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .mGroupedContiguous, m: 256, n: 128, k: 96, numGroups: 2, numSMs: 132))
+            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(GEMMProblem(kind: .mGroupedContiguous, m: 256, n: 128, k: 96, numGroups: 2), numSMs: 132))
         }
         #expect(throws: DeepGEMMError.self) {
-            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .mGroupedContiguous, m: 256, n: 128, k: 128, numGroups: 2, numSMs: 132, mkAlignment: 96))
+            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(GEMMProblem(kind: .mGroupedContiguous, m: 256, n: 128, k: 128, numGroups: 2, mkAlignment: 96), numSMs: 132))
         }
         #expect(throws: DeepGEMMError.self) {
-            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .normal, m: 128, n: 128, k: 128, numSMs: 132, compiledDims: "nkx"))
-        }
-        #expect(throws: DeepGEMMError.self) {
-            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(kind: .mGroupedMasked, m: 128, n: 128, k: 128, numGroups: 2, majorB: .mn, numSMs: 132, expectedM: 64))
+            try SM90BF16Heuristics.bestConfig(for: GEMMKernelProblem(GEMMProblem(kind: .normal, m: 128, n: 128, k: 128), numSMs: 132, compiledDims: "nkx"))
         }
     }
 }

@@ -43,6 +43,9 @@ func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Pla
         if run { try GEMMEngine.run(a: operandA, b: operandB, d: d, accumulate: accumulate) }
     case .cuda(let stream):
         let (run, accumulate) = try prepareGEMMOutput(action, d: d, c: c)
-        if run { try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: accumulate, compiledDims: compiledDims, stream: stream) }
+        guard run else { return }
+        let problem = GEMMProblem(kind: .normal, m: a.size(0), n: b.size(0), k: a.size(1), majorA: try checkABMajor(a, name: "a"),
+                                  majorB: try checkABMajor(b, name: "b"), typeA: a.dtype, typeB: b.dtype, typeCD: d.dtype, accumulate: accumulate)
+        try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: compiledDims, stream: stream)
     }
 }

@@ -44,10 +44,11 @@ public func mGroupedBF16GEMMContiguous(
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     if m == 0 { return }
     if case .cuda(let stream) = placement {
-        let options = CUDABackend.Options(mkAlignment: settings.mkAlignmentForContiguousLayout)
-        try CUDABackend.mGroupedBF16GEMMContiguous(a: a, b: b, d: d, groupedLayout: groupedLayout, usePsumLayout: usePsumLayout,
-                                                   expectedMForPsumLayout: expectedMForPsumLayout, compiledDims: compiledDims ?? "nk",
-                                                   options: options, stream: stream)
+        let problem = GEMMProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
+                                  majorB: try checkABMajor(b, name: "b"), expectedM: expectedMForPsumLayout,
+                                  mkAlignment: settings.mkAlignmentForContiguousLayout)
+        try CUDABackend.mGroupedBF16GEMMContiguous(problem, a: a, b: b, d: d, groupedLayout: groupedLayout, compiledDims: compiledDims ?? "nk",
+                                                   stream: stream)
         return
     }
     let segments = try mGroupedContiguousSegments(groupedLayout: groupedLayout, m: m, numGroups: groups, usePsumLayout: usePsumLayout,
@@ -85,8 +86,8 @@ public func mGroupedBF16GEMMNTMasked(
     try requireSM90BF16GroupedK(k, rules: GEMMRules(settings: settings, strictArch: strictArch))
     if case .cuda(let stream) = placement {
         // masked_m lives on the device: its values are the kernel's to read, as in DeepGEMM.
-        try CUDABackend.mGroupedBF16GEMMMasked(a: a, b: b, d: d, maskedM: maskedM, expectedM: expectedM,
-                                               compiledDims: compiledDims ?? "nk", stream: stream)
+        let problem = GEMMProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups, expectedM: expectedM)
+        try CUDABackend.mGroupedBF16GEMMMasked(problem, a: a, b: b, d: d, maskedM: maskedM, compiledDims: compiledDims ?? "nk", stream: stream)
         return
     }
     let rowCounts = try mGroupedMaskedRowCounts(maskedM: maskedM, numGroups: groups, maxM: m)

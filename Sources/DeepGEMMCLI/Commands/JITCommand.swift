@@ -55,8 +55,8 @@ struct JITCompileCommand: ParsableCommand {
             print("\(arch): \(planned.count) kernels with NVRTC \(compiler.version) (\(compiler.libraryPath)), headers \(compiler.includeDirectory)")
             let start = Date()
             let rows = KernelCompileCheck.compile(planned, for: architecture, compiler: compiler, jobs: jobs)
-            let header = ["#", "block", "cluster", "stages", "threads", "smem", "regs", "spill st/ld", "stack", "time", "problems"]
-            let widths = [3, 12, 7, 6, 7, 8, 5, 11, 5, 6, 0]
+            let header = ["#", "family", "block", "cluster", "stages", "threads", "smem", "regs", "spill st/ld", "stack", "time", "problems"]
+            let widths = [3, 15, 12, 7, 6, 7, 8, 5, 11, 5, 6, 0]
             func line(_ cells: [String]) -> String {
                 zip(cells, widths).map { cell, width in cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count) }.joined(separator: " ")
             }
@@ -65,7 +65,7 @@ struct JITCompileCommand: ParsableCommand {
                 let config = row.config
                 let report = row.report
                 print(line([
-                    "\(index + 1)", "\(config.blockM)x\(config.blockN)x\(config.blockK)", "\(config.clusterM)x\(config.clusterN)",
+                    "\(index + 1)", row.family, "\(config.blockM)x\(config.blockN)x\(config.blockK)", "\(config.clusterM)x\(config.clusterN)",
                     "\(config.numStages)", "\(config.numThreads)", "\(config.sharedMemoryBytes + (report?.staticSharedMemory ?? 0))",
                     report?.registers.map(String.init) ?? "-", report.map { "\($0.spillStores)/\($0.spillLoads)" } ?? "-",
                     report.map { "\($0.stackFrame)" } ?? "-", String(format: "%.1fs", row.seconds), row.problems.joined(separator: "; "),

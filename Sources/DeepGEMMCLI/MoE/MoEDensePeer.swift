@@ -25,14 +25,14 @@ struct MoEDensePeer {
             let b1 = QuantizedTensor(data: try l1.data.select(dim: 0, index: 0), sf: try l1.sf.select(dim: 0, index: 0))
             let b2 = QuantizedTensor(data: try l2.data.select(dim: 0, index: 0), sf: try l2.sf.select(dim: 0, index: 0))
             work = {
-                try fp8FP4GEMM(.nt, a: a1, b: b1, d: l1Out, recipeA: [1, 32], recipeB: [1, 32], backend: .cpu)
-                try fp8FP4GEMM(.nt, a: a2, b: b2, d: l2Out, recipeA: [1, 32], recipeB: [1, 32], backend: .cpu)
+                try fp8FP4GEMM(.nt, a: a1, b: b1, d: l1Out, recipeA: [1, 32], recipeB: [1, 32])
+                try fp8FP4GEMM(.nt, a: a2, b: b2, d: l2Out, recipeA: [1, 32], recipeB: [1, 32])
             }
         case .bf16(let l1, let l2):
             let (b1, b2) = (try l1.select(dim: 0, index: 0), try l2.select(dim: 0, index: 0))
             work = {
-                try bf16GEMM(.nt, a: l1X, b: b1, d: l1Out, backend: .cpu)
-                try bf16GEMM(.nt, a: l2X, b: b2, d: l2Out, backend: .cpu)
+                try bf16GEMM(.nt, a: l1X, b: b1, d: l1Out)
+                try bf16GEMM(.nt, a: l2X, b: b2, d: l2Out)
             }
         }
     }

@@ -1,15 +1,19 @@
 import DeepGEMMCore
 import Foundation
 
-/// `deepgemm jit compile`: plans every representative problem of an architecture, then compiles each
-/// distinct generated kernel with NVRTC (no GPU needed) and reports its resource use.
+/// `deepgemm jit compile`: plans every representative problem of every kernel family of an
+/// architecture, then compiles each distinct generated kernel with NVRTC (no GPU needed) and
+/// reports its resource use.
 public enum KernelCompileCheck {
-    /// One distinct kernel: the problems that select it, its configuration, and how its compile went.
+    /// One distinct kernel: its family, the problems that select it, its configuration, and how its
+    /// compile went.
     public struct Row: Sendable {
+        /// The kernel family's name.
+        public var family: String
         /// "op m x n x k" of every problem that selects this kernel.
         public var problems: [String]
         /// The configuration.
-        public var config: SM90GEMMConfig
+        public var config: any GEMMKernelConfig
         /// The generated source.
         public var source: KernelSource
         /// The ptxas report, when the compile succeeded.
@@ -28,19 +32,16 @@ public enum KernelCompileCheck {
     public static func plan(for architecture: CUDAArchitecture, ops: Set<String>, numSMs: Int) throws -> [Row] {
         var rows: [Row] = []
         var index: [KernelSource: Int] = [:]
-        for entry in RepresentativeProblems.entries(for: architecture, numSMs: numSMs) where ops.isEmpty || ops.contains(entry.op) {
-            let config = try SM90BF16Heuristics.bestConfig(for: entry.problem)
-            let source = SM90BF16GEMMKernel.source(for: entry.problem, config: config)
-            let label = "\(entry.op) \(entry.problem.m)x\(entry.problem.n)x\(entry.problem.k)"
-                + (entry.problem.numGroups > 1 ? " g\(entry.problem.numGroups)" : "")
-                + (entry.problem.kind == .mGroupedContiguousPsum ? " psum" : "")
-                + (entry.problem.expectedM.map { " expected_m=\($0)" } ?? "")
-                + (entry.problem.outputType == .float32 ? " f32" : "") + (entry.problem.accumulate ? " acc" : "")
-            if let existing = index[source] {
-                rows[existing].problems.append(label)
-            } else {
-                index[source] = rows.count
-                rows.append(Row(problems: [label], config: config, source: source, report: nil, error: nil, seconds: 0))
+        for family in GEMMKernelFamilies.families(for: architecture) {
+            for entry in family.representativeProblems(numSMs: numSMs) where ops.isEmpty || ops.contains(entry.op) {
+                let selection = try family.select(entry.problem)
+                if let existing = index[selection.source] {
+                    rows[existing].problems.append(entry.label)
+                } else {
+                    index[selection.source] = rows.count
+                    rows.append(Row(family: selection.family, problems: [entry.label], config: selection.config, source: selection.source,
+                                    report: nil, error: nil, seconds: 0))
+                }
             }
         }
         return rows

@@ -28,8 +28,7 @@ public enum DeviceCheckKernels {
         for gemmCase in cases {
             let source: KernelSource
             do {
-                let planned = try gemmCase.plannedProblem(numSMs: numSMs, seed: gemmCase.seed)
-                source = try CUDABackend.planSM90BF16GEMM(planned.problem, a: planned.a, b: planned.b, d: planned.d).source
+                source = try gemmCase.plannedKernel(numSMs: numSMs, seed: gemmCase.seed).selection.source
             } catch {
                 unplannable.append((gemmCase, "\(error)"))
                 continue

@@ -39,11 +39,31 @@ extension GEMMCase {
         }
     }
 
-    /// The backend problem and the operand layouts (nt orientation, address 0) the case's entry-point
-    /// call plans, for `numSMs` SMs and the inputs of `seed`: what `jit precompile` compiles ahead of the
-    /// device stages. A divergence from the backend only costs a compile during the run, which the
-    /// stages report as a JIT miss.
-    public func plannedProblem(numSMs: Int, seed: UInt64) throws -> (problem: GEMMKernelProblem, a: StridedLayout, b: StridedLayout, d: StridedLayout) {
+    /// Dimensions the entry point compiles into the kernel: "nk" for K-major A (nt, nn), "mn" otherwise.
+    public var compiledDims: String { layout == "nt" || layout == "nn" ? "nk" : "mn" }
+
+    /// The validated problem the case's op hands the CUDA backend, for `rows` rows of D and the
+    /// operands' majors (nt orientation).
+    public func problem(rows: Int, majorA: GEMMMajor, majorB: GEMMMajor) -> GEMMProblem {
+        GEMMProblem(kind: kind, m: rows, n: n, k: k, numGroups: kind == .normal ? 1 : groups, majorA: majorA, majorB: majorB,
+                    typeCD: outputType, accumulate: accumulate, expectedM: kind == .mGroupedMasked ? expectedM : nil,
+                    mkAlignment: GEMMCase.mkAlignment)
+    }
+
+    /// The kernel the case's entry-point call selects for `numSMs` SMs and the inputs of `seed`, planned
+    /// on operand layouts at address 0: what `jit precompile` compiles ahead of the device stages. A
+    /// divergence from the backend only costs a compile during the run, which the stages report as a
+    /// JIT miss.
+    public func plannedKernel(numSMs: Int, seed: UInt64) throws -> KernelPlan {
+        let (problem, layouts) = try plannedProblem(seed: seed)
+        let family = try GEMMKernelFamilies.family(for: problem, architecture: .sm90a)
+        return try family.plan(GEMMKernelProblem(problem, numSMs: numSMs, compiledDims: kind == .normal ? compiledDims : "nk"),
+                               layouts: layouts, pdl: false)
+    }
+
+    /// The validated problem and the operand layouts (nt orientation, address 0) of the case's
+    /// entry-point call on the inputs of `seed`.
+    public func plannedProblem(seed: UInt64) throws -> (problem: GEMMProblem, layouts: GEMMOperandLayouts) {
         let rows = outputRows(seed: seed)
         let shapes = operandShapes(rows: rows)
         func view(_ shape: [Int], transposed: Bool) -> StridedLayout {
@@ -58,19 +78,7 @@ extension GEMMCase {
         let b = view(shapes.b, transposed: layout == "nn" || layout == "tn")
         var d = view(shapes.d, transposed: false)
         d.dtype = outputType
-        let (majorA, majorB) = (try a.operandMajor(name: "a"), try b.operandMajor(name: "b"))
-        let problem: GEMMKernelProblem
-        switch kind {
-        case .normal:
-            problem = GEMMKernelProblem(kind: .normal, m: rows, n: n, k: k, majorA: majorA, majorB: majorB, outputType: outputType,
-                                  accumulate: accumulate, numSMs: numSMs, compiledDims: layout == "nt" || layout == "nn" ? "nk" : "mn")
-        case .mGroupedContiguous, .mGroupedContiguousPsum:
-            problem = GEMMKernelProblem(kind: kind, m: rows, n: n, k: k, numGroups: groups, majorA: majorA, majorB: majorB, numSMs: numSMs,
-                                  mkAlignment: GEMMCase.mkAlignment)
-        case .mGroupedMasked:
-            problem = GEMMKernelProblem(kind: .mGroupedMasked, m: rows, n: n, k: k, numGroups: groups, majorA: majorA, majorB: majorB,
-                                  numSMs: numSMs, expectedM: expectedM)
-        }
-        return (problem, a, b, d)
+        let problem = self.problem(rows: rows, majorA: try a.operandMajor(name: "a"), majorB: try b.operandMajor(name: "b"))
+        return (problem, GEMMOperandLayouts(a: a, b: b, d: d))
     }
 }

@@ -11,6 +11,7 @@ public final class GEMMCaseRunner {
     public let stream: CUDAStream
     /// Backend settings.
     public let options: CUDABackend.Options
+    private let problem: GEMMProblem
     private let a: Tensor
     private let b: Tensor
     let d: Tensor
@@ -24,6 +25,7 @@ public final class GEMMCaseRunner {
         self.gemmCase = gemmCase
         self.stream = CUDAStream.current(on: try CUDADevice.current())
         self.options = options
+        problem = gemmCase.problem(rows: hostA.size(-2), majorA: try checkABMajor(hostA, name: "a"), majorB: try checkABMajor(hostB, name: "b"))
         let device = Device.cuda(0)
         a = try hostA.to(device)
         b = try hostB.to(device)
@@ -37,15 +39,13 @@ public final class GEMMCaseRunner {
         if let c { try d.copy(from: c) }
         switch gemmCase.kind {
         case .normal:
-            let compiledDims = gemmCase.layout == "nt" || gemmCase.layout == "nn" ? "nk" : "mn"
-            try CUDABackend.bf16GEMM(a: a, b: b, d: d, accumulate: gemmCase.accumulate, compiledDims: compiledDims, options: options, stream: stream)
+            try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: gemmCase.compiledDims, options: options, stream: stream)
         case .mGroupedContiguous, .mGroupedContiguousPsum:
             guard let layout else { throw DeepGEMMError.invalidArgument(argument: "grouped_layout", rule: "missing") }
-            try CUDABackend.mGroupedBF16GEMMContiguous(a: a, b: b, d: d, groupedLayout: layout, usePsumLayout: gemmCase.psumLayout,
-                                                       options: options, stream: stream)
+            try CUDABackend.mGroupedBF16GEMMContiguous(problem, a: a, b: b, d: d, groupedLayout: layout, options: options, stream: stream)
         case .mGroupedMasked:
             guard let layout else { throw DeepGEMMError.invalidArgument(argument: "masked_m", rule: "missing") }
-            try CUDABackend.mGroupedBF16GEMMMasked(a: a, b: b, d: d, maskedM: layout, expectedM: gemmCase.expectedM, options: options, stream: stream)
+            try CUDABackend.mGroupedBF16GEMMMasked(problem, a: a, b: b, d: d, maskedM: layout, options: options, stream: stream)
         }
     }
 

@@ -7,11 +7,11 @@ enum SM90BF16GEMMKernel {
     /// The translation unit instantiating the kernel for `problem` with `config`.
     static func source(for problem: GEMMKernelProblem, config: SM90GEMMConfig) -> KernelSource {
         let mma = WGMMAInstruction(n: config.blockN, transposeA: problem.majorA == .mn, transposeB: problem.majorB == .mn)
-        let outputType = problem.outputType == .float32 ? "float" : "__nv_bfloat16"
+        let outputType = problem.typeCD == .float32 ? "float" : "__nv_bfloat16"
         let arguments: [String] = [
             problem.majorA.kernelName, problem.majorB.kernelName,
             "\(problem.compiledValue("m", problem.m))", "\(problem.compiledValue("n", problem.n))", "\(problem.compiledValue("k", problem.k))",
-            "\(problem.runsGroupByGroup ? problem.numGroups : 1)",
+            "\(problem.scheduledGroups)",
             "\(config.blockM)", "\(config.blockN)", "\(config.blockK)",
             "\(config.swizzleA)", "\(config.swizzleB)", "\(config.swizzleD)",
             "\(config.numStages)", "\(config.numMathThreads)",

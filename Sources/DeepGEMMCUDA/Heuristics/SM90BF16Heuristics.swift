@@ -48,7 +48,7 @@ public enum SM90BF16Heuristics {
             blockMs = [64, 128]
             if problem.m <= 16 { blockMs.append(16) }
             if problem.m <= 32 { blockMs.append(32) }
-            if problem.outputType != .float32 { blockMs.append(256) }
+            if problem.typeCD != .float32 { blockMs.append(256) }
         case .mGroupedContiguous, .mGroupedContiguousPsum:
             blockMs = [problem.mkAlignment]
         case .mGroupedMasked:
@@ -78,8 +78,8 @@ public enum SM90BF16Heuristics {
         let swizzleB = swizzleBytes(problem.majorB == .k ? blockK : blockN, elementSize: 2)
         // 32-byte (and narrower) swizzles are slow for wgmma operands
         guard swizzleA % 64 == 0, swizzleB % 64 == 0 else { return nil }
-        let outputSize = problem.outputType.size
-        let swizzleD = problem.outputType == .float32 ? 0 : swizzleBytes(blockN, elementSize: outputSize)
+        let outputSize = problem.typeCD.size
+        let swizzleD = problem.typeCD == .float32 ? 0 : swizzleBytes(blockN, elementSize: outputSize)
 
         let sharedD = (blockM * blockN * outputSize + 1023) / 1024 * 1024
         let barriers = maxStages * 8 * 2
@@ -125,7 +125,7 @@ public enum SM90BF16Heuristics {
         let l2BytesPerCycle = Int64(min(64.0 * Double(problem.numSMs), 8e6 / 1.3e3))
         let l1BytesPerCycle = Int64(128 * problem.numSMs)
         let wgmmaM = 64
-        let abSize = 2, cdSize = Int64(problem.outputType.size)
+        let abSize = 2, cdSize = Int64(problem.typeCD.size)
         let k = Int64(problem.k), blockM = Int64(config.blockM), blockN = Int64(config.blockN)
 
         let l2AB = k * Int64(config.blockM / config.clusterN + config.blockN / config.clusterM) * Int64(abSize)
@@ -141,20 +141,13 @@ public enum SM90BF16Heuristics {
         return Score(numWaves: numWaves, lastWaveUtilization: lastWaveUtilization, cycles: cycles)
     }
 
-    /// Rejects problems the SM90 BF16 kernels cannot run, naming the DeepGEMM argument.
+    /// Rejects problems the SM90 BF16 kernels cannot run although the op's rules allow them (the
+    /// rules of the op itself were checked once, in Core), naming the DeepGEMM argument.
     static func validate(_ problem: GEMMKernelProblem) throws {
-        try DeepGEMMError.require(problem.m > 0 && problem.n > 0 && problem.k > 0 && problem.numGroups > 0, "a",
-                                  "the kernel needs non-empty m, n, k and groups, got \(problem.m) x \(problem.n) x \(problem.k) x \(problem.numGroups)")
         try DeepGEMMError.require(problem.numSMs > 0 && problem.numSMs % 2 == 0, "num_sms", "must be a positive even number, got \(problem.numSMs)")
-        try DeepGEMMError.require(problem.outputType == .bfloat16 || problem.outputType == .float32, "d", "must be bfloat16 or float32, got \(problem.outputType)")
         try DeepGEMMError.require(problem.compiledDims.allSatisfy { "mnk".contains($0) }, "compiled_dims", "may only contain m, n and k, got '\(problem.compiledDims)'")
         if problem.kind != .normal {
-            try DeepGEMMError.require(problem.outputType == .bfloat16 && !problem.accumulate, "d", "m-grouped GEMMs write bfloat16 without accumulation")
-            try DeepGEMMError.require(problem.majorA == .k, "a", "m-grouped GEMMs need a K-major A")
-            try DeepGEMMError.require(problem.k % 64 == 0, "k", "SM90 m-grouped BF16 GEMMs need K % 64 == 0, got \(problem.k)")
-        }
-        if problem.kind == .mGroupedMasked {
-            try DeepGEMMError.require(problem.majorB == .k, "b", "masked m-grouped GEMMs need a K-major B")
+            try DeepGEMMError.require(problem.k % blockK == 0, "k", "SM90 m-grouped BF16 GEMMs need K % 64 == 0, got \(problem.k)")
         }
         if problem.kind == .mGroupedContiguous || problem.kind == .mGroupedContiguousPsum {
             try DeepGEMMError.require([64, 128, 256].contains(problem.mkAlignment), "mk_alignment",

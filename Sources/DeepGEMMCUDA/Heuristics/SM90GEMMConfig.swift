@@ -1,5 +1,5 @@
 /// A complete SM90 GEMM kernel configuration: tiling, cluster, swizzles, pipeline depth and launch shape.
-public struct SM90GEMMConfig: Sendable, Hashable, CustomStringConvertible {
+public struct SM90GEMMConfig: GEMMKernelConfig, Hashable {
     /// Tile rows.
     public var blockM: Int
     /// Tile columns.

@@ -12,7 +12,21 @@ public struct TensorMapDescription: Sendable, Equatable {
 
         /// Bytes per element.
         public var size: Int { self == .bfloat16 ? 2 : 4 }
+
+        /// The element type of `dtype`; throws naming `name` for a type these kernels do not move.
+        public init(_ dtype: DType, name: String) throws {
+            switch dtype {
+            case .bfloat16: self = .bfloat16
+            case .float32: self = .float32
+            default: throw DeepGEMMError.unsupported(argument: name, rule: "TMA maps of these kernels move bfloat16 or float32, got \(dtype)")
+            }
+        }
     }
+
+    /// Most elements a box spans in one dimension.
+    public static let maxBoxSize = 256
+    /// Alignment TMA needs of the start address and of every stride, in bytes.
+    public static let alignment = 16
 
     /// The element type.
     public var elementType: ElementType
@@ -30,30 +44,33 @@ public struct TensorMapDescription: Sendable, Equatable {
     /// Describes the view whose element (i, o, g) lies at `address + (i + o*outerStride + g*groupStride) * size`.
     ///
     /// Throws `invalidArgument(argument: name, ...)` when TMA cannot address it: the start must be
-    /// 16-byte aligned, the outer/group strides multiples of 16 bytes, the box at most 256 per
-    /// dimension with a 16-byte multiple inner extent that fits the swizzle width.
-    public init(name: String, elementType: ElementType, address: UInt64,
+    /// 16-byte aligned and the outer/group strides multiples of 16 bytes (`rowsName` says what the
+    /// rows are in the message, e.g. "MN-major"). A dimension of size one has no stride to respect
+    /// (PyTorch leaves any value there): its stride becomes the next 16-byte multiple past the data.
+    /// The box (the kernel's choice) must be at most 256 per dimension with a 16-byte multiple inner
+    /// extent that fits the swizzle width.
+    public init(name: String, elementType: ElementType, address: UInt64, rowsName: String,
                 innerSize: Int, outerSize: Int, outerStride: Int, groups: Int = 1, groupStride: Int? = nil,
                 boxInner: Int, boxOuter: Int, swizzleBytes: Int) throws {
         let size = elementType.size
-        try DeepGEMMError.require(address % 16 == 0, name, "TMA needs a 16-byte aligned start address, got 0x\(String(address, radix: 16))")
+        let alignment = Self.alignment
+        try DeepGEMMError.require(address % UInt64(alignment) == 0, name, "TMA needs a 16-byte aligned start address, got 0x\(String(address, radix: 16))")
         try DeepGEMMError.require(innerSize > 0 && outerSize > 0 && groups > 0, name, "TMA needs non-empty dimensions, got \(innerSize) x \(outerSize) x \(groups)")
-        try DeepGEMMError.require((outerStride * size) % 16 == 0, name,
-                                  "TMA needs the row stride to be a multiple of 16 bytes, got \(outerStride) elements of \(size) bytes")
-        let groupStride = groupStride ?? outerStride * outerSize
-        try DeepGEMMError.require(groups == 1 || (groupStride * size) % 16 == 0, name,
-                                  "TMA needs the group stride to be a multiple of 16 bytes, got \(groupStride) elements")
-        try DeepGEMMError.require(outerStride * size < 1 << 40 && groupStride * size < 1 << 40, name, "TMA strides must be below 2^40 bytes")
+        let outerBytes = outerSize == 1 ? align(innerSize * size, alignment) : outerStride * size
+        try DeepGEMMError.require(outerBytes % alignment == 0, name,
+                                  "\(rowsName) rows must be 16-byte aligned: TMA needs the row stride to be a multiple of 16 bytes, got \(outerStride) elements of \(size) bytes")
+        let groupBytes = groups == 1 ? align(outerBytes * outerSize, alignment) : (groupStride ?? outerStride * outerSize) * size
+        try DeepGEMMError.require(groupBytes % alignment == 0, name,
+                                  "TMA needs the group stride to be a multiple of 16 bytes, got \(groupBytes / size) elements of \(size) bytes")
+        try DeepGEMMError.require(outerBytes < 1 << 40 && groupBytes < 1 << 40, name, "TMA strides must be below 2^40 bytes")
         precondition([0, 32, 64, 128].contains(swizzleBytes), "unsupported swizzle \(swizzleBytes)")
-        precondition(boxInner > 0 && boxInner <= 256 && boxOuter > 0 && boxOuter <= 256, "TMA box \(boxInner) x \(boxOuter) out of range")
-        precondition((boxInner * size) % 16 == 0, "TMA box inner extent must be a multiple of 16 bytes")
+        precondition(boxInner > 0 && boxInner <= Self.maxBoxSize && boxOuter > 0 && boxOuter <= Self.maxBoxSize, "TMA box \(boxInner) x \(boxOuter) out of range")
+        precondition((boxInner * size) % alignment == 0, "TMA box inner extent must be a multiple of 16 bytes")
         precondition(swizzleBytes == 0 || boxInner * size <= swizzleBytes, "TMA box inner extent exceeds the swizzle width")
         self.elementType = elementType
         self.address = address
         self.dimensions = [UInt64(innerSize), UInt64(outerSize), UInt64(groups)]
-        // The driver wants a 16-byte multiple even for a single group; any value past the data works
-        let alignedGroupStride = groups == 1 ? ((outerStride * outerSize * size + 15) / 16 * 16) : groupStride * size
-        self.byteStrides = [UInt64(outerStride * size), UInt64(max(alignedGroupStride, 16))]
+        self.byteStrides = [UInt64(outerBytes), UInt64(groupBytes)]
         self.box = [UInt32(boxInner), UInt32(boxOuter), 1]
         self.swizzleBytes = swizzleBytes
     }

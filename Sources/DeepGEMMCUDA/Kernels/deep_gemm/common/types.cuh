@@ -1,10 +1,18 @@
 // Basic types shared by every kernel: fixed-width integers, operand major-ness, GEMM kinds and the
 // 128-byte tensor-map parameter the host encodes with cuTensorMapEncodeTiled.
+//
+// Headers that hold only arithmetic (this one, the tile schedulers, the shared-memory layouts) also
+// compile as plain C++ for the host, where `swift test` checks them without a GPU.
 #pragma once
 
+#if defined(__CUDACC__) or defined(__CUDACC_RTC__)
 #include <cuda_bf16.h>
-
 #define DG_DEVICE __device__ __forceinline__
+#define DG_HOST_DEVICE __host__ __device__ __forceinline__
+#else
+#define DG_DEVICE inline
+#define DG_HOST_DEVICE inline
+#endif
 
 namespace dg {
 
@@ -34,13 +42,18 @@ struct alignas(64) TensorMap {
 };
 
 template <typename T>
-DG_DEVICE constexpr T ceil_div(T a, T b) {
+DG_HOST_DEVICE constexpr T ceil_div(T a, T b) {
     return (a + b - 1) / b;
 }
 
 template <typename T>
-DG_DEVICE constexpr T min_of(T a, T b) {
+DG_HOST_DEVICE constexpr T min_of(T a, T b) {
     return a < b ? a : b;
+}
+
+template <typename T>
+DG_HOST_DEVICE constexpr T max_of(T a, T b) {
+    return a < b ? b : a;
 }
 
 } // namespace dg

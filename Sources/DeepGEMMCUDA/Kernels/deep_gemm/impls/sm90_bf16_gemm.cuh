@@ -9,6 +9,7 @@
 // stores (or reduce-adds) it with TMA.
 #pragma once
 
+#include <deep_gemm/impls/sm90_bf16_gemm_smem.cuh>
 #include <deep_gemm/ptx/shared_store.cuh>
 #include <deep_gemm/ptx/sync.cuh>
 #include <deep_gemm/ptx/tma.cuh>
@@ -76,17 +77,18 @@ DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_
     shape_k = SHAPE_K != 0 ? SHAPE_K : shape_k;
 
     // Shared memory: output tile, A stages, B stages, full barriers, empty barriers
-    constexpr u32 SMEM_D = (BLOCK_M * BLOCK_N * static_cast<u32>(sizeof(OutT)) + 1023) / 1024 * 1024;
-    constexpr u32 SMEM_A = BLOCK_M * BLOCK_K * 2;
-    constexpr u32 SMEM_B = BLOCK_N * BLOCK_K * 2;
+    constexpr SM90BF16GemmSmem kSmem(BLOCK_M, BLOCK_N, BLOCK_K, static_cast<u32>(sizeof(OutT)), kNumStages);
+    constexpr u32 SMEM_A = kSmem.a_stage;
+    constexpr u32 SMEM_B = kSmem.b_stage;
     static_assert(SMEM_A % 1024 == 0 and SMEM_B % 1024 == 0, "stages must keep 1024-byte swizzle alignment");
+    static_assert(sizeof(ptx::Barrier) == SM90BF16GemmSmem::kBarrierBytes, "barrier size of the layout");
     // Below 64 rows wgmma still reads 64 rows of A; the extra rows land in later stages, never past the buffer
     static_assert(WGMMA_M * BLOCK_K * 2 <= SMEM_A + kNumStages * SMEM_B, "wgmma A reads must stay in shared memory");
     extern __shared__ __align__(1024) unsigned char smem[];
     unsigned char* smem_d = smem;
-    unsigned char* smem_a = smem + SMEM_D;
-    unsigned char* smem_b = smem_a + kNumStages * SMEM_A;
-    auto* full_barriers = reinterpret_cast<ptx::Barrier*>(smem_b + kNumStages * SMEM_B);
+    unsigned char* smem_a = smem + kSmem.a_offset();
+    unsigned char* smem_b = smem + kSmem.b_offset();
+    auto* full_barriers = reinterpret_cast<ptx::Barrier*>(smem + kSmem.barriers_offset());
     auto* empty_barriers = full_barriers + kNumStages;
 
     const u32 warp = __shfl_sync(0xffffffff, threadIdx.x / 32, 0);
@@ -113,8 +115,8 @@ DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_
     // Inputs may still be written by the previous kernel when launched with PDL
     ptx::wait_for_previous_grid();
 
-    using Scheduler = sched::SM90TileScheduler<kKind, BLOCK_M, BLOCK_N, kNumGroups, kClusterSize, kMulticastOnA, kBandWidth, kNumSMs>;
-    Scheduler scheduler(shape_m, shape_n, grouped_layout);
+    using Shape = sched::SM90TileShape<kKind, BLOCK_M, BLOCK_N, kNumGroups, kClusterSize, kMulticastOnA, kBandWidth, kNumSMs>;
+    sched::SM90TileScheduler<Shape> scheduler(Shape(), blockIdx.x, shape_m, shape_n, grouped_layout);
     const u32 num_k_blocks = ceil_div(shape_k, BLOCK_K);
     u32 stage = 0, phase = 0;
     auto advance_stage = [&]() {
