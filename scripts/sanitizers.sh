@@ -65,8 +65,9 @@ run_tsan() {
     # buffer's views and two fused Mega MoE calls on 2 and 4 thread ranks (MegaMoEThreadRankTests:
     # MegaMoEAPITests' bitwise cases run the unfused pipeline too and take minutes under TSan), and
     # the MQA kernels split over 1-5 pool threads (CPUParallelism.forEachChunk, the pool every
-    # parallel kernel uses), the GEMM engine and the quantization kernels on the pool. Left out: the process-rank cases (posix_spawn of rank processes and
-    # exit-signal tests: the children are separate processes, outside TSan's view).
+    # parallel kernel uses), the GEMM engine and the quantization kernels on the pool. Left out:
+    # the process-rank cases (posix_spawn of rank processes and exit-signal tests: the children are
+    # separate processes, outside TSan's view).
     step "tsan tests" 600 swift test --skip-build "${TSAN_FLAGS[@]}" \
         --filter 'RankRuntimeTests' --filter 'MegaMoEAPITests/(bufferViews|viewsKeep|bufferRules)' \
         --filter 'MegaMoEThreadRankTests' --filter 'MQADeterminismTests/resultsDoNotDependOnThreadsOrRuns' \
