@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "DeepGEMM", targets: ["DeepGEMM"]),
         .executable(name: "deepgemm", targets: ["deepgemm"]),
+        // The CLI as a library, for in-process callers such as the fuzz targets of Fuzz/Package.swift.
+        .library(name: "DeepGEMMCLI", targets: ["DeepGEMMCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
