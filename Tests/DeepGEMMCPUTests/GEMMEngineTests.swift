@@ -126,9 +126,9 @@ struct GEMMCase: Sendable, CustomStringConvertible {
 
     /// Runs the engine into a fresh F32 D (or a copy of `initial` when accumulating).
     static func product(_ a: GEMMOperand, _ b: GEMMOperand, variant: CPUKernelVariant, dtype: DType = .float32,
-                        initial: Tensor? = nil) throws -> Tensor {
+                        initial: Tensor? = nil, threads: Int = CPUParallelism.threadCount) throws -> Tensor {
         let d = initial?.clone() ?? Tensor(zeros: [a.rows, b.rows], dtype: dtype)
-        try GEMMEngine.run(a: a, b: b, d: d, accumulate: initial != nil, variant: variant)
+        try GEMMEngine.run(a: a, b: b, d: d, accumulate: initial != nil, variant: variant, threads: threads)
         return d
     }
 
@@ -144,6 +144,32 @@ struct GEMMCase: Sendable, CustomStringConvertible {
                 let got = try Self.product(a, b, variant: variant)
                 #expect(calcDiff(got.doubleValues(), expected) < 1e-6, "\(variant) \(shape)")
                 #expect(try calcDiff(got, reference) < 1e-10, "\(variant) vs reference \(shape)")
+            }
+        }
+    }
+
+    /// The FP32-FMA levels (`.avx2`, `.avx512f`, and `.avx512` when an operand is F32) give the same
+    /// bits as each other, and every fast level gives the same bits on 1, 2, 3 and 7 threads, on the
+    /// tails of ``GEMMCase/all`` (M, N past the tiles, K not a multiple of 128, MN-major, spread strides).
+    @Test(arguments: GEMMCase.all)
+    func bitIdenticalAcrossFMALevelsAndThreads(_ testCase: GEMMCase) throws {
+        let hasF32 = testCase.a.format == .f32 || testCase.b.format == .f32
+        let fmaLevels: [CPUKernelVariant] = ([.avx2, .avx512f] + (hasF32 ? [.avx512] : [])).filter(\.isSupported)
+        for (index, shape) in (testCase.shapes + [(m: 70, n: 150, k: 300)]).enumerated() {
+            let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 31))
+            let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 32))
+            if let first = fmaLevels.first {
+                let expected = try Self.product(a, b, variant: first)
+                for level in fmaLevels.dropFirst() {
+                    #expect(try Self.product(a, b, variant: level).bitwiseEqual(expected), "\(level) vs \(first) \(shape)")
+                }
+            }
+            for variant in Self.fastVariants {
+                let one = try Self.product(a, b, variant: variant, threads: 1)
+                for threads in [2, 3, 7] {
+                    #expect(try Self.product(a, b, variant: variant, threads: threads).bitwiseEqual(one),
+                            "\(variant) threads \(threads) \(shape)")
+                }
             }
         }
     }
