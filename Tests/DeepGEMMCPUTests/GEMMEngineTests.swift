@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DeepGEMMCore
 import DeepGEMMTestSupport
@@ -171,6 +172,25 @@ struct GEMMCase: Sendable, CustomStringConvertible {
                             "\(variant) threads \(threads) \(shape)")
                 }
             }
+        }
+    }
+
+    /// `.avx512` needs AVX-512 BF16 and `.avx512f` only AVX-512 F/BW/VL/DQ; without `DG_CPU_KERNEL`
+    /// the best level is the first supported of avx512, avx512f, avx2; the GEMM description names the
+    /// level's tile and `vdpbf16ps` only where it runs.
+    @Test func kernelLevelsAndDescriptions() {
+        let features = CPUFeatures.current
+        #expect(CPUKernelVariant.avx512.isSupported == features.hasAVX512BF16)
+        #expect(CPUKernelVariant.avx512f.isSupported == features.hasAVX512)
+        if ProcessInfo.processInfo.environment["DG_CPU_KERNEL"] == nil {
+            let expected = [CPUKernelVariant.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
+            #expect(CPUKernelVariant.best == expected)
+        }
+        let tiles: [CPUKernelVariant: String] = [.reference: "6x8", .portable: "6x8", .avx2: "6x16", .avx512f: "8x48", .avx512: "8x48"]
+        for variant in CPUKernelVariant.allCases {
+            let text = GEMMEngine.kernelDescription(variant)
+            #expect(text.hasPrefix(tiles[variant]!), "\(variant): \(text)")
+            #expect(text.contains("vdpbf16ps") == (variant == .avx512), "\(variant): \(text)")
         }
     }
 
