@@ -15,7 +15,9 @@ total work as the dense op of that shape.
 
 `--threads` sets DG_NUM_THREADS for deepgemm and the BLAS thread count of NumPy (it must be set
 before NumPy loads, so this script sets it at start-up). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
-removed from the environment of both, so the BLAS uses its own detection.
+removed from the environment of both, so the BLAS uses its own detection; `--numpy-coretype NAME`
+then sets OPENBLAS_CORETYPE for NumPy alone (e.g. `Haswell`: OpenBLAS's AVX2 kernels, the peer of
+`DG_CPU_KERNEL=avx2`). The BLAS and the kernel it runs are printed (threadpoolctl, when installed).
 """
 import argparse
 import json
@@ -35,6 +37,7 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, help="threads for deepgemm and NumPy (default: all)")
     parser.add_argument("--runs", type=int, default=7, help="timed NumPy runs per shape (median)")
     parser.add_argument("--repeat", type=int, default=1, help="measure every figure this many times, keep the best")
+    parser.add_argument("--numpy-coretype", help="OPENBLAS_CORETYPE for NumPy only (e.g. Haswell)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per row instead of a table")
     return parser.parse_args()
 
@@ -47,11 +50,23 @@ def numpy_gflops(np, m, n, k, runs):
     return 2.0 * m * n * k / median_seconds(lambda: a @ b.T, runs) / 1e9
 
 
+def blas_description():
+    """NumPy's BLAS and the kernel it runs, from threadpoolctl ("unknown" without it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl to see it)"
+    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return ", ".join(f"{pool.get('internal_api')} {pool.get('version')} kernel {pool.get('architecture', '?')}"
+                     f" threads {pool.get('num_threads')}" for pool in pools) or "none found"
+
+
 def main():
     args = parse_arguments()
     env = clean_environment(args.threads)
-    adopt_environment(env)
+    adopt_environment(dict(env, OPENBLAS_CORETYPE=args.numpy_coretype) if args.numpy_coretype else env)
     import numpy as np
+    blas = blas_description()
 
     best = {}
     for _ in range(max(args.repeat, 1)):
@@ -70,11 +85,12 @@ def main():
             result, reference = best[(op, m, n, k)], best[(m, n, k)]
             rows.append({"op": op, "m": m, "n": n, "k": k, "threads": result["threads"], "kernel": result["kernel"],
                          "gflops": result["gflops"], "numpy_fp32_gflops": reference,
-                         "ratio": result["gflops"] / reference})
+                         "ratio": result["gflops"] / reference, "numpy_blas": blas})
     if args.json:
         for row in rows:
             print(json.dumps(row))
         return
+    print(f"NumPy {np.__version__}, BLAS: {blas}")
     header = f"{'op':<16} {'m':>6} {'n':>6} {'k':>6} {'threads':>7} {'kernel':<18} {'GFLOPS':>8} {'NumPy f32':>9} {'ratio':>6}"
     print(header)
     print("-" * len(header))

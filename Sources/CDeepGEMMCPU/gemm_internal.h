@@ -77,6 +77,9 @@ void dg_gemm_tile_f32_portable(const dg_gemm_tile *t);
 #if DG_GEMM_X86
 /// AVX2 + FMA: MR 6, NR 16, F32.
 void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t);
+/// Vectorized packing of F32 panels (any width) from E4M3, E2M1, BF16 or F32 sources that are
+/// contiguous along K or along the rows; returns 0 (and writes nothing) for other layouts.
+int dg_gemm_pack_f32_avx2(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len, void *dst);
 void dg_gemm_store_avx2(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                         const float *c, int64_t ldc);
 

@@ -4,8 +4,8 @@
 // Output tiles ("items") are MC x NC blocks of D. An item walks K in chunks of whole scale blocks;
 // for each chunk it runs the microkernel over its MR x NR tiles into a per-worker F32 buffer, and
 // finally writes the buffer to D by the output rule. A is packed once up front; B is packed once up
-// front when several items share its columns, otherwise per chunk into a per-worker buffer that
-// stays in cache.
+// front when several items share its columns, otherwise one panel at a time (per chunk) into a
+// per-worker buffer right before the tiles that use it, so it is still in L1 when they run.
 #include <string.h>
 #include "gemm_internal.h"
 
@@ -16,6 +16,14 @@ static const int64_t dg_single_worker_macs = 1 << 18;
 
 DG_INLINE int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
 
+void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
+    switch (isa) {
+    case DG_ISA_AVX512: *mr = 8; *nr = 48; break;
+    case DG_ISA_AVX2: *mr = 6; *nr = 16; break;
+    default: *mr = 6; *nr = 8; break;
+    }
+}
+
 int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const dg_gemm_operand *a,
                           const dg_gemm_operand *b, const dg_gemm_output *d, int max_workers) {
     memset(plan, 0, sizeof *plan);
@@ -25,11 +33,7 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     plan->isa = isa;
     const int has_f32 = a->format == DG_TYPE_F32 || b->format == DG_TYPE_F32;
     plan->pairs = isa == DG_ISA_AVX512 && use_bf16_dot && !has_f32;
-    switch (isa) {
-    case DG_ISA_AVX512: plan->mr = 8; plan->nr = 48; break;
-    case DG_ISA_AVX2: plan->mr = 6; plan->nr = 16; break;
-    default: plan->mr = 6; plan->nr = 8; break;
-    }
+    dg_gemm_tile_shape(isa, &plan->mr, &plan->nr);
     plan->kstep = plan->pairs ? 2 : 1;
     plan->element_size = plan->pairs ? 2 : 4;
 
@@ -103,9 +107,9 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     plan->c_offset = 0;
     int64_t area = align64(plan->item_panels_a * plan->mr * plan->item_panels_b * plan->nr * 4);
     plan->local_b_offset = area;
-    if (!plan->global_b) area += plan->item_panels_b * plan->local_panel_bytes_b;
+    if (!plan->global_b) area += plan->local_panel_bytes_b;
     plan->local_sb_offset = area;
-    if (!plan->global_b && plan->scaled) area += align64(plan->item_panels_b * plan->blocks_per_chunk * plan->nr * 4);
+    if (!plan->global_b && plan->scaled) area += align64(plan->blocks_per_chunk * plan->nr * 4);
     plan->worker_bytes = area;
     offset += workers * area;
 
@@ -129,6 +133,7 @@ static void pack_panel(const dg_gemm_plan *plan, const dg_gemm_operand *op, int6
         void *out = dst + blk * block_bytes;
 #if DG_GEMM_X86
         if (plan->isa == DG_ISA_AVX512 && dg_gemm_pack_avx512(op, plan->pairs, row0, width, k0, len, out)) continue;
+        if (plan->isa != DG_ISA_PORTABLE && !plan->pairs && dg_gemm_pack_f32_avx2(op, row0, width, k0, len, out)) continue;
 #endif
         dg_gemm_pack_generic(op, plan->pairs, row0, width, k0, len, out);
     }
@@ -187,18 +192,14 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
         tile.steps_full = plan->steps_full;
         tile.steps_last = b0 + count == plan->blocks ? plan->steps_last : plan->steps_full;
         tile.first = chunk == 0;
-        if (!plan->global_b) {
-            for (int64_t pb = pb0; pb < pb1; pb++)
-                pack_panel(plan, &plan->b, pb * nr, nr, b0, count, local_b + (pb - pb0) * plan->local_panel_bytes_b,
-                           local_sb + (pb - pb0) * plan->blocks_per_chunk * nr);
-        }
         for (int64_t pb = pb0; pb < pb1; pb++) {
             if (plan->global_b) {
                 tile.b = packed_b + pb * plan->panel_bytes_b + chunk_step * step_bytes_b;
                 tile.sb = plan->scaled ? scales_b + (pb * plan->blocks + b0) * nr : NULL;
             } else {
-                tile.b = local_b + (pb - pb0) * plan->local_panel_bytes_b;
-                tile.sb = plan->scaled ? local_sb + (pb - pb0) * plan->blocks_per_chunk * nr : NULL;
+                pack_panel(plan, &plan->b, pb * nr, nr, b0, count, local_b, local_sb);
+                tile.b = local_b;
+                tile.sb = plan->scaled ? local_sb : NULL;
             }
             for (int64_t pa = pa0; pa < pa1; pa++) {
                 tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;

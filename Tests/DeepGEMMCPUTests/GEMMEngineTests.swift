@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DeepGEMMCore
 import DeepGEMMTestSupport
@@ -126,9 +127,9 @@ struct GEMMCase: Sendable, CustomStringConvertible {
 
     /// Runs the engine into a fresh F32 D (or a copy of `initial` when accumulating).
     static func product(_ a: GEMMOperand, _ b: GEMMOperand, variant: CPUKernelVariant, dtype: DType = .float32,
-                        initial: Tensor? = nil) throws -> Tensor {
+                        initial: Tensor? = nil, threads: Int = CPUParallelism.threadCount) throws -> Tensor {
         let d = initial?.clone() ?? Tensor(zeros: [a.rows, b.rows], dtype: dtype)
-        try GEMMEngine.run(a: a, b: b, d: d, accumulate: initial != nil, variant: variant)
+        try GEMMEngine.run(a: a, b: b, d: d, accumulate: initial != nil, variant: variant, threads: threads)
         return d
     }
 
@@ -145,6 +146,51 @@ struct GEMMCase: Sendable, CustomStringConvertible {
                 #expect(calcDiff(got.doubleValues(), expected) < 1e-6, "\(variant) \(shape)")
                 #expect(try calcDiff(got, reference) < 1e-10, "\(variant) vs reference \(shape)")
             }
+        }
+    }
+
+    /// The FP32-FMA levels (`.avx2`, `.avx512f`, and `.avx512` when an operand is F32) give the same
+    /// bits as each other, and every fast level gives the same bits on 1, 2, 3 and 7 threads, on the
+    /// tails of ``GEMMCase/all`` (M, N past the tiles, K not a multiple of 128, MN-major, spread strides).
+    @Test(arguments: GEMMCase.all)
+    func bitIdenticalAcrossFMALevelsAndThreads(_ testCase: GEMMCase) throws {
+        let hasF32 = testCase.a.format == .f32 || testCase.b.format == .f32
+        let fmaLevels: [CPUKernelVariant] = ([.avx2, .avx512f] + (hasF32 ? [.avx512] : [])).filter(\.isSupported)
+        for (index, shape) in (testCase.shapes + [(m: 70, n: 150, k: 300)]).enumerated() {
+            let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 31))
+            let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 32))
+            if let first = fmaLevels.first {
+                let expected = try Self.product(a, b, variant: first)
+                for level in fmaLevels.dropFirst() {
+                    #expect(try Self.product(a, b, variant: level).bitwiseEqual(expected), "\(level) vs \(first) \(shape)")
+                }
+            }
+            for variant in Self.fastVariants {
+                let one = try Self.product(a, b, variant: variant, threads: 1)
+                for threads in [2, 3, 7] {
+                    #expect(try Self.product(a, b, variant: variant, threads: threads).bitwiseEqual(one),
+                            "\(variant) threads \(threads) \(shape)")
+                }
+            }
+        }
+    }
+
+    /// `.avx512` needs AVX-512 BF16 and `.avx512f` only AVX-512 F/BW/VL/DQ; without `DG_CPU_KERNEL`
+    /// the best level is the first supported of avx512, avx512f, avx2; the GEMM description names the
+    /// level's tile and `vdpbf16ps` only where it runs.
+    @Test func kernelLevelsAndDescriptions() {
+        let features = CPUFeatures.current
+        #expect(CPUKernelVariant.avx512.isSupported == features.hasAVX512BF16)
+        #expect(CPUKernelVariant.avx512f.isSupported == features.hasAVX512)
+        if ProcessInfo.processInfo.environment["DG_CPU_KERNEL"] == nil {
+            let expected = [CPUKernelVariant.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
+            #expect(CPUKernelVariant.best == expected)
+        }
+        let tiles: [CPUKernelVariant: String] = [.reference: "6x8", .portable: "6x8", .avx2: "6x16", .avx512f: "8x48", .avx512: "8x48"]
+        for variant in CPUKernelVariant.allCases {
+            let text = GEMMEngine.kernelDescription(variant)
+            #expect(text.hasPrefix(tiles[variant]!), "\(variant): \(text)")
+            #expect(text.contains("vdpbf16ps") == (variant == .avx512), "\(variant): \(text)")
         }
     }
 

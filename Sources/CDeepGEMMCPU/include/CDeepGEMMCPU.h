@@ -18,7 +18,9 @@ enum {
     DG_CPU_NEON = 1 << 9,
 };
 
-/// Instruction-set variants a kernel can run with.
+/// Instruction-set variants a kernel can run with. DG_ISA_AVX512 is AVX-512 F/BW/VL/DQ; the kernels
+/// that also have AVX-512 BF16 / VNNI code take that choice separately (dg_gemm_plan_init's
+/// `use_bf16_dot`, DG_MQA_DOT_EXTENSION), so a CPU without them runs the plain AVX-512 code.
 enum {
     DG_ISA_PORTABLE = 0,
     DG_ISA_AVX2 = 1,

@@ -57,6 +57,10 @@ typedef struct dg_gemm_plan {
     unsigned char *workspace;
 } dg_gemm_plan;
 
+/// The microkernel's tile for instruction set `isa` (DG_ISA_*): `mr` rows of A by `nr` rows of B
+/// (the same for the F32 and the BF16-pair kernels of a set).
+void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr);
+
 /// Plans D (+)= A·Bᵀ with instruction set `isa` (DG_ISA_*) for up to `max_workers` workers.
 /// With DG_ISA_AVX512, `use_bf16_dot` selects `vdpbf16ps` for operands that are exact in BF16
 /// (E4M3, E2M1, BF16); F32 operands always use F32 FMA. Both operands have equal k >= 1 and

@@ -48,7 +48,7 @@ enum GEMMBenchmark {
         let call = try prepare(op: op, m: m, n: n, k: k, groups: groups, useUE8M0: useUE8M0)
         let seconds = try Timing.median(call)
         let variant = CPUKernelVariant.best
-        let dot = variant == .avx512 && CPUFeatures.current.hasAVX512BF16 ? "/vdpbf16ps" : ""
+        let dot = variant == .avx512 ? "/vdpbf16ps" : ""
         return GEMMBenchmarkResult(op: op, m: m, n: n, k: k, threads: CPUParallelism.threadCount,
                                    variant: variant.rawValue + dot, seconds: seconds)
     }

@@ -12,8 +12,7 @@ struct InfoCommand: ParsableCommand {
         print("deepgemm \(DeepGEMMVersion.string)")
         print("cpu features: \(CPUFeatures.current)")
         print("cpu kernels:  \(CPUKernelVariant.best.rawValue) (supported: \(CPUKernelVariant.supported.map(\.rawValue).joined(separator: ", ")); override with DG_CPU_KERNEL)")
-        let dotProduct = CPUKernelVariant.best == .avx512 && CPUFeatures.current.hasAVX512BF16 ? "8x48 vdpbf16ps (BF16 pairs)" : "FP32 FMA"
-        print("cpu gemm:     \(dotProduct) microkernel; FP8/FP4 decoded to BF16 while packing")
+        print("cpu gemm:     \(CPUKernelVariant.best.rawValue): \(GEMMEngine.kernelDescription())")
         print("cpu threads:  \(CPUParallelism.threadCount) (override with DG_NUM_THREADS)")
         print("backends:")
         print("  cpu   available")

@@ -13,6 +13,12 @@ import DeepGEMMCore
 ///   TMA reduce-add of DeepGEMM's kernels, spec §4).
 /// Variants may sum products in a different order inside a block (and use FMA), so results agree
 /// with ``CPUKernelVariant/reference`` to FP32 rounding, not bit for bit.
+///
+/// Bit-identical results: every variant gives the same bits for any thread count. `.avx2` and
+/// `.avx512f` give the same bits as each other (operands decoded exactly to F32, one FMA per
+/// product in K order, the same K blocking and the same fold), and so does `.avx512` when an
+/// operand is F32. `.avx512` on FP8/FP4/BF16 operands (`vdpbf16ps` sums pairs of products) and
+/// `.portable` (multiply, then add) differ from them within FP32 rounding.
 public enum GEMMEngine {
     /// Computes `D (+)= A · Bᵀ` for operands of equal `k`; `d` is a 2-D [a.rows, b.rows] view of
     /// F32 or BF16 with any strides. Up to `threads` threads split the output; the result does not
@@ -29,7 +35,8 @@ public enum GEMMEngine {
         }
         if a.rows == 0 || b.rows == 0 { return }
         if let isa = variant.isaCode, a.k > 0 {
-            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, threads: max(1, threads))
+            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, bf16Dot: variant == .avx512,
+                           threads: max(1, threads))
         } else {
             SwiftGEMM.run(a: a, b: b, d: d, accumulate: accumulate)
         }

@@ -1,23 +1,24 @@
 import DeepGEMMCore
 internal import CDeepGEMMCPU
 
-/// The C GEMM engine (`Sources/CDeepGEMMCPU/gemm_*.c`) behind the `.portable`, `.avx2` and
-/// `.avx512` variants: plans the call, lends it a workspace from the host allocator, and runs its
+/// The C GEMM engine (`Sources/CDeepGEMMCPU/gemm_*.c`) behind the `.portable`, `.avx2`, `.avx512f`
+/// and `.avx512` variants: plans the call, lends it a workspace from the host allocator, and runs its
 /// phases (pack A, pack B, compute output tiles) on the backend's threads.
 ///
-/// With `.avx512` on a CPU with AVX512-BF16, E4M3, E2M1 and BF16 operands are decoded to BF16 pairs
-/// (exact) and multiplied with `vdpbf16ps`, which treats BF16 subnormal inputs as zero; F32
-/// operands and the other variants use F32 FMA.
+/// With `.avx512` (AVX-512 BF16), E4M3, E2M1 and BF16 operands are decoded to BF16 pairs (exact) and
+/// multiplied with `vdpbf16ps`, which treats BF16 subnormal inputs as zero; F32 operands and the
+/// other variants decode to F32 and use F32 FMA (`.portable`: multiply, then add).
 enum NativeGEMM {
     /// Computes `D (+)= A · Bᵀ` for checked operands with `k >= 1` and non-empty M and N.
-    static func run(a: GEMMOperand, b: GEMMOperand, d: Tensor, accumulate: Bool, isa: Int32, threads: Int) {
+    /// `isa` is the C instruction-set code; `bf16Dot` asks for `vdpbf16ps` (DG_ISA_AVX512 only).
+    static func run(a: GEMMOperand, b: GEMMOperand, d: Tensor, accumulate: Bool, isa: Int32, bf16Dot: Bool, threads: Int) {
         var operandA = cOperand(a), operandB = cOperand(b)
         var output = dg_gemm_output(
             data: d.dataPointer, type: Int32(d.dtype == .bfloat16 ? DG_TYPE_BF16 : DG_TYPE_F32),
             accumulate: accumulate ? 1 : 0, stride0: Int64(d.strides[0]), stride1: Int64(d.strides[1]))
         let plan = UnsafeMutablePointer<dg_gemm_plan>.allocate(capacity: 1)
         defer { plan.deallocate() }
-        let bytes = dg_gemm_plan_init(plan, isa, CPUFeatures.current.hasAVX512BF16 ? 1 : 0, &operandA, &operandB, &output,
+        let bytes = dg_gemm_plan_init(plan, isa, bf16Dot ? 1 : 0, &operandA, &operandB, &output,
                                       Int32(clamping: threads))
         let workspace = TensorStorage(byteCount: Int(bytes), zeroed: false)
         dg_gemm_plan_bind(plan, workspace.baseAddress)

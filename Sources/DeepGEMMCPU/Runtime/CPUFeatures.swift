@@ -40,7 +40,12 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
 ///
 /// `.reference` is plain Swift, the portable path every other variant is tested against. The C
 /// variants are the fast paths: `.portable` is vectorized by the compiler for the baseline target,
-/// `.avx2` and `.avx512` are compiled for those instruction sets and run only where present.
+/// `.avx2`, `.avx512f` and `.avx512` are compiled for those instruction sets and run only where
+/// present. `DG_CPU_KERNEL` names: `reference`, `portable`, `avx2`, `avx512f`, `avx512`.
+///
+/// A kernel family that has no code of its own for a variant runs the best code it has below it:
+/// `.avx512f` and `.avx512` share the AVX-512 (F/BW/VL/DQ) kernels and differ only where a kernel
+/// uses AVX-512 BF16 (the GEMM's and the indexer's `vdpbf16ps`).
 public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
     /// Plain Swift scalar code.
     case reference
@@ -48,7 +53,9 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
     case portable
     /// C code compiled for AVX2 + FMA + F16C.
     case avx2
-    /// C code compiled for AVX-512 (F, BW, VL, DQ).
+    /// C code compiled for AVX-512 F, BW, VL and DQ, without AVX-512 BF16: FP32 FMA on ZMM registers.
+    case avx512f
+    /// C code compiled for AVX-512 F, BW, VL and DQ with AVX-512 BF16 (`vdpbf16ps`).
     case avx512
 
     /// True when this machine can run the variant.
@@ -56,30 +63,32 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
         switch self {
         case .reference, .portable: return true
         case .avx2: return CPUFeatures.current.hasAVX2
-        case .avx512: return CPUFeatures.current.hasAVX512
+        case .avx512f: return CPUFeatures.current.hasAVX512
+        case .avx512: return CPUFeatures.current.hasAVX512BF16
         }
     }
 
     /// The fastest supported variant, unless the environment variable `DG_CPU_KERNEL` names a
-    /// supported one (`reference`, `portable`, `avx2`, `avx512`).
+    /// supported one (`reference`, `portable`, `avx2`, `avx512f`, `avx512`).
     public static let best: CPUKernelVariant = {
         if let name = getenv("DG_CPU_KERNEL").map({ String(cString: $0) }),
            let chosen = CPUKernelVariant(rawValue: name.lowercased()), chosen.isSupported {
             return chosen
         }
-        return [.avx512, .avx2].first(where: \.isSupported) ?? .portable
+        return [.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
     }()
 
     /// Every variant this machine supports.
     public static var supported: [CPUKernelVariant] { allCases.filter(\.isSupported) }
 
-    /// The C dispatch code; nil for the Swift reference.
+    /// The C dispatch code (the instruction set; `.avx512f` and `.avx512` share DG_ISA_AVX512); nil
+    /// for the Swift reference.
     var isaCode: Int32? {
         switch self {
         case .reference: return nil
         case .portable: return Int32(DG_ISA_PORTABLE)
         case .avx2: return Int32(DG_ISA_AVX2)
-        case .avx512: return Int32(DG_ISA_AVX512)
+        case .avx512f, .avx512: return Int32(DG_ISA_AVX512)
         }
     }
 }
