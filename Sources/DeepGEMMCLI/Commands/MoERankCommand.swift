@@ -24,10 +24,14 @@ struct MoERankCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Directory for rank<r>.safetensors.")
     var outputDir: String
 
+    @Option(help: "Seconds a wait for a peer may go without progress.")
+    var timeout: Double = 60
+
     func run() throws {
         do {
+            try DeepGEMMError.require(timeout > 0, "--timeout", "must be positive, got \(timeout)")
             try MoERankRun(problem: try layer.problem(), tokens: tokens, maxTokens: maxTokens, iterations: iterations,
-                           outputDirectory: outputDir).run()
+                           outputDirectory: outputDir, timeout: .milliseconds(Int64(timeout * 1000))).run()
         } catch {
             let rank = (try? RankEnvironment.current())??.rank
             printError("moe-rank\(rank.map { " \($0)" } ?? ""): \(error)")

@@ -15,6 +15,8 @@ struct MoERankRun {
     var iterations: Int
     /// Where the result file goes.
     var outputDirectory: String
+    /// How long a wait for a peer may go without progress.
+    var timeout: Duration
 
     /// Runs the rank described by the process's ``RankEnvironment``.
     func run() throws {
@@ -30,7 +32,7 @@ struct MoERankRun {
         let weights = try MoEExpertWeights(problem: problem, rank: rank, ranks: environment.rankCount).transformed()
         let buffer = try getSymmBufferForMegaMoE(
             rankEnvironment: environment, numExperts: problem.experts, numMaxTokensPerRank: maxTokens, numTopk: problem.topk,
-            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType)
+            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType, timeout: timeout)
         defer { buffer.close() }
         let y = Tensor(zeros: [tokens, problem.hidden], dtype: .bfloat16)
         // Like DeepGEMM's benchmark, every call first copies the tokens into the buffer.

@@ -21,6 +21,10 @@ struct MoEReport: Sendable {
     var receivedPairs: [Int]
     /// The first difference between the fused and unfused `y` or stats; nil when bitwise equal.
     var mismatch: String?
+    /// Peak resident memory of this process so far, in bytes (with thread ranks it includes them).
+    var peakResidentBytes: Int
+    /// Peak resident memory of each rank process, in bytes; nil for thread ranks.
+    var rankPeakResidentBytes: [Int]?
 
     /// Whether fused and unfused agreed bit for bit.
     var bitwiseEqual: Bool { mismatch == nil }
@@ -48,18 +52,28 @@ struct MoEReport: Sendable {
         speedup \(MoEFormat.fixed(speedup, 2))x
           received pairs per rank: \(receivedPairs.map(String.init).joined(separator: ", "))
           GFLOPS per rank (fused): \(gflopsPerRank.map { MoEFormat.fixed($0, 1) }.joined(separator: ", "))
+          peak resident memory: \(peakMemoryText)
           fused == unfused: \(check)
         """
     }
 
-    /// One JSON object on one line (keys in snake case, sorted; `activation_clamp` and `mismatch`
-    /// are left out when there is none).
+    /// This process's peak and, for process ranks, each rank's, in MiB.
+    private var peakMemoryText: String {
+        let mib = { (bytes: Int) in MoEFormat.fixed(Double(bytes) / 1_048_576, 1) + " MiB" }
+        let own = "\(mib(peakResidentBytes)) (\(processes ? "launcher" : "this process, thread ranks included"))"
+        guard let ranks = rankPeakResidentBytes else { return own }
+        return own + ", ranks " + ranks.map(mib).joined(separator: ", ")
+    }
+
+    /// One JSON object on one line (keys in snake case, sorted; `activation_clamp`, `mismatch` and
+    /// `rank_peak_resident_bytes` are left out when there is none).
     var json: String {
         struct Fields: Encodable {
             let mma: String, ranks: Int, processes: Bool, tokensPerRank: Int, experts: Int, topk: Int, hidden: Int, intermediate: Int
             let activationClamp: Double?, fastMath: Bool, maskedSlots: Double, seed: UInt64, bufferBytesPerRank: Int
             let unfusedSeconds: Double, fusedSeconds: Double, unfusedTokensPerSecond: Double, fusedTokensPerSecond: Double
             let speedup: Double, receivedPairsPerRank: [Int], gflopsPerRank: [Double], bitwiseEqual: Bool, mismatch: String?
+            let peakResidentBytes: Int, rankPeakResidentBytes: [Int]?
         }
         let fields = Fields(
             mma: problem.mmaType.rawValue, ranks: ranks, processes: processes, tokensPerRank: tokensPerRank, experts: problem.experts,
@@ -67,7 +81,8 @@ struct MoEReport: Sendable {
             fastMath: problem.fastMath, maskedSlots: problem.maskedFraction, seed: problem.seed, bufferBytesPerRank: bufferBytesPerRank,
             unfusedSeconds: unfusedSeconds, fusedSeconds: fusedSeconds, unfusedTokensPerSecond: unfusedTokensPerSecond,
             fusedTokensPerSecond: fusedTokensPerSecond, speedup: speedup, receivedPairsPerRank: receivedPairs,
-            gflopsPerRank: gflopsPerRank, bitwiseEqual: bitwiseEqual, mismatch: mismatch)
+            gflopsPerRank: gflopsPerRank, bitwiseEqual: bitwiseEqual, mismatch: mismatch,
+            peakResidentBytes: peakResidentBytes, rankPeakResidentBytes: rankPeakResidentBytes)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

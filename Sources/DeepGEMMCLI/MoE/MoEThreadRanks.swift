@@ -26,7 +26,8 @@ extension MoEBenchmark {
             let seconds = try Timing.median(minimumSeconds: minimumSeconds) { try call(stats: nil) }
             let report = MoEReport(problem: problem, ranks: ranks, processes: false, tokensPerRank: count,
                                    bufferBytesPerRank: buffer.layout.totalBytes, unfusedSeconds: reference.seconds, fusedSeconds: seconds,
-                                   receivedPairs: reference.receivedPairs, mismatch: mismatch)
+                                   receivedPairs: reference.receivedPairs, mismatch: mismatch,
+                                   peakResidentBytes: PeakResidentMemory.ofThisProcess(), rankPeakResidentBytes: nil)
             completed(report)
             return report
         }

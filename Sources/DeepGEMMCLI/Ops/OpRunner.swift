@@ -33,7 +33,7 @@ public enum OpRunner {
         var tensors: [String: Tensor] = [:]
         if let input {
             let file = try SafeTensorsFile.open(path: input)
-            for tensorName in file.names { tensors[tensorName] = file.tensor(tensorName) }
+            for tensorName in file.names { tensors[tensorName] = try file.tensor(tensorName) }
         }
         let context = try OpContext(tensors: tensors, values: parseSettings(settings))
         let outputs = try op.execute(context)
