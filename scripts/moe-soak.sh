@@ -123,6 +123,7 @@ check_rank_kill() {
         missed=$((missed + 1))
         return
     fi
+    [ "$kind" = external ] && external_kills=$((external_kills + 1))
     grep -q "rank $victim (pid [0-9]*): killed by signal 9" "$work/err" ||
         violation "$kind" "the launcher does not report rank $victim killed by SIGKILL"
     while read -r line; do
@@ -152,7 +153,8 @@ external_kill() {
     if [ -n "$ranks_up" ]; then
         victim_pid=$(echo "$ranks_up" | sed -n "$((RANDOM % ranks + 1))p" | cut -d' ' -f1)
         victim=$(echo "$ranks_up" | awk -v p="$victim_pid" '$1 == p { print $2 }')
-        delay=$(printf '0.%03d' $((RANDOM % 1000)))
+        # The ranks of a run live for about a quarter of a second on this layer.
+        delay=$(printf '0.%03d' $((RANDOM % 250)))
         sleep "$delay"
         local killed_at
         killed_at=$(now)
@@ -164,7 +166,6 @@ external_kill() {
         violation external "the rank processes never started (status $status)"
     else
         check_rank_kill "$victim" "$killed_at" external $status
-        external_kills=$((external_kills + 1))
     fi
     check_leftovers external
 }
@@ -201,7 +202,7 @@ while [ $done_calls -lt "$calls" ]; do
     clean_run
 done
 segments_after=$(shm_count "")
-printf 'moe-soak: runs %d (clean %d), fused calls per rank %d, kills %d (hook %d, external %d, missed %d), launcher signals %d, leaked segments %d (/dev/shm deepgemm-* before %d, after %d), violations %d, %.0f s\n' \
+printf 'moe-soak: runs %d (clean %d), fused calls per rank %d, kills %d (hook %d, external %d; %d external kills came after the ranks finished), launcher signals %d, leaked segments %d (/dev/shm deepgemm-* before %d, after %d), violations %d, %.0f s\n' \
     "$runs" "$clean" "$done_calls" "$((hook_kills + external_kills))" "$hook_kills" "$external_kills" "$missed" "$signals" \
     "$leaked" "$segments_before" "$segments_after" "$violations" "$(elapsed "$soak_start")"
 [ "$violations" -eq 0 ]
