@@ -50,7 +50,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
 later_than() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 
-runs=0 clean=0 hook_kills=0 external_kills=0 missed=0 signals=0 done_calls=0 leaked=0 violations=0
+rank_life=0.2 runs=0 clean=0 hook_kills=0 external_kills=0 missed=0 signals=0 done_calls=0 leaked=0 violations=0
 segments_before=$(shm_count "")
 
 violation() {
@@ -103,8 +103,13 @@ check_leftovers() {
 
 clean_run() {
     start_run
+    rank_pids >/dev/null
+    local up
+    up=$(now)
     wait "$pid"
     local status=$?
+    # How long the ranks of a run live: external kills land at a random point of that span.
+    rank_life=$(elapsed "$up")
     if [ $status -ne 0 ] || ! grep -q "fused == unfused: bitwise equal" "$work/out"; then
         violation clean "status $status, fused and unfused must agree bit for bit on a new buffer"
     fi
@@ -153,8 +158,7 @@ external_kill() {
     if [ -n "$ranks_up" ]; then
         victim_pid=$(echo "$ranks_up" | sed -n "$((RANDOM % ranks + 1))p" | cut -d' ' -f1)
         victim=$(echo "$ranks_up" | awk -v p="$victim_pid" '$1 == p { print $2 }')
-        # The ranks of a run live for about a quarter of a second on this layer.
-        delay=$(printf '0.%03d' $((RANDOM % 250)))
+        delay=$(awk -v life="$rank_life" -v r=$RANDOM 'BEGIN { printf "%.3f", life * r / 32768 }')
         sleep "$delay"
         local killed_at
         killed_at=$(now)
@@ -193,6 +197,7 @@ launcher_signal() {
 
 echo "moe-soak: $deepgemm, seed $seed, $ranks ranks, $calls_per_run calls per run, up to $calls calls, rank timeout ${timeout}s" >&2
 soak_start=$(now)
+clean_run
 while [ $done_calls -lt "$calls" ]; do
     case $((RANDOM % 8)) in
         0 | 1 | 2 | 3) hook_kill ;;
