@@ -74,7 +74,7 @@ rank_pids() {
         children=$(pgrep -P "$pid" || true)
         if [ "$(echo "$children" | grep -c .)" -ge "$ranks" ]; then
             for child in $children; do
-                echo "$child $(tr '\0' '\n' </proc/"$child"/environ 2>/dev/null | sed -n 's/^DG_MEGA_MOE_RANK=//p')"
+                echo "$child $(tr '\0' '\n' 2>/dev/null </proc/"$child"/environ | sed -n 's/^DG_MEGA_MOE_RANK=//p')"
             done
             return
         fi
