@@ -1,3 +1,4 @@
 import DeepGEMMCLI
 
+DeepGEMMCommand.prepareProcess()
 DeepGEMMCommand.main()

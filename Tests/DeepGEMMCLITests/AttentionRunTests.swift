@@ -20,7 +20,7 @@ import DeepGEMMTestSupport
             #expect(!FileManager.default.fileExists(atPath: output), "\(op) failed but left an output file")
             throw error
         }
-        return try #require(SafeTensorsFile.open(path: output).tensor("out"))
+        return try #require(try SafeTensorsFile.open(path: output).tensor("out"))
     }
 
     /// FP8 prefill inputs: S 6, SKV 40, H 8, D 32, causal windows.

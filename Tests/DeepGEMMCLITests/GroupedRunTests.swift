@@ -17,7 +17,7 @@ import DeepGEMMTestSupport
 
     /// Expects output `name` of `file` to equal `expected` bit for bit.
     static func expectOutput(_ file: SafeTensorsFile, _ name: String, equals expected: Tensor, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let actual = try #require(file.tensor(name), "output \(name) missing", sourceLocation: sourceLocation)
+        let actual = try #require(try file.tensor(name), "output \(name) missing", sourceLocation: sourceLocation)
         #expect(bitwiseMismatch(actual, expected) == nil, sourceLocation: sourceLocation)
         #expect(expected.doubleValues().contains { $0 != 0 }, sourceLocation: sourceLocation)
     }

@@ -107,8 +107,8 @@ import DeepGEMMTestSupport
     /// Expects `y` [R, T, H] of `file` to equal `expected` rank by rank, a nonzero result for
     /// rank 0's token 0 and +0 for rank 1's fully masked token 0, and the stats to equal `stats`.
     static func expectOutputs(_ file: SafeTensorsFile, y expected: [Tensor], stats: [Tensor], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let y = try #require(file.tensor("y"), sourceLocation: sourceLocation)
-        let recvStats = try #require(file.tensor("cumulative_local_expert_recv_stats"), sourceLocation: sourceLocation)
+        let y = try #require(try file.tensor("y"), sourceLocation: sourceLocation)
+        let recvStats = try #require(try file.tensor("cumulative_local_expert_recv_stats"), sourceLocation: sourceLocation)
         #expect(y.shape == [ranks, tokens, expected[0].size(1)] && y.dtype == .bfloat16, sourceLocation: sourceLocation)
         for rank in 0..<ranks {
             #expect(bitwiseMismatch(try y.select(dim: 0, index: rank), expected[rank]) == nil, "rank \(rank)", sourceLocation: sourceLocation)

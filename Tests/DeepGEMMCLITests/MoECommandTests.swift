@@ -37,6 +37,8 @@ import DeepGEMM
             #expect(report.fusedSeconds > 0 && report.unfusedSeconds > 0 && report.bufferBytesPerRank > 0)
             #expect(report.receivedPairs.count == 2 && report.receivedPairs.reduce(0, +) <= 2 * report.tokensPerRank * 2)
             #expect(report.json.contains("\"bitwise_equal\":true") && report.text.contains("fused == unfused: bitwise equal"))
+            #expect(report.peakResidentBytes > 0 && report.json.contains("\"peak_resident_bytes\":") && report.text.contains("peak resident memory: "))
+            #expect(report.rankPeakResidentBytes.map { $0.count == 2 && $0.allSatisfy { $0 > 0 } } ?? !processes)
         }
     }
 

@@ -8,11 +8,11 @@ import DeepGEMMTestSupport
     static let file = try! SafeTensorsFile.open(path: fixturePath("formats.safetensors"))
 
     static func floats(_ name: String) throws -> [Float] {
-        try #require(file.tensor(name), "fixture tensor \(name)").elements(as: Float.self)
+        try #require(try file.tensor(name), "fixture tensor \(name)").elements(as: Float.self)
     }
 
     static func bytes(_ name: String) throws -> [UInt8] {
-        try #require(file.tensor(name), "fixture tensor \(name)").elements(as: UInt8.self)
+        try #require(try file.tensor(name), "fixture tensor \(name)").elements(as: UInt8.self)
     }
 
     /// Bit equality that treats two NaNs as equal only when their bits match.
@@ -67,7 +67,7 @@ import DeepGEMMTestSupport
 
     @Test func bf16EncodeMatchesGolden() throws {
         let inputs = try Self.floats("bf16_in")
-        let expected = try #require(Self.file.tensor("bf16_out")).elements(as: UInt16.self)
+        let expected = try #require(try Self.file.tensor("bf16_out")).elements(as: UInt16.self)
         let wrong = zip(inputs, expected).filter { BFloat16($0.0).bitPattern != $0.1 }
         #expect(wrong.isEmpty, "first mismatches: \(wrong.prefix(4).map { "\($0.0) -> \($0.1)" })")
         for (x, bits) in zip(inputs, expected) where !x.isNaN {

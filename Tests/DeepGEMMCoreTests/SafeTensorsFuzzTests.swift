@@ -83,7 +83,7 @@ private func mutate(_ bytes: inout [UInt8], _ generator: inout SeededGenerator) 
 private func checkParsed(_ file: SafeTensorsFile, bufferCount: Int) -> Bool {
     guard Set(file.names).count == file.names.count else { return false }
     for name in file.names {
-        guard let tensor = file[name], tensor.isContiguous, !name.isEmpty else { return false }
+        guard let tensor = try? file[name], tensor.isContiguous, !name.isEmpty else { return false }
         var count = 1
         for size in tensor.shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)

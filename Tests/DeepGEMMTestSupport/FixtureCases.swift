@@ -115,7 +115,7 @@ public func loadFixtureCases(_ fileName: String) throws -> [FixtureCase] {
         guard let slash = name.firstIndex(of: "/"), let caseKey = CaseKey(String(name[..<slash])) else {
             throw FixtureError(message: "\(fileName): tensor '\(name)' is not named OP#i/NAME")
         }
-        tensors[caseKey, default: [:]][String(name[name.index(after: slash)...])] = file.tensor(name)
+        tensors[caseKey, default: [:]][String(name[name.index(after: slash)...])] = try file.tensor(name)
     }
     return Set(arguments.keys).union(tensors.keys).sorted().map { key in
         FixtureCase(op: key.op, index: key.index, arguments: arguments[key] ?? [:], tensors: tensors[key] ?? [:])

@@ -107,6 +107,7 @@ public func bf16MegaMoE(
 /// One rank's collective call: checks its arguments with `makeCall` (a rejected call marks the rank
 /// failed, so its peers stop waiting for it), then runs the fused path.
 private func runCollective(_ buffer: MegaMoERankBuffer, _ makeCall: () throws -> MegaMoEFusedCall) throws {
+    buffer.group.beginCall()
     let call: MegaMoEFusedCall
     do {
         call = try makeCall()

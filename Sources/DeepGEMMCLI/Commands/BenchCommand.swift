@@ -2,7 +2,8 @@ import ArgumentParser
 import DeepGEMM
 
 /// `deepgemm bench OP --m M [--n N] --k K [--json]`: times an op on the CPU backend (casts next
-/// to a memory-copy peer; GEMMs in GFLOPS, compared with NumPy by `bench/compare.py`).
+/// to a memory-copy peer; GEMMs in GFLOPS, compared with NumPy by `bench/compare.py`) and reports
+/// the process's peak resident memory.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -12,6 +13,7 @@ struct BenchCommand: ParsableCommand {
         number of bytes. GEMMs report GFLOPS (2·M·N·K / t) with a BF16 D; DG_NUM_THREADS and DG_CPU_KERNEL choose the \
         threads and the kernel variant; grouped GEMMs split M into --groups equal groups (same total work as the dense op). \
         MQA logits report GFLOPS counted as 2·H·D per (query, kv) pair in the window (causal windows for prefill). \
+        Every result ends with the peak resident memory of the process (getrusage ru_maxrss). \
         Ops: \((CastBenchmark.ops + GEMMBenchmark.ops + MQABenchmark.ops).joined(separator: ", ")).
         """
     )
@@ -66,27 +68,30 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            if MQABenchmark.ops.contains(op) {
-                print(try MQABenchmark.run(op: op, s: s, skv: skv, h: h, d: d, batch: batch, nextN: nextN, context: context, json: json))
-                return
-            }
-            if GEMMBenchmark.ops.contains(op) {
-                let (columns, depth) = (n ?? 4096, k ?? 4096)
-                try DeepGEMMError.require(m > 0 && columns > 0 && depth > 0, "--m", "shape must be positive, got \(m) x \(columns) x \(depth)")
-                let result = try GEMMBenchmark.run(op: op, m: m, n: columns, k: depth, groups: groups, useUE8M0: useUE8M0)
-                print(json ? result.json : result.table)
-                return
-            }
-            guard let inputType = DType(shortName: dtype), [.bfloat16, .float32, .float16].contains(inputType) else {
-                throw DeepGEMMError.invalidArgument(argument: "--dtype", rule: "must be bf16, f32 or f16, got '\(dtype)'")
-            }
-            let columns = k ?? n ?? 7168
-            try DeepGEMMError.require(m > 0 && columns > 0, "--m", "shape must be positive, got \(m) x \(columns)")
-            let result = try CastBenchmark.run(op: op, rows: m, columns: columns, dtype: inputType, granK: granK, useUE8M0: useUE8M0)
-            print(json ? result.json : result.table)
+            print(PeakMemoryField.appended(to: try result(), json: json))
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// The op's figures, as text or one JSON object.
+    private func result() throws -> String {
+        if MQABenchmark.ops.contains(op) {
+            return try MQABenchmark.run(op: op, s: s, skv: skv, h: h, d: d, batch: batch, nextN: nextN, context: context, json: json)
+        }
+        if GEMMBenchmark.ops.contains(op) {
+            let (columns, depth) = (n ?? 4096, k ?? 4096)
+            try DeepGEMMError.require(m > 0 && columns > 0 && depth > 0, "--m", "shape must be positive, got \(m) x \(columns) x \(depth)")
+            let result = try GEMMBenchmark.run(op: op, m: m, n: columns, k: depth, groups: groups, useUE8M0: useUE8M0)
+            return json ? result.json : result.table
+        }
+        guard let inputType = DType(shortName: dtype), [.bfloat16, .float32, .float16].contains(inputType) else {
+            throw DeepGEMMError.invalidArgument(argument: "--dtype", rule: "must be bf16, f32 or f16, got '\(dtype)'")
+        }
+        let columns = k ?? n ?? 7168
+        try DeepGEMMError.require(m > 0 && columns > 0, "--m", "shape must be positive, got \(m) x \(columns)")
+        let result = try CastBenchmark.run(op: op, rows: m, columns: columns, dtype: inputType, granK: granK, useUE8M0: useUE8M0)
+        return json ? result.json : result.table
     }
 }

@@ -12,6 +12,14 @@ public struct DeepGEMMCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Process-wide settings of the `deepgemm` executable, made before the command runs: SIGXFSZ
+    /// is ignored, so writing an output past the file-size limit (`ulimit -f`) fails with EFBIG,
+    /// which the writers report as an I/O error (leaving no partial file), instead of killing the
+    /// process.
+    public static func prepareProcess() {
+        signal(SIGXFSZ, SIG_IGN)
+    }
 }
 
 /// The library version printed by `deepgemm --version` and `deepgemm info`.

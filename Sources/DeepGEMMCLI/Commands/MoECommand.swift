@@ -54,6 +54,20 @@ struct MoECommand: ParsableCommand {
     @Option(name: .customLong("rank-executable"), help: .hidden)
     var rankExecutable: String?
 
+    /// Hidden, for `scripts/moe-soak.sh`: fused calls of every rank process (the checked one and
+    /// `calls - 1` timed ones) instead of as many as --min-seconds asks for.
+    @Option(help: .hidden)
+    var calls: Int?
+
+    /// Hidden, for `scripts/moe-soak.sh`: the job id naming the rank processes' shared memory
+    /// (`/deepgemm-<id>-t<T>-r<R>`), so that a soak can look for leaked segments.
+    @Option(name: .customLong("job-id"), help: .hidden)
+    var jobID: String?
+
+    /// Hidden, for `scripts/moe-soak.sh`: how long a rank process waits for a peer without progress, in seconds.
+    @Option(name: .customLong("rank-timeout"), help: .hidden)
+    var rankTimeout: Double = 60
+
     func run() throws {
         do {
             var first = true
@@ -69,6 +83,9 @@ struct MoECommand: ParsableCommand {
             }
         } catch let exit as ExitCode {
             throw exit
+        } catch let interrupted as RankLaunchInterrupted {
+            printError("error: \(interrupted)")
+            interrupted.reraise()
         } catch {
             printError("error: \(error)")
             throw ExitCode(1)
@@ -84,8 +101,11 @@ struct MoECommand: ParsableCommand {
             }
             return count
         }
+        try DeepGEMMError.require(calls.map { $0 >= 2 } ?? true, "--calls", "must be at least 2, got \(calls ?? 0)")
+        try DeepGEMMError.require(rankTimeout > 0, "--rank-timeout", "must be positive, got \(rankTimeout)")
         let rankProcesses = processes ? MoERankProcesses(executable: rankExecutable ?? Self.currentExecutable(),
-                                                         layerArguments: layer.arguments) : nil
+                                                         layerArguments: layer.arguments, calls: calls, jobID: jobID,
+                                                         timeoutSeconds: rankTimeout) : nil
         return try MoEBenchmark(problem: try layer.problem(), ranks: ranks, tokenCounts: counts, minimumSeconds: minSeconds,
                                 processes: rankProcesses, threadsPerRank: threadsPerRank, progress: printError, completed: report).run()
     }

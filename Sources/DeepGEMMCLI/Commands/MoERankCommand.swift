@@ -27,10 +27,14 @@ struct MoERankCommand: ParsableCommand {
     @Option(name: .customLong("threads-per-rank"), help: "CPU threads of this rank (default: all).")
     var threadsPerRank: Int?
 
+    @Option(help: "Seconds a wait for a peer may go without progress.")
+    var timeout: Double = 60
+
     func run() throws {
         do {
+            try DeepGEMMError.require(timeout > 0, "--timeout", "must be positive, got \(timeout)")
             try MoERankRun(problem: try layer.problem(), tokens: tokens, maxTokens: maxTokens, iterations: iterations,
-                           outputDirectory: outputDir, threadsPerRank: threadsPerRank).run()
+                           outputDirectory: outputDir, threadsPerRank: threadsPerRank, timeout: .milliseconds(Int64(timeout * 1000))).run()
         } catch {
             let rank = (try? RankEnvironment.current())??.rank
             printError("moe-rank\(rank.map { " \($0)" } ?? ""): \(error)")

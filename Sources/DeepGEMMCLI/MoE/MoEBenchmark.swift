@@ -75,7 +75,8 @@ struct MoEBenchmark {
         return MoEReport(problem: problem, ranks: ranks, processes: processes != nil, threadsPerRank: fused.threadsPerRank,
                          tokensPerRank: fused.tokensPerRank, bufferBytesPerRank: fused.bufferBytes, unfusedSeconds: reference.seconds,
                          fusedSeconds: fused.seconds, receivedPairs: reference.receivedPairs, denseRows: peer.rows,
-                         denseSeconds: denseSeconds, mismatch: fused.mismatch)
+                         denseSeconds: denseSeconds, mismatch: fused.mismatch, peakResidentBytes: PeakResidentMemory.ofThisProcess(),
+                         rankPeakResidentBytes: fused.rankPeakResidentBytes)
     }
 }
 
@@ -91,6 +92,8 @@ struct MoEFusedOutcome {
     var bufferBytes: Int
     /// The first difference from the unfused pipeline; nil when bitwise equal.
     var mismatch: String?
+    /// Peak resident memory of each rank process, in bytes; nil for thread ranks.
+    var rankPeakResidentBytes: [Int]? = nil
 }
 
 /// The unfused pipeline's outputs on one token count: what the fused op must match.

@@ -7,6 +7,12 @@ struct MoERankProcesses {
     var executable: String
     /// The layer options, forwarded unchanged so every rank regenerates the same problem.
     var layerArguments: [String]
+    /// Fused calls per rank process; nil: as many as the minimum time asks for.
+    var calls: Int?
+    /// The job id prefix (a token count's job is `<jobID>-t<T>`); nil: a fresh id per launch.
+    var jobID: String?
+    /// How long a rank waits for a peer without progress, in seconds.
+    var timeoutSeconds: Double
 }
 
 /// Rank processes that did not exit with status 0.
@@ -29,15 +35,17 @@ extension MoEBenchmark {
         return try tokenCounts.map { count in
             let reference = try unfusedReference(tokens: try generateTokens(count), weights: weights)
             // Every rank makes the same number of calls, sized from the unfused time to last about --min-seconds.
-            let iterations = min(100, max(3, Int((minimumSeconds / reference.seconds).rounded(.up))))
+            let iterations = processes.calls.map { $0 - 1 } ?? min(100, max(3, Int((minimumSeconds / reference.seconds).rounded(.up))))
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("deepgemm-moe-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             progress("T=\(count): running \(ranks) rank processes, \(iterations) timed calls each")
             let arguments = ["moe-rank"] + processes.layerArguments
-                + ["--tokens", "\(count)", "--max-tokens", "\(maxTokens)", "--iterations", "\(iterations)", "--output-dir", directory]
+                + ["--tokens", "\(count)", "--max-tokens", "\(maxTokens)", "--iterations", "\(iterations)", "--output-dir", directory,
+                   "--timeout", "\(processes.timeoutSeconds)"]
                 + (threadsPerRank.map { ["--threads-per-rank", "\($0)"] } ?? [])
-            let statuses = try RankLauncher.runProcesses(ranks: ranks, executable: processes.executable, arguments: arguments)
+            let statuses = try RankLauncher.runProcesses(ranks: ranks, executable: processes.executable, arguments: arguments,
+                                                         jobID: processes.jobID.map { "\($0)-t\(count)" } ?? RankLauncher.defaultJobID())
             let failed = statuses.filter { !$0.succeeded }
             guard failed.isEmpty else { throw MoERankProcessFailure(statuses: failed) }
             let results = try (0..<ranks).map { try MoERankResult(directory: directory, rank: $0) }
@@ -46,7 +54,7 @@ extension MoEBenchmark {
             let bytes = results.map(\.bufferBytes).max() ?? layout.totalBytes
             let report = try self.report(reference: reference, weights: weights, fused: MoEFusedOutcome(
                 tokensPerRank: count, seconds: results.map(\.seconds).max() ?? 0, threadsPerRank: results.map(\.threads).max() ?? 1,
-                bufferBytes: bytes, mismatch: mismatch))
+                bufferBytes: bytes, mismatch: mismatch, rankPeakResidentBytes: statuses.map { $0.peakResidentBytes ?? 0 }))
             completed(report)
             return report
         }

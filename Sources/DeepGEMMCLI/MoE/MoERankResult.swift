@@ -34,7 +34,7 @@ extension MoERankResult {
         let path = Self.path(directory: directory, rank: rank)
         let file = try SafeTensorsFile.open(path: path)
         func entry(_ name: String, _ dtype: DType) throws -> Tensor {
-            guard let tensor = file.tensor(name), tensor.dtype == dtype else {
+            guard let tensor = try file.tensor(name), tensor.dtype == dtype else {
                 throw DeepGEMMError.io(path: path, reason: "no \(dtype) tensor '\(name)'")
             }
             return tensor

@@ -17,6 +17,8 @@ struct MoERankRun {
     var outputDirectory: String
     /// CPU threads of this rank; nil for the library's default.
     var threadsPerRank: Int?
+    /// How long a wait for a peer may go without progress.
+    var timeout: Duration
 
     /// Runs the rank described by the process's ``RankEnvironment``.
     func run() throws {
@@ -32,7 +34,8 @@ struct MoERankRun {
         let weights = try MoEExpertWeights(problem: problem, rank: rank, ranks: environment.rankCount).transformed()
         let buffer = try getSymmBufferForMegaMoE(
             rankEnvironment: environment, numExperts: problem.experts, numMaxTokensPerRank: maxTokens, numTopk: problem.topk,
-            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType, threadsPerRank: threadsPerRank)
+            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType, threadsPerRank: threadsPerRank,
+            timeout: timeout)
         defer { buffer.close() }
         let y = Tensor(zeros: [tokens, problem.hidden], dtype: .bfloat16)
         // Like DeepGEMM's benchmark, every call first copies the tokens into the buffer.

@@ -28,6 +28,10 @@ struct MoEReport: Sendable {
     var denseSeconds: Double
     /// The first difference between the fused and unfused `y` or stats; nil when bitwise equal.
     var mismatch: String?
+    /// Peak resident memory of this process so far, in bytes (with thread ranks it includes them).
+    var peakResidentBytes: Int
+    /// Peak resident memory of each rank process, in bytes; nil for thread ranks.
+    var rankPeakResidentBytes: [Int]?
 
     /// Whether fused and unfused agreed bit for bit.
     var bitwiseEqual: Bool { mismatch == nil }
@@ -67,12 +71,21 @@ struct MoEReport: Sendable {
           GFLOPS per rank (fused): \(gflopsPerRank.map { MoEFormat.fixed($0, 1) }.joined(separator: ", "))
           GFLOPS all ranks (fused): \(MoEFormat.fixed(fusedGFLOPS, 1))  dense \(MoEDensePeer.opName(problem)) M=\(denseRows) \
         (all cores): \(MoEFormat.fixed(denseGFLOPS, 1)) (\(MoEFormat.fixed(denseSeconds * 1e3, 3)) ms)  fused/dense \(MoEFormat.fixed(fusedOverDense, 2))
+          peak resident memory: \(peakMemoryText)
           fused == unfused: \(check)
         """
     }
 
-    /// One JSON object on one line (keys in snake case, sorted; `activation_clamp` and `mismatch`
-    /// are left out when there is none).
+    /// This process's peak and, for process ranks, each rank's, in MiB.
+    private var peakMemoryText: String {
+        let mib = { (bytes: Int) in MoEFormat.fixed(Double(bytes) / 1_048_576, 1) + " MiB" }
+        let own = "\(mib(peakResidentBytes)) (\(processes ? "launcher" : "this process, thread ranks included"))"
+        guard let ranks = rankPeakResidentBytes else { return own }
+        return own + ", ranks " + ranks.map(mib).joined(separator: ", ")
+    }
+
+    /// One JSON object on one line (keys in snake case, sorted; `activation_clamp`, `mismatch` and
+    /// `rank_peak_resident_bytes` are left out when there is none).
     var json: String {
         struct Fields: Encodable {
             let mma: String, ranks: Int, processes: Bool, threadsPerRank: Int, tokensPerRank: Int, experts: Int, topk: Int, hidden: Int, intermediate: Int
@@ -81,6 +94,7 @@ struct MoEReport: Sendable {
             let speedup: Double, receivedPairsPerRank: [Int], gflopsPerRank: [Double], fusedGflops: Double
             let denseOp: String, denseRows: Int, denseSeconds: Double, denseGflops: Double, fusedOverDense: Double
             let bitwiseEqual: Bool, mismatch: String?
+            let peakResidentBytes: Int, rankPeakResidentBytes: [Int]?
         }
         let fields = Fields(
             mma: problem.mmaType.rawValue, ranks: ranks, processes: processes, threadsPerRank: threadsPerRank, tokensPerRank: tokensPerRank, experts: problem.experts,
@@ -89,7 +103,8 @@ struct MoEReport: Sendable {
             unfusedSeconds: unfusedSeconds, fusedSeconds: fusedSeconds, unfusedTokensPerSecond: unfusedTokensPerSecond,
             fusedTokensPerSecond: fusedTokensPerSecond, speedup: speedup, receivedPairsPerRank: receivedPairs,
             gflopsPerRank: gflopsPerRank, fusedGflops: fusedGFLOPS, denseOp: MoEDensePeer.opName(problem), denseRows: denseRows,
-            denseSeconds: denseSeconds, denseGflops: denseGFLOPS, fusedOverDense: fusedOverDense, bitwiseEqual: bitwiseEqual, mismatch: mismatch)
+            denseSeconds: denseSeconds, denseGflops: denseGFLOPS, fusedOverDense: fusedOverDense, bitwiseEqual: bitwiseEqual, mismatch: mismatch,
+            peakResidentBytes: peakResidentBytes, rankPeakResidentBytes: rankPeakResidentBytes)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

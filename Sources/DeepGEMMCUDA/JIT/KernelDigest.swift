@@ -11,7 +11,12 @@ public struct KernelDigest: Sendable {
 
     /// Feeds `text` followed by a separator byte, so ("ab", "c") and ("a", "bc") differ.
     public mutating func update(_ text: String) {
-        for byte in text.utf8 { feed(byte) }
+        update(bytes: text.utf8)
+    }
+
+    /// Feeds `bytes` followed by the separator byte (a file's contents, for cache checksums).
+    public mutating func update(bytes: some Sequence<UInt8>) {
+        for byte in bytes { feed(byte) }
         feed(0xff)
     }
 
@@ -33,6 +38,13 @@ public struct KernelDigest: Sendable {
             return String(repeating: "0", count: 16 - digits.count) + digits
         }
         return hex(mix(low)) + hex(mix(high ^ low))
+    }
+
+    /// The digest of one block of bytes.
+    public static func of(bytes: [UInt8]) -> String {
+        var digest = KernelDigest()
+        digest.update(bytes: bytes)
+        return digest.hexValue
     }
 
     /// The digest of `parts`, in order.

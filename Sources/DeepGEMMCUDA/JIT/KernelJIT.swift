@@ -39,27 +39,32 @@ public final class KernelJIT: Sendable {
         KernelDigest.of([name, code, headersDigest, options.joined(separator: "\u{1}"), "nvrtc " + compilerVersion])
     }
 
-    /// The cubin and log for `source`, from the cache or freshly compiled (and then cached).
+    /// The cubin and log for `source`, from the cache or freshly compiled (and then cached; see
+    /// ``KernelCache/entry(name:key:compile:)`` for corrupted entries and an unwritable cache).
+    /// With `DG_JIT_PTXAS_CHECK`, a kernel that uses local memory is rejected whether it was
+    /// compiled now or read from the cache.
     public func build(_ source: KernelSource, for architecture: CUDAArchitecture) throws -> KernelCache.Entry {
         let key = key(for: source, architecture: architecture)
-        if let entry = cache.lookup(name: source.name, key: key) {
-            try check(entry.log, source: source, architecture: architecture)
-            return entry
+        var compiledNow = false
+        let entry = try cache.entry(name: source.name, key: key) {
+            compiledNow = true
+            if options.debug { printToStandardError("DeepGEMM JIT: compiling \(source.name).\(key) for \(architecture.rawValue):\n\(source.code)") }
+            let compiled = try compiler.compile(source, for: architecture, keepPTX: options.dumpPTX)
+            if options.debug || options.ptxasVerbose { printToStandardError(compiled.log) }
+            var files: [String: [UInt8]] = [
+                KernelCache.cubinFile: compiled.cubin,
+                "kernel.cu": Array(source.code.utf8),
+                KernelCache.logFile: Array(compiled.log.utf8),
+            ]
+            if let ptx = compiled.ptx { files["kernel.ptx"] = Array(ptx.utf8) }
+            if options.dumpSASS, let sass = disassemble(compiled.cubin) { files["kernel.sass"] = Array(sass.utf8) }
+            return files
         }
-        if options.debug { printToStandardError("DeepGEMM JIT: compiling \(source.name).\(key) for \(architecture.rawValue):\n\(source.code)") }
-        let compiled = try compiler.compile(source, for: architecture, keepPTX: options.dumpPTX)
-        if options.debug || options.ptxasVerbose { printToStandardError(compiled.log) }
-        try check(compiled.log, source: source, architecture: architecture)
-        var files: [String: [UInt8]] = [
-            "kernel.cubin": compiled.cubin,
-            "kernel.cu": Array(source.code.utf8),
-            "ptxas.log": Array(compiled.log.utf8),
-        ]
-        if let ptx = compiled.ptx { files["kernel.ptx"] = Array(ptx.utf8) }
-        if options.dumpSASS, let sass = disassemble(compiled.cubin) { files["kernel.sass"] = Array(sass.utf8) }
-        let directory = try cache.store(name: source.name, key: key, files: files)
-        if options.dumpPTX || options.dumpSASS { printToStandardError("DeepGEMM JIT: \(source.name) dumped to \(directory)") }
-        return KernelCache.Entry(directory: directory, cubin: compiled.cubin, log: compiled.log)
+        try check(entry.log, source: source, architecture: architecture)
+        if compiledNow, options.dumpPTX || options.dumpSASS, let directory = entry.directory {
+            printToStandardError("DeepGEMM JIT: \(source.name) dumped to \(directory)")
+        }
+        return entry
     }
 
     /// The loaded kernel for `source` on `device` (compiled or read from the cache on first use).

@@ -5,6 +5,9 @@
 public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A file could not be opened, inspected, mapped, written or renamed.
     case io(path: String, reason: String)
+    /// A file changed while it was being read or while it was mapped (it shrank, grew or was
+    /// rewritten in place), so its tensors cannot be trusted.
+    case modified(path: String, reason: String)
     /// The data ends early: fewer than 8 bytes, or a header that runs past the end.
     case truncated(reason: String)
     /// The 8-byte header length is above ``SafeTensorsFile/maxHeaderLength``.
@@ -34,6 +37,7 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .io(let path, let reason): return "safetensors I/O error on '\(path)': \(reason)"
+        case .modified(let path, let reason): return "safetensors file '\(path)' changed on disk: \(reason)"
         case .truncated(let reason): return "truncated safetensors data: \(reason)"
         case .headerTooLarge(let length):
             return "safetensors header length \(length) exceeds the limit of \(SafeTensorsFile.maxHeaderLength) bytes"

@@ -56,15 +56,18 @@ public struct RankEnvironment: Sendable, Equatable {
 extension RankGroup {
     /// Joins the process group `environment` describes: rank 0 creates the shared memory, the
     /// others open it (waiting up to `timeout`), then all meet at a barrier, after which rank 0
-    /// unlinks the name so no crash can leak it. Close the group's ``memory`` when done.
+    /// unlinks the name so no crash can leak it. Close the group's ``memory`` when done. A
+    /// ``RankFault`` in the environment for this rank arms the test hook.
     public static func joinProcessGroup(_ environment: RankEnvironment, regionBytes: Int,
                                         timeout: Duration = .seconds(60)) throws -> RankGroup {
+        let fault = try RankFault.current().flatMap { $0.rank == environment.rank ? $0 : nil }
         let memory = environment.rank == 0
             ? try SymmetricMemory.create(jobID: environment.jobID, rankCount: environment.rankCount, regionBytes: regionBytes)
             : try SymmetricMemory.open(jobID: environment.jobID, rankCount: environment.rankCount,
                                        regionBytes: regionBytes, timeout: timeout)
         do {
             let group = try RankGroup(rank: environment.rank, memory: memory, timeout: timeout)
+            group.faults = fault.map(RankFaultTracker.init)
             try group.barrier()
             memory.unlinkName()
             return group

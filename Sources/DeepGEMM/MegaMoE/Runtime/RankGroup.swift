@@ -27,6 +27,8 @@ public final class RankGroup {
     public let timeout: Duration
 
     private var epoch = 0
+    /// The ``RankFault`` test hook of this rank, when its process was asked for one.
+    var faults: RankFaultTracker?
 
     /// Number of ranks in the group.
     public var rankCount: Int { memory.rankCount }
@@ -61,6 +63,7 @@ public final class RankGroup {
     /// Throws the group's ``RankFailure`` (naming the lowest rank that had not arrived) instead
     /// of hanging.
     public func barrier() throws {
+        faults?.reach(.barrierEntered)
         epoch += 1
         let target = epoch
         memory.control.arrive(rank, epoch: target)
@@ -68,6 +71,12 @@ public final class RankGroup {
         for peer in 0..<rankCount where peer != rank {
             try wait(for: peer, deadline: deadline) { memory.control.arrivalEpoch(of: peer) >= target }
         }
+        faults?.reach(.barrierPassed)
+    }
+
+    /// Marks the start of a collective call (for the ``RankFault`` test hook).
+    func beginCall() {
+        faults?.reach(.callStarted)
     }
 
     /// Spins (with backoff) until `condition` holds; `peer` is the rank expected to make it true
@@ -82,6 +91,7 @@ public final class RankGroup {
     /// Call it between long pieces of work done while peers may be waiting.
     public func heartbeat() {
         memory.control.beat(rank)
+        faults?.reach(.heartbeat)
     }
 
     /// ``wait(for:until:)`` with an absolute deadline on ``RankClock``, moved on by each heartbeat of `peer`.

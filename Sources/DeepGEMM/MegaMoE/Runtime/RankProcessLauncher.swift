@@ -16,6 +16,9 @@ public struct RankExitStatus: Sendable, Equatable, CustomStringConvertible {
     public var exitCode: Int32?
     /// The signal that ended it, when one did.
     public var signal: Int32?
+    /// Its peak resident memory in bytes (`wait4`'s `ru_maxrss`); nil when the status could not
+    /// be collected.
+    public var peakResidentBytes: Int?
 
     /// Whether the rank exited with code 0.
     public var succeeded: Bool { exitCode == 0 }
@@ -38,6 +41,10 @@ extension RankLauncher {
     /// dead rank does not linger as a zombie. Ranks still running `failureGrace` after another
     /// one failed are killed (SIGKILL). Afterwards the job's shared-memory name is unlinked, in
     /// case rank 0 was killed before it could do so.
+    ///
+    /// SIGINT or SIGTERM received meanwhile is passed on to every running rank (SIGKILL follows
+    /// for ranks still running 5 s later); once all are reaped and the name is unlinked this throws
+    /// ``RankLaunchInterrupted`` (``RankLaunchInterrupted/reraise()`` then ends the process by the signal).
     public static func runProcesses(ranks: Int, executable: String, arguments: [String],
                                     jobID: String = defaultJobID(),
                                     failureGrace: Duration = .seconds(120)) throws -> [RankExitStatus] {
@@ -45,6 +52,8 @@ extension RankLauncher {
                                   "must be in 1...\(SymmetricMemory.maxRankCount)")
         let segmentName = try SymmetricMemory.segmentName(jobID: jobID, rankCount: ranks)
         defer { shm_unlink(segmentName) }
+        LaunchSignals.begin()
+        defer { LaunchSignals.end() }
         var pids: [Int32] = []
         for rank in 0..<ranks {
             do {
@@ -56,7 +65,9 @@ extension RankLauncher {
                 throw error
             }
         }
-        return reap(pids, failureGrace: failureGrace)
+        let (statuses, interruption) = reap(pids, failureGrace: failureGrace)
+        if let interruption { throw RankLaunchInterrupted(signal: interruption, statuses: statuses) }
+        return statuses
     }
 
     /// A job id unique to this process and moment: `p<pid>-<monotonic nanoseconds>`.
@@ -87,34 +98,43 @@ extension RankLauncher {
         return pid
     }
 
-    /// Polls the children (WNOHANG, so unrelated children are never reaped) until all ended.
-    private static func reap(_ pids: [Int32], failureGrace: Duration) -> [RankExitStatus] {
+    /// Polls the children (WNOHANG, so unrelated children are never reaped) until all ended;
+    /// returns their statuses and the launcher signal passed on to them, if any.
+    private static func reap(_ pids: [Int32], failureGrace: Duration) -> (statuses: [RankExitStatus], interruption: Int32?) {
         var statuses: [RankExitStatus?] = Array(repeating: nil, count: pids.count)
         var killDeadline: Int64?
+        var interruption: Int32?
         var backoff = RankBackoff()
         while statuses.contains(where: { $0 == nil }) {
             var progressed = false
             for (rank, pid) in pids.enumerated() where statuses[rank] == nil {
                 var raw: Int32 = 0
-                let result = waitpid(pid, &raw, WNOHANG)
+                var usage = rusage()
+                let result = wait4(pid, &raw, WNOHANG, &usage)
                 guard result == pid || (result < 0 && errno != EINTR) else { continue }
                 progressed = true
-                let status = decode(rank: rank, pid: pid, raw: result == pid ? raw : nil)
+                let status = decode(rank: rank, pid: pid, raw: result == pid ? raw : nil, usage: usage)
                 statuses[rank] = status
                 if !status.succeeded, killDeadline == nil { killDeadline = RankClock.deadline(after: failureGrace) }
+            }
+            let signal = LaunchSignals.pending
+            if interruption == nil, signal != 0 {
+                interruption = signal
+                for (rank, pid) in pids.enumerated() where statuses[rank] == nil { kill(pid, signal) }
+                killDeadline = min(killDeadline ?? .max, RankClock.deadline(after: .seconds(5)))
             }
             if let killDeadline, RankClock.now() >= killDeadline {
                 for (rank, pid) in pids.enumerated() where statuses[rank] == nil { kill(pid, SIGKILL) }
             }
             if !progressed { backoff.pause() } else { backoff = RankBackoff() }
         }
-        return statuses.compactMap { $0 }
+        return (statuses.compactMap { $0 }, interruption)
     }
 
-    private static func decode(rank: Int, pid: Int32, raw: Int32?) -> RankExitStatus {
-        guard let raw else { return RankExitStatus(rank: rank, pid: pid, exitCode: nil, signal: nil) }
-        let signal = raw & 0x7F
-        if signal == 0 { return RankExitStatus(rank: rank, pid: pid, exitCode: (raw >> 8) & 0xFF, signal: nil) }
-        return RankExitStatus(rank: rank, pid: pid, exitCode: nil, signal: signal)
+    private static func decode(rank: Int, pid: Int32, raw: Int32?, usage: rusage) -> RankExitStatus {
+        guard let raw else { return RankExitStatus(rank: rank, pid: pid, exitCode: nil, signal: nil, peakResidentBytes: nil) }
+        let signal = raw & 0x7F, peak = PeakResidentMemory.bytes(of: usage)
+        if signal == 0 { return RankExitStatus(rank: rank, pid: pid, exitCode: (raw >> 8) & 0xFF, signal: nil, peakResidentBytes: peak) }
+        return RankExitStatus(rank: rank, pid: pid, exitCode: nil, signal: signal, peakResidentBytes: peak)
     }
 }
