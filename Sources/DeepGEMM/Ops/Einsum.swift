@@ -21,7 +21,7 @@ public func einsum(_ expression: String, a: Tensor, b: Tensor, d: Tensor, c: Ten
     try Device.requireHost(op: "einsum", [("a", a), ("b", b), ("d", d), ("c", c)])
     try DeepGEMMError.require(a.dtype == .bfloat16, "a", "must be bfloat16, got \(a.dtype)")
     try DeepGEMMError.require(b.dtype == .bfloat16, "b", "must be bfloat16, got \(b.dtype)")
-    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
+    try requireGEMMOutputType(d)
     if let c { try DeepGEMMError.require(c.dtype == d.dtype, "c", "must have d's dtype \(d.dtype), got \(c.dtype)") }
     switch expression {
     case "bmk,bnk->mn":

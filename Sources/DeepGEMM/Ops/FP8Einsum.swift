@@ -92,7 +92,7 @@ private func batchedFP8GEMM(a: QuantizedTensor, b: QuantizedTensor, d: Tensor, c
     try DeepGEMMError.require(d.shape == [batches, m, n], "d", "must be [G, M, N] = [\(batches), \(m), \(n)] after the permutation, got \(d.shape)")
     try rules.checkFP8FP4Operand(a.data, name: "a", allowsFP4: false)
     try rules.checkFP8FP4Operand(b.data, name: "b", allowsFP4: false)
-    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
+    try requireGEMMOutputType(d)
     if batches == 0 { return }
     let action = try checkGEMMOutput(m: m, n: n, k: k, d: d, c: c)
     guard case .compute = action else {

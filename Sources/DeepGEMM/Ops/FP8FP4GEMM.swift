@@ -48,7 +48,7 @@ public func fp8FP4GEMM(
     let (m, n, k) = (shapeA.rows, shapeB.rows, shapeA.k)
     try DeepGEMMError.require(shapeB.k == k, "b", "K of b (\(shapeB.k)) must equal K of a (\(k))")
     try DeepGEMMError.require(d.rank == 2 && d.shape == [m, n], "d", "must be [M, N] = [\(m), \(n)], got \(d.shape)")
-    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
+    try requireGEMMOutputType(d)
 
     let action = try checkGEMMOutput(m: m, n: n, k: k, d: d, c: c)
     guard case .compute = action else {

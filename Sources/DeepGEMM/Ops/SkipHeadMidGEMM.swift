@@ -39,7 +39,7 @@ public func fp8GEMMNTSkipHeadMid(
     try DeepGEMMError.require(k > 0, "a", "needs K > 0 columns")
     try rules.checkFP8FP4Operand(a.data, name: "a", allowsFP4: false)
     try rules.checkFP8FP4Operand(b.data, name: "b", allowsFP4: false)
-    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
+    try requireGEMMOutputType(d)
     let splits = try HeadSplits(headSplits, n: n, outputColumns: d.size(1), storeWidth: rules.arch == nil ? nil : 128 / d.dtype.size)
     if m == 0 { return }
 

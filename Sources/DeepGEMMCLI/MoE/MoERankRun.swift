@@ -34,8 +34,8 @@ struct MoERankRun {
         let weights = try MoEExpertWeights(problem: problem, rank: rank, ranks: environment.rankCount).transformed()
         let buffer = try getSymmBufferForMegaMoE(
             rankEnvironment: environment, numExperts: problem.experts, numMaxTokensPerRank: maxTokens, numTopk: problem.topk,
-            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType, threadsPerRank: threadsPerRank,
-            timeout: timeout)
+            hidden: problem.hidden, intermediateHidden: problem.intermediate, mmaType: problem.mmaType, timeout: timeout,
+            threadsPerRank: threadsPerRank)
         defer { buffer.close() }
         let y = Tensor(zeros: [tokens, problem.hidden], dtype: .bfloat16)
         // Like DeepGEMM's benchmark, every call first copies the tokens into the buffer.

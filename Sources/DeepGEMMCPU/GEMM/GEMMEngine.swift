@@ -27,7 +27,7 @@ public enum GEMMEngine {
                            variant: CPUKernelVariant = .best, threads: Int = CPUParallelism.threadCount) throws {
         try DeepGEMMError.require(a.k == b.k, "b", "K of A (\(a.k)) and B (\(b.k)) differ")
         try DeepGEMMError.require(d.rank == 2 && d.shape == [a.rows, b.rows], "d", "must be [\(a.rows), \(b.rows)], got \(d.shape)")
-        try DeepGEMMError.require(d.dtype == .float32 || d.dtype == .bfloat16, "d", "must be float32 or bfloat16, got \(d.dtype)")
+        try requireGEMMOutputType(d)
         try requireStorage(a, "a")
         try requireStorage(b, "b")
         guard variant.isSupported else {

@@ -76,7 +76,7 @@ public func checkGEMMOutput(m: Int, n: Int, k: Int, d: Tensor, c: Tensor?) throw
         try DeepGEMMError.require(c.shape == d.shape && c.strides == d.strides, "c",
                                   "aliases d, so it needs d's sizes and strides (\(d.shape), \(d.strides)), got (\(c.shape), \(c.strides))")
     }
-    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
+    try requireGEMMOutputType(d)
     if let c {
         try checkCDMajor(c, name: "c")
         try DeepGEMMError.require(c.dtype == d.dtype, "c", "must have d's dtype \(d.dtype), got \(c.dtype)")
@@ -105,4 +105,9 @@ public func prepareGEMMOutput(_ action: GEMMOutputAction, d: Tensor, c: Tensor?)
         if let c, !aliased { try d.copy(from: c) }
         return (true, accumulate)
     }
+}
+
+/// The dtype rule of a GEMM's D (and so of its C): BF16 or F32. Errors name `d`.
+public func requireGEMMOutputType(_ d: Tensor) throws {
+    try DeepGEMMError.require(d.dtype == .bfloat16 || d.dtype == .float32, "d", "must be bfloat16 or float32, got \(d.dtype)")
 }
