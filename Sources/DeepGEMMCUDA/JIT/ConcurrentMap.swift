@@ -1,3 +1,4 @@
+import DeepGEMMCore
 import Dispatch
 import Synchronization
 
@@ -5,7 +6,7 @@ import Synchronization
 /// independent and NVRTC is thread-safe), results in input order.
 func concurrentMap<Element: Sendable, Result: Sendable>(_ elements: [Element], jobs: Int,
                                                          _ transform: @Sendable (Element) -> Result) -> [Result] {
-    let results = Mutex([Result?](repeating: nil, count: elements.count))
+    let results = Locked([Result?](repeating: nil, count: elements.count))
     let next = Atomic<Int>(0)
     DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, elements.count))) { _ in
         while true {

@@ -1,10 +1,10 @@
-import Synchronization
+import DeepGEMMCore
 
 /// Prints each kernel configuration line once per process (`DG_PRINT_CONFIGS`).
 final class ConfigPrinter: Sendable {
     /// The process-wide printer.
     static let shared = ConfigPrinter()
-    private let printed = Mutex<Set<String>>([])
+    private let printed = Locked<Set<String>>([])
 
     /// Prints `problem -> family: config` unless that line was printed before.
     func printOnce(_ problem: GEMMKernelProblem, _ selection: KernelSelection) {

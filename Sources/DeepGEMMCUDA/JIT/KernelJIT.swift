@@ -1,6 +1,5 @@
 import DeepGEMMCore
 import Foundation
-import Synchronization
 
 /// Compiles kernel sources through the on-disk cache and loads them onto the device, once per
 /// process and cache key.
@@ -14,7 +13,7 @@ public final class KernelJIT: Sendable {
     public let cache: KernelCache
     /// The environment switches.
     public let options: JITOptions
-    private let loaded = Mutex<[String: CUDAKernel]>([:])
+    private let loaded = Locked<[String: CUDAKernel]>([:])
 
     /// The JIT of this process, or why it cannot run (NVRTC or headers missing).
     public static let shared: Result<KernelJIT, DeepGEMMError> = NVRTCCompiler.shared.map { compiler in

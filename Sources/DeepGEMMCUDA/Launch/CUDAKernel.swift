@@ -1,4 +1,4 @@
-import Synchronization
+import DeepGEMMCore
 internal import CCUDA
 
 /// A compiled kernel loaded into the device's context: the module from a cubin and its entry function.
@@ -9,7 +9,7 @@ public final class CUDAKernel: @unchecked Sendable {
     let device: CUDADevice
     private let module: dg_cu_module
     private let function: dg_cu_function
-    private let sharedMemoryLimit: Mutex<Int>
+    private let sharedMemoryLimit: Locked<Int>
 
     /// Loads `cubin` and finds the entry function.
     init(device: CUDADevice, cubin: [UInt8]) throws {
@@ -30,7 +30,7 @@ public final class CUDAKernel: @unchecked Sendable {
         self.device = device
         self.module = module
         self.function = function
-        self.sharedMemoryLimit = Mutex(0)
+        self.sharedMemoryLimit = Locked(0)
     }
 
     /// Queues the kernel on `stream`.

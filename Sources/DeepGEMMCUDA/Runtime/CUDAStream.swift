@@ -1,6 +1,5 @@
 internal import CCUDA
 import DeepGEMMCore
-import Synchronization
 
 /// A CUDA stream: work on it runs in order.
 ///
@@ -51,7 +50,7 @@ public final class CUDAStream: @unchecked Sendable {
         chosen.withLock { $0 = stream }
     }
 
-    private static let chosen = Mutex<CUDAStream?>(nil)
+    private static let chosen = Locked<CUDAStream?>(nil)
 
     /// Whether all work queued so far has finished (`cuStreamQuery`), without waiting for it.
     public func isIdle() throws -> Bool {

@@ -1,4 +1,3 @@
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -31,12 +30,12 @@ public enum HostAllocator {
         let pointer: UnsafeMutableRawPointer
     }
 
-    private struct Cache: ~Copyable {
+    private struct Cache {
         var blocks: [Int: [Block]] = [:]
         var bytes = 0
     }
 
-    private static let cache = Mutex(Cache())
+    private static let cache = Locked(Cache())
 
     /// The size class a request of `byteCount` bytes is served from.
     static func sizeClass(_ byteCount: Int) -> Int {

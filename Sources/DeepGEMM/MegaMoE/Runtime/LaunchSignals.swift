@@ -1,3 +1,4 @@
+import DeepGEMMCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,7 +39,7 @@ public struct RankLaunchInterrupted: Error, Sendable, CustomStringConvertible {
 enum LaunchSignals {
     private static let handled: [Int32] = [SIGINT, SIGTERM]
     private static let received = Atomic<Int32>(0)
-    private static let state = Mutex<State>(State())
+    private static let state = Locked<State>(State())
 
     private struct State: @unchecked Sendable {
         var launches = 0

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import DeepGEMMCore
-import Synchronization
 
 /// A dedicated POSIX thread (one per rank: ranks block on each other, so they must not share
 /// a bounded pool).
@@ -63,7 +62,7 @@ extension RankThread {
 /// One result per rank, filled from the rank threads.
 final class ResultSlots<T: Sendable>: @unchecked Sendable {
     private var slots: [Result<T, any Error>?]
-    private let lock = Mutex(())
+    private let lock = Locked(())
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 

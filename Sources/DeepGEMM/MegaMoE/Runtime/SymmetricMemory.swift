@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import DeepGEMMCore
-import Synchronization
 
 /// The CPU analogue of Mega MoE's symmetric buffer: one block of memory holding a control block
 /// followed by `rankCount` equally sized regions, region r belonging to rank r.
@@ -29,7 +28,7 @@ public final class SymmetricMemory: @unchecked Sendable {
     let control: RankControlBlock
     private let base: UnsafeMutableRawPointer
     private let segment: SharedMemorySegment?
-    private let lifecycle = Mutex(Lifecycle())
+    private let lifecycle = Locked(Lifecycle())
 
     /// What has been released so far; each step happens once.
     private struct Lifecycle {
