@@ -60,16 +60,15 @@ extension RankThread {
 }
 
 /// One result per rank, filled from the rank threads.
-final class ResultSlots<T: Sendable>: @unchecked Sendable {
-    private var slots: [Result<T, any Error>?]
-    private let lock = Locked(())
+final class ResultSlots<T: Sendable>: Sendable {
+    private let slots: Locked<[Result<T, any Error>?]>
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) { slots = Locked(Array(repeating: nil, count: count)) }
 
-    func set(_ rank: Int, _ result: Result<T, any Error>) { lock.withLock { _ in slots[rank] = result } }
+    func set(_ rank: Int, _ result: Result<T, any Error>) { slots.withLock { $0[rank] = result } }
 
     func collected() -> [Result<T, any Error>] {
-        lock.withLock { _ in
+        slots.withLock { slots in
             slots.map { slot in
                 guard let slot else { preconditionFailure("every rank thread stores its result before it is joined") }
                 return slot
