@@ -1,2 +1,3 @@
 @_exported import DeepGEMMCore
 @_exported import DeepGEMMCPU
+@_exported import DeepGEMMCUDA

@@ -1,4 +1,4 @@
-import DeepGEMMCUDA
+import DeepGEMM  // re-exports the CUDA backend's public API (CUDAProbe, CUDAStream, Tensor.to)
 
 /// Whether this machine can run the CUDA backend (a usable driver and device).
 enum CUDAState {
