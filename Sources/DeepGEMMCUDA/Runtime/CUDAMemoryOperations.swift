@@ -43,7 +43,7 @@ final class CUDAMemoryOperations: DeviceMemoryOperations {
     }
 
     /// One contiguous piece of a copy: byte offsets from each view's first element, and its length.
-    struct Run: Equatable {
+    struct Run {
         var destination: Int, source: Int, bytes: Int
     }
 

@@ -61,9 +61,6 @@ extension Tensor {
     /// The view's layout, from which TMA descriptors and major-ness are computed.
     public var layout: StridedLayout { StridedLayout(address: deviceAddress, dtype: dtype, shape: shape, strides: strides) }
 
-    /// The CUDA device the tensor lives on; throws naming `name` for host tensors.
-    func cudaDevice(_ name: String) throws -> CUDADevice { try device.cudaDevice(argument: name) }
-
     /// Elements from the first to one past the last element the view can touch (0 when empty).
     var elementSpan: Int {
         guard !shape.contains(0) else { return 0 }

@@ -113,11 +113,6 @@ public struct Tensor: Sendable {
         device == other.device && firstElementAddress == other.firstElementAddress
     }
 
-    /// Throws unless the tensor is in host memory, naming `name` (for host-only functions).
-    public func requireHost(_ name: String) throws {
-        try DeepGEMMError.require(device == .host, name, "must be a host (cpu) tensor, got one on \(device)")
-    }
-
     /// Size of dimension `dim`; negative values count from the end.
     public func size(_ dim: Int) -> Int { shape[normalized(dim)] }
     /// Stride of dimension `dim`; negative values count from the end.
