@@ -87,11 +87,12 @@ run_fuzz() {
     for target in "${FUZZ_TARGETS[@]}"; do
         local work status=0
         work=$(mktemp -d)
-        # New inputs go to a scratch copy of the seed corpus, crash-*/timeout-* files next to it.
+        # New inputs go to a scratch copy of the seed corpus, crash-*/timeout-* files next to it. A fixed
+        # -seed keeps the CI run reproducible; exploring new seeds is for local runs.
         mkdir -p "$work/corpus" "$work/findings"
         cp -r "Fuzz/corpus/$target/." "$work/corpus/"
         step "fuzz $target" $((FUZZ_SECONDS + 120)) "$bin/$target" "$work/corpus" \
-            -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=3072 -max_len=4096 -print_final_stats=1 \
+            -seed=1 -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=3072 -max_len=4096 -print_final_stats=1 \
             -artifact_prefix="$work/findings/" >"$work/log" 2>&1 || status=$?
         grep -E "^== sanitizers|^INFO: seed corpus|DONE|stat::number_of_executed_units|stat::peak_rss_mb" "$work/log" || true
         echo "== fuzz $target: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log" | grep -o '[0-9]*$' || echo '?') executions in ${FUZZ_SECONDS} s"

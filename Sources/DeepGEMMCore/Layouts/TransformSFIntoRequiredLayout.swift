@@ -62,7 +62,10 @@ private func checkSFShape(_ sf: Tensor, mn: Int, k: Int, granMN: Int, granK: Int
     }
     let rows = ceilDiv(mn, granMN)
     try DeepGEMMError.require(sf.size(-2) == rows, "sf", "size(-2) must be ceil(mn / gran_mn) = ceil(\(mn) / \(granMN)) = \(rows), got \(sf.size(-2))")
-    let kPerColumn = sf.dtype == .float32 ? granK : 4 * granK
+    // A packed Int32 column holds 4 UE8M0 scales; a granularity too large for 4·gran_k to fit an Int
+    // covers any K in one column, as Int.max does.
+    let packed = granK.multipliedReportingOverflow(by: 4)
+    let kPerColumn = sf.dtype == .float32 ? granK : (packed.overflow ? Int.max : packed.partialValue)
     let columns = ceilDiv(k, kPerColumn)
     try DeepGEMMError.require(sf.size(-1) == columns, "sf",
                               "size(-1) must be ceil(k / \(sf.dtype == .float32 ? "gran_k" : "(4·gran_k)")) = ceil(\(k) / \(kPerColumn)) = \(columns) for \(sf.dtype), got \(sf.size(-1))")
