@@ -8,7 +8,8 @@ struct JITCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jit",
         abstract: "Compile-check the CUDA kernels (no GPU needed); the device check's stages: precompile, smoke, verify, bench.",
-        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self]
+        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self,
+                      JITIndexerCommand.self]
     )
 }
 
