@@ -42,4 +42,24 @@ struct IndexerKernelRegistryTests {
         #expect(rows.count == Set(rows.map(\.source)).count)
         #expect(rows.contains { $0.problems.contains("fp8_mqa_logits S=4096 SKV=16384 H=64 D=128") })
     }
+
+    @Test("golden configurations: DeepGEMM's fixed SM90 choices (128 query-head columns, 256 keys, 3 + 3 stages, 512 + 128 threads)")
+    func goldenConfigs() throws {
+        let launches = try KernelFamilies.launches(for: .sm90a, numSMs: 132)
+        let table = Dictionary(launches.map { ($0.label, $0.selection.config) }, uniquingKeysWith: { first, _ in first })
+        let golden: [(String, [Int])] = [
+            // label: blockM, blockN, blockK, stages, threads, shared memory bytes
+            ("fp8_mqa_logits S=4096 SKV=16384 H=64 D=128", [128, 256, 128, 3, 640, 152_160]),
+            ("fp8_mqa_logits S=4096 SKV=16384 H=32 D=64", [128, 256, 64, 3, 640, 78_432]),
+            ("fp8_mqa_logits S=4096 SKV=16384 H=64 D=32", [128, 256, 32, 3, 640, 41_568]),
+            ("fp8_paged_mqa_logits B=64 next_n=2 H=64 D=128 block_kv=64 max_context_len=32768", [128, 256, 128, 3, 640, 152_304]),
+            ("fp8_paged_mqa_logits B=64 next_n=1 H=32 D=128 block_kv=64 max_context_len=32768", [32, 256, 128, 3, 640, 114_288]),
+            ("get_paged_mqa_logits_metadata", [32, 1, 0, 1, 32, 0]),
+            ("clean_logits compressed bf16", [1, 256, 0, 1, 256, 0]),
+        ]
+        for (label, values) in golden {
+            let config = try #require(table[label], "\(label) is not a representative launch")
+            #expect([config.blockM, config.blockN, config.blockK, config.numStages, config.numThreads, config.sharedMemoryBytes] == values, "\(label)")
+        }
+    }
 }
