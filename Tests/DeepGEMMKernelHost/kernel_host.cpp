@@ -2,6 +2,10 @@
 #include "DeepGEMMKernelHost.h"
 
 #include <deep_gemm/impls/sm90_bf16_gemm_smem.cuh>
+#include <deep_gemm/layout/sm90_mqa_logits.cuh>
+#include <deep_gemm/layout/sm90_paged_mqa_logits.cuh>
+
+#include <vector>
 #include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
 
 namespace {
@@ -44,4 +48,50 @@ extern "C" size_t dg_host_sm90_schedule(dg_host_sm90_tile_shape shape, uint32_t 
 extern "C" uint32_t dg_host_sm90_bf16_smem_bytes(uint32_t block_m, uint32_t block_n, uint32_t block_k, uint32_t output_bytes,
                                                  uint32_t stages) {
     return dg::SM90BF16GemmSmem(block_m, block_n, block_k, output_bytes, stages).total();
+}
+
+extern "C" uint32_t dg_host_sm90_mqa_logits_smem_bytes(uint32_t num_heads, uint32_t head_dim, uint32_t block_q, uint32_t block_kv,
+                                                       uint32_t num_q_stages, uint32_t num_kv_stages) {
+    return dg::SM90MQALogitsSmem(num_heads, head_dim, block_q, block_kv, num_q_stages, num_kv_stages).total_bytes;
+}
+
+extern "C" void dg_host_mqa_key_span(const uint32_t* ks, const uint32_t* ke, uint32_t block_q_index, uint32_t block_q, uint32_t seq_len,
+                                     uint32_t seq_len_kv, uint32_t block_kv, uint32_t* start, uint32_t* num_blocks) {
+    const dg::MQAKeySpan span = dg::mqa_key_span(ks, ke, block_q_index, block_q, seq_len, seq_len_kv, block_kv);
+    *start = span.start;
+    *num_blocks = span.num_blocks;
+}
+
+extern "C" uint32_t dg_host_sm90_paged_mqa_logits_smem_bytes(uint32_t next_n, uint32_t num_heads, uint32_t head_dim, uint32_t block_kv,
+                                                             uint32_t num_q_stages, uint32_t num_kv_stages) {
+    return dg::SM90PagedMQALogitsSmem(next_n, num_heads, head_dim, block_kv, 4, num_q_stages, num_kv_stages).total_bytes;
+}
+
+extern "C" void dg_host_sm90_paged_schedule(const uint32_t* context_lens, uint32_t batch_size, uint32_t next_n, uint32_t num_sms,
+                                            uint32_t* rows) {
+    std::vector<uint32_t> prefix(batch_size);
+    uint32_t running = 0;
+    for (uint32_t request = 0; request < batch_size; ++request) {
+        running += dg::ceil_div(context_lens[request * next_n + next_n - 1], dg::kPagedSplitKV);
+        prefix[request] = running;
+    }
+    const uint32_t atoms = dg::paged_atoms_per_request(next_n);
+    for (uint32_t sm = 0; sm < num_sms; ++sm)
+        dg::paged_schedule_row(prefix.data(), batch_size, atoms, num_sms, sm, &rows[2 * sm], &rows[2 * sm + 1]);
+    rows[2 * num_sms] = batch_size * atoms;
+    rows[2 * num_sms + 1] = 0;
+}
+
+extern "C" size_t dg_host_paged_task_walk(const uint32_t* schedule, uint32_t num_sms, const uint32_t* context_lens, uint32_t next_n,
+                                          dg_host_paged_task* tasks, size_t capacity) {
+    size_t count = 0;
+    for (uint32_t sm = 0; sm < num_sms; ++sm) {
+        dg::PagedTaskWalk walk(schedule, sm, 4);
+        walk.refresh(context_lens, next_n, 64);
+        for (; walk.has_task(); walk.advance(context_lens, next_n, 64, 4), ++count) {
+            if (count < capacity)
+                tasks[count] = dg_host_paged_task{sm, walk.request, walk.page};
+        }
+    }
+    return count;
 }

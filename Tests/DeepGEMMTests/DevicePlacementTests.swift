@@ -43,14 +43,6 @@ struct DevicePlacementTests {
             }),
             ("fp8_gemm_nt_skip_head_mid", { try fp8GEMMNTSkipHeadMid(a: q, b: q, d: t([8, 8]), headSplits: [2, 4, 2]) }),
             ("fp8_einsum", { try fp8Einsum("bhr,hdr->bhd", a: q, b: q, d: t([1, 1, 2])) }),
-            ("fp8_fp4_paged_mqa_logits", {
-                _ = try fp8PagedMQALogits(q: t([2, 1, 32, 64], .float8E4M3), kvCache: t([4, 64, 1, 68], .uint8), weights: t([2, 32], .float32),
-                                          contextLens: t([2], .int32), blockTable: t([2, 4], .int32), scheduleMeta: t([9, 2], .int32), maxContextLen: 64)
-            }),
-            ("fp8_fp4_mqa_logits", {
-                _ = try fp8MQALogits(q: t([4, 32, 64], .float8E4M3), kv: (t([16, 64], .float8E4M3), t([16], .float32)), weights: t([4, 32], .float32),
-                                     cuSeqLenKStart: t([4], .int32), cuSeqLenKEnd: t([4], .int32))
-            }),
         ]
         for (op, call) in calls {
             #expect { try call() } throws: { namesArgument($0, op, unsupported: true) }
@@ -58,7 +50,7 @@ struct DevicePlacementTests {
         #expect(fake.requests == 0)
     }
 
-    @Test("BF16 ops on CUDA tensors go to the CUDA backend without touching their memory",
+    @Test("BF16 GEMMs and the indexer ops on CUDA tensors go to the CUDA backend without touching their memory",
           .enabled(if: !CUDAState.isUsable, "a CUDA device is present; the GPU suites run these ops"))
     func bf16OpsReachTheCUDABackend() throws {
         let fake = FakeDeviceMemory()
@@ -66,6 +58,13 @@ struct DevicePlacementTests {
             { try bf16GEMM(.nt, a: fake.tensor([8, 64], dtype: .bfloat16), b: fake.tensor([16, 64], dtype: .bfloat16), d: fake.tensor([8, 16], dtype: .float32)) },
             { try mGroupedBF16GEMMNTMasked(a: fake.tensor([1, 8, 64], dtype: .bfloat16), b: fake.tensor([1, 16, 64], dtype: .bfloat16),
                                            d: fake.tensor([1, 8, 16], dtype: .bfloat16), maskedM: fake.tensor([1], dtype: .int32), expectedM: 8) },
+            { _ = try fp8MQALogits(q: fake.tensor([4, 32, 64], dtype: .float8E4M3), kv: (fake.tensor([16, 64], dtype: .float8E4M3), fake.tensor([16], dtype: .float32)),
+                                   weights: fake.tensor([4, 32], dtype: .float32), cuSeqLenKStart: fake.tensor([4], dtype: .int32),
+                                   cuSeqLenKEnd: fake.tensor([4], dtype: .int32)) },
+            { _ = try fp8PagedMQALogits(q: fake.tensor([2, 1, 32, 64], dtype: .float8E4M3), kvCache: fake.tensor([4, 64, 1, 68], dtype: .uint8),
+                                        weights: fake.tensor([2, 32], dtype: .float32), contextLens: fake.tensor([2, 1], dtype: .int32),
+                                        blockTable: fake.tensor([2, 4], dtype: .int32), scheduleMeta: fake.tensor([9, 2], dtype: .int32), maxContextLen: 64) },
+            { _ = try getPagedMQALogitsMetadata(contextLens: fake.tensor([2, 1], dtype: .int32), blockKV: 64, numSMs: 8) },
         ]
         for call in calls {
             #expect { try call() } throws: { isBackendUnavailable($0) }

@@ -1,3 +1,5 @@
+import DeepGEMMCUDA
+
 /// DeepGEMM's `fp8_fp4_mqa_logits(q, kv, weights, cu_seq_len_k_start, cu_seq_len_k_end,
 /// clean_logits=True, max_seqlen_k=0, logits_dtype=float32)` (spec §12.1): the lightning
 /// indexer's logits of every query token against a contiguous run of key tokens.
@@ -22,19 +24,32 @@
 /// `(c0 + c2) + (c1 + c3)`; with BF16 weights its BF16 chains, sums and scale multiply.
 ///
 /// - `settings.arch` and `strictArch`: the union of the SM90 and SM100 rules by default; with
-///   `strictArch`, exactly `settings.arch`'s (SM90: 32 or 64 heads, FP8, float32 weights).
-/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
-///   naming the op (no CUDA kernel yet).
+///   `strictArch`, exactly `settings.arch`'s (SM90: 32 or 64 heads, FP8, float32 weights). On a
+///   CUDA device the device's architecture stands for `settings.arch`.
+/// - Runs where the tensors are (``Placement``): host tensors on the CPU backend; tensors on an
+///   SM90 device with the SM90 FP8 kernel and the clean pass on the current stream (FP8 q, float32
+///   weights, 32 or 64 heads; FP4 and bfloat16 weights throw
+///   ``DeepGEMMError/unsupported(argument:rule:)``: DeepGEMM runs them on SM100 only). The windows
+///   are validated on the host, so a CUDA call copies them back once (a synchronising copy).
 public func fp8FP4MQALogits(
     q: (data: Tensor, sf: Tensor?), kv: (data: Tensor, sf: Tensor), weights: Tensor, cuSeqLenKStart: Tensor, cuSeqLenKEnd: Tensor,
     cleanLogits: Bool = true, maxSeqlenK: Int = 0, logitsDType: DType = .float32, settings: DeepGEMMSettings = .default,
     strictArch: Bool = false
 ) throws -> Tensor {
-    try Device.requireHost(op: "fp8_fp4_mqa_logits", [("q", q.data), ("q_sf", q.sf), ("kv", kv.data), ("kv_sf", kv.sf), ("weights", weights), ("cu_seq_len_k_start", cuSeqLenKStart), ("cu_seq_len_k_end", cuSeqLenKEnd)])
-    let problem = try MQALogitsProblem(q: q.data, qSF: q.sf, kv: kv.data, kvSF: kv.sf, weights: weights, cuSeqLenKStart: cuSeqLenKStart,
-                                       cuSeqLenKEnd: cuSeqLenKEnd, cleanLogits: cleanLogits, maxSeqlenK: maxSeqlenK,
-                                       logitsDType: logitsDType, rules: MQARules(settings: settings, strictArch: strictArch))
-    return try MQALogitsCPU.run(problem, q: q.data, qSF: q.sf, kv: kv.data, kvSF: kv.sf, weights: weights)
+    let placement = try Placement([("q", q.data), ("q_sf", q.sf), ("kv", kv.data), ("kv_sf", kv.sf), ("weights", weights),
+                                   ("cu_seq_len_k_start", cuSeqLenKStart), ("cu_seq_len_k_end", cuSeqLenKEnd)])
+    // The windows are checked on the host: a CUDA call copies the two int32 [S] vectors back first
+    let problem = try MQALogitsProblem(q: q.data, qSF: q.sf, kv: kv.data, kvSF: kv.sf, weights: weights,
+                                       cuSeqLenKStart: placement.readable(cuSeqLenKStart)!, cuSeqLenKEnd: placement.readable(cuSeqLenKEnd)!,
+                                       cleanLogits: cleanLogits, maxSeqlenK: maxSeqlenK, logitsDType: logitsDType,
+                                       rules: MQARules(settings: placement.rules(settings), strictArch: strictArch))
+    switch placement {
+    case .cpu:
+        return try MQALogitsCPU.run(problem, q: q.data, qSF: q.sf, kv: kv.data, kvSF: kv.sf, weights: weights)
+    case .cuda(let stream):
+        return try CUDABackend.fp8MQALogits(problem, q: q.data, kv: kv.data, kvSF: kv.sf, weights: weights, cuSeqLenKStart: cuSeqLenKStart,
+                                            cuSeqLenKEnd: cuSeqLenKEnd, stream: stream)
+    }
 }
 
 /// DeepGEMM's legacy `fp8_mqa_logits(q, kv, weights, cu_seq_len_k_start, cu_seq_len_k_end,

@@ -1,3 +1,5 @@
+import DeepGEMMCUDA
+
 /// DeepGEMM's `fp8_fp4_paged_mqa_logits(q, kv_cache, weights, context_lens, block_table,
 /// schedule_meta, max_context_len, clean_logits=False, logits_dtype=float32, indices=None)`
 /// (spec §12.3): the lightning indexer's logits of decode tokens against a paged KV cache.
@@ -24,18 +26,32 @@
 ///
 /// `strictArch` applies exactly `settings.arch`'s rules (SM90: FP8, 32 or 64 heads, block_kv 64,
 /// next_n 1 or 2, float32 weights, no `indices`) instead of the union of SM90 and SM100.
-/// Runs on host tensors only (no CUDA kernel yet).
+///
+/// Runs where the tensors are (``Placement``): on an SM90 device with the SM90 FP8 paged kernel and
+/// the clean pass on the current stream (FP8, float32 weights, 32 or 64 heads, next_n 1 or 2,
+/// block_kv 64, no `indices`; the rest throws ``DeepGEMMError/unsupported(argument:rule:)``). The
+/// context lengths, block table and schedule are checked on host copies first, and the device's
+/// architecture stands for `settings.arch` (so `scheduleMeta` must be the SM90 schedule).
 public func fp8FP4PagedMQALogits(
     q: (data: Tensor, sf: Tensor?), kvCache: Tensor, weights: Tensor, contextLens: Tensor, blockTable: Tensor, scheduleMeta: Tensor,
     maxContextLen: Int, cleanLogits: Bool = false, logitsDType: DType = .float32, indices: Tensor? = nil,
     numSMs: Int = PagedMQASchedule.defaultNumSMs, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws -> Tensor {
-    try Device.requireHost(op: "fp8_fp4_paged_mqa_logits", [("q", q.data), ("q_sf", q.sf), ("kv_cache", kvCache), ("weights", weights), ("context_lens", contextLens), ("block_table", blockTable), ("schedule_meta", scheduleMeta), ("indices", indices)])
-    let problem = try PagedMQALogitsProblem(q: q.data, qSF: q.sf, kvCache: kvCache, weights: weights, contextLens: contextLens,
-                                            blockTable: blockTable, scheduleMeta: scheduleMeta, maxContextLen: maxContextLen,
-                                            cleanLogits: cleanLogits, logitsDType: logitsDType, indices: indices, numSMs: numSMs,
-                                            settings: settings, strictArch: strictArch)
-    return try PagedMQALogitsCPU.run(problem, q: q.data, qSF: q.sf, kvCache: kvCache, weights: weights, blockTable: blockTable)
+    let placement = try Placement([("q", q.data), ("q_sf", q.sf), ("kv_cache", kvCache), ("weights", weights), ("context_lens", contextLens),
+                                   ("block_table", blockTable), ("schedule_meta", scheduleMeta), ("indices", indices)])
+    let problem = try PagedMQALogitsProblem(q: q.data, qSF: q.sf, kvCache: kvCache, weights: weights, contextLens: placement.readable(contextLens)!,
+                                            blockTable: placement.readable(blockTable)!, scheduleMeta: placement.readable(scheduleMeta)!,
+                                            maxContextLen: maxContextLen, cleanLogits: cleanLogits, logitsDType: logitsDType,
+                                            indices: placement.readable(indices), numSMs: numSMs, settings: placement.rules(settings),
+                                            strictArch: strictArch)
+    switch placement {
+    case .cpu:
+        return try PagedMQALogitsCPU.run(problem, q: q.data, qSF: q.sf, kvCache: kvCache, weights: weights, blockTable: blockTable)
+    case .cuda(let stream):
+        return try CUDABackend.fp8PagedMQALogits(problem, q: q.data, kvCache: kvCache, weights: weights, contextLens: contextLens,
+                                                 blockTable: blockTable, scheduleMeta: scheduleMeta, numSMs: numSMs,
+                                                 hasIndices: indices != nil, stream: stream)
+    }
 }
 
 /// DeepGEMM's legacy `fp8_paged_mqa_logits(q, kv_cache, weights, context_lens, block_table,

@@ -8,7 +8,8 @@ struct JITCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jit",
         abstract: "Compile-check the CUDA kernels (no GPU needed); the device check's stages: precompile, smoke, verify, bench.",
-        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self]
+        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self,
+                      JITIndexerCommand.self]
     )
 }
 
@@ -42,7 +43,7 @@ struct JITCompileCommand: ParsableCommand {
             guard let architecture = CUDAArchitecture(rawValue: arch) else {
                 throw DeepGEMMError.invalidArgument(argument: "--arch", rule: "must be one of \(CUDAArchitecture.allCases.map(\.rawValue)), got '\(arch)'")
             }
-            let known = RepresentativeProblems.ops(for: architecture)
+            let known = try RepresentativeProblems.ops(for: architecture)
             for op in ops where !known.contains(op) {
                 throw DeepGEMMError.invalidArgument(argument: "--op", rule: "'\(op)' has no \(arch) kernels; known: \(known.joined(separator: ", "))")
             }

@@ -11,7 +11,7 @@ public enum PagedMQASchedule {
     /// KV tokens per unit of work.
     public static let splitKV = 256
     /// Shared memory of one SM90 or SM100 block (bytes), which bounds the metadata kernels' batch.
-    static let sharedMemoryCapacity = 232_448
+    public static let sharedMemoryCapacity = 232_448
 
     /// Checks the arguments and returns the schedule of `settings.arch`.
     ///

@@ -49,6 +49,35 @@ size_t dg_host_sm90_schedule(dg_host_sm90_tile_shape shape, uint32_t shape_m, ui
 uint32_t dg_host_sm90_bf16_smem_bytes(uint32_t block_m, uint32_t block_n, uint32_t block_k, uint32_t output_bytes,
                                       uint32_t stages);
 
+/// `dg::SM90MQALogitsSmem(...).total_bytes`: the shared-memory bytes the SM90 MQA logits kernel addresses.
+uint32_t dg_host_sm90_mqa_logits_smem_bytes(uint32_t num_heads, uint32_t head_dim, uint32_t block_q, uint32_t block_kv,
+                                            uint32_t num_q_stages, uint32_t num_kv_stages);
+
+/// `dg::mqa_key_span(...)` for query block `block_q_index`: writes the first key its producer loads
+/// and the number of `block_kv` key blocks.
+void dg_host_mqa_key_span(const uint32_t* ks, const uint32_t* ke, uint32_t block_q_index, uint32_t block_q, uint32_t seq_len,
+                          uint32_t seq_len_kv, uint32_t block_kv, uint32_t* start, uint32_t* num_blocks);
+
+/// `dg::SM90PagedMQALogitsSmem(...).total_bytes` for four KV rings.
+uint32_t dg_host_sm90_paged_mqa_logits_smem_bytes(uint32_t next_n, uint32_t num_heads, uint32_t head_dim, uint32_t block_kv,
+                                                  uint32_t num_q_stages, uint32_t num_kv_stages);
+
+/// The SM90 paged schedule as the metadata kernel computes it (prefix sums, then
+/// `dg::paged_schedule_row` per SM and the final row): writes `2 * (num_sms + 1)` values to `rows`.
+void dg_host_sm90_paged_schedule(const uint32_t* context_lens, uint32_t batch_size, uint32_t next_n, uint32_t num_sms, uint32_t* rows);
+
+/// One task of the paged kernel's walk: the SM, the request and the first page of its split.
+typedef struct {
+    uint32_t sm;
+    uint32_t request;
+    uint32_t page;
+} dg_host_paged_task;
+
+/// Runs `dg::PagedTaskWalk` of every SM over `schedule` (four pages per split) and writes up to
+/// `capacity` tasks. Returns the number of tasks (which may exceed `capacity`).
+size_t dg_host_paged_task_walk(const uint32_t* schedule, uint32_t num_sms, const uint32_t* context_lens, uint32_t next_n,
+                               dg_host_paged_task* tasks, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif
