@@ -8,6 +8,10 @@ let package = Package(
         .library(name: "DeepGEMM", targets: ["DeepGEMM"]),
         // The op table: every op by DeepGEMM name with its parameters, defaults and results.
         .library(name: "DeepGEMMOps", targets: ["DeepGEMMOps"]),
+        // The C ABI (Sources/CDeepGEMMABI/include/deepgemm.h): libDeepGEMMC.so.
+        // (The product cannot be called deepgemm, the executable's name; scripts/build-c-abi.sh installs it as
+        // libdeepgemm.so.)
+        .library(name: "DeepGEMMC", type: .dynamic, targets: ["DeepGEMMC"]),
         .executable(name: "deepgemm", targets: ["deepgemm"]),
         // The CLI as a library, for in-process callers such as the fuzz targets of Fuzz/Package.swift.
         .library(name: "DeepGEMMCLI", targets: ["DeepGEMMCLI"]),
@@ -19,6 +23,8 @@ let package = Package(
         // MARK: - Public API
         .target(name: "DeepGEMM", dependencies: ["DeepGEMMCore", "DeepGEMMCPU", "DeepGEMMCUDA"]),
         .target(name: "DeepGEMMOps", dependencies: ["DeepGEMM"]),
+        .target(name: "CDeepGEMMABI"),
+        .target(name: "DeepGEMMC", dependencies: ["DeepGEMM", "DeepGEMMOps", "CDeepGEMMABI"]),
         .executableTarget(name: "deepgemm", dependencies: ["DeepGEMMCLI"]),
 
         // MARK: - Implementation
@@ -45,6 +51,7 @@ let package = Package(
         .testTarget(name: "DeepGEMMCUDATests", dependencies: ["DeepGEMMCUDA", "CCUDA", "DeepGEMM", "DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport",
                                                         "DeepGEMMKernelHost"]),
         .testTarget(name: "DeepGEMMTests", dependencies: ["DeepGEMM", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMOpsTests", dependencies: ["DeepGEMMOps", "DeepGEMMC", "CDeepGEMMABI", "DeepGEMMCLI", "DeepGEMM"]),
     ],
     swiftLanguageModes: [.v6]
 )
