@@ -35,6 +35,7 @@ public struct RuntimeSettings: Sendable, Equatable {
         CUDABackend.Options(numSMs: numSMs, pdl: pdl, ignoreCompiledDims: ignoreCompileDims)
     }
 
+    /// Equal when every setting is (the block-size tuple compared field by field).
     public static func == (lhs: RuntimeSettings, rhs: RuntimeSettings) -> Bool {
         (lhs.arch, lhs.mkAlignmentForContiguousLayout, lhs.numSMs, lhs.tcUtil, lhs.pdl, lhs.ignoreCompileDims)
             == (rhs.arch, rhs.mkAlignmentForContiguousLayout, rhs.numSMs, rhs.tcUtil, rhs.pdl, rhs.ignoreCompileDims)

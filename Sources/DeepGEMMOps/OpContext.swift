@@ -29,7 +29,7 @@ final class OpContext {
 
     init(op: OpDefinition, tensors: [String: Tensor], values: [String: ArgumentValue], buffers: [String: MegaMoERankBuffer] = [:],
          runtime: RuntimeSettings = .current) throws {
-        self.parameters = Dictionary(op.parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.parameters = op.parametersByName
         (self.tensors, self.values, self.buffers, self.runtime) = (tensors, values, buffers, runtime)
         var settings = runtime.opSettings
         if let arch = values["arch"] {

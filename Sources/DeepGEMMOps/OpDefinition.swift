@@ -41,14 +41,18 @@ public struct OpDefinition: Sendable {
         self.summary = summary
         self.surface = surface
         self.parameters = parameters
+        self.parametersByName = Dictionary(parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.returns = returns
         self.inplace = inplace
         self.outputs = outputs ?? inplace + returns
         self.execute = execute
     }
 
+    /// The parameters by name.
+    let parametersByName: [String: OpParameter]
+
     /// The parameter called `name`, if any.
-    public func parameter(_ name: String) -> OpParameter? { parameters.first { $0.name == name } }
+    public func parameter(_ name: String) -> OpParameter? { parametersByName[name] }
 
     /// `name(param: kind = default, ...) -> outputs`.
     public var signature: String {

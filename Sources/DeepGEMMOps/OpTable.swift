@@ -13,8 +13,11 @@ public enum OpTable {
 
     /// The entry called `name` serving `surface`, if any.
     public static func op(named name: String, surface: OpSurface) -> OpDefinition? {
-        all.first { $0.name == name && $0.surface.serves(surface) }
+        byName[name]?.first { $0.surface.serves(surface) }
     }
+
+    /// The entries of each name (one per surface), for lookups on every call.
+    private static let byName: [String: [OpDefinition]] = Dictionary(grouping: all, by: \.name)
 
     /// The ABI version the JSON describes.
     public static let abiVersion = 1
