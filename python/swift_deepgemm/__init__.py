@@ -14,7 +14,8 @@ from ._settings import __all__ as _settings_all
 from ._ops import FUNCTIONS as _FUNCTIONS, OP_TABLE as op_table
 from ._mega_moe import SymmBuffer, get_symm_buffer_for_mega_moe
 
-globals().update(_FUNCTIONS)
+# Ops of the table; the settings above keep their direct C entry points.
+globals().update({n: f for n, f in _FUNCTIONS.items() if n not in _settings_all})
 
 # DeepGEMM's legacy aliases, where the table lacks them.
 _ALIASES = {

@@ -88,7 +88,8 @@ class Plan:
         self.results_offset = self.ints_base + ints * 8 * _INTS_CAPACITY
         self.size = self.results_offset + 8
         outputs = entry.get("outputs", [])
-        self.returns = [outputs.index(r) for r in entry.get("returns", [])]
+        self.return_names = entry.get("returns", [])
+        self.returns = [outputs.index(r) for r in self.return_names]
         self.tls = threading.local()
 
     def scratch(self):
@@ -123,10 +124,13 @@ def _call(plan, values):
             continue
         if kind == _TENSOR:
             if param.table_kind == "pair":
-                if not isinstance(value, (tuple, list)) or len(value) != 2:
-                    raise DGTypeError(f"{param.name}: expected a (data, sf) tuple, got {type(value).__name__}",
-                                      argument=param.name)
-                items = value
+                if isinstance(value, (tuple, list)):
+                    if len(value) != 2:
+                        raise DGTypeError(f"{param.name}: expected a (data, sf) tuple, got {len(value)} items",
+                                          argument=param.name)
+                    items = value
+                else:  # a bare tensor is (data, None), as DeepGEMM's BF16 Mega MoE weights
+                    items = (value, None)
             else:
                 items = (value,)
             for i, item in enumerate(items):
@@ -211,10 +215,25 @@ def _call(plan, values):
         raise_last_error(status)
     results = _POINTER.unpack_from(buf, plan.results_offset)[0]
     try:
-        out = tuple(_result(results, i, framework, inputs) for i in plan.returns)
+        count = lib.dg_results_count(results)
+        if count == len(plan.returns):  # the common case: results in the table's order
+            out = tuple(_result(results, i, framework, inputs) for i in plan.returns)
+        else:  # an op that produced a subset of its outputs (e.g. BF16 weights without scales)
+            produced = {lib.dg_results_name(results, i).decode(): i for i in range(count)}
+            out = tuple(_result(results, produced[name], framework, inputs)
+                        for name in plan.return_names if name in produced)
     finally:
         lib.dg_results_free(results)
+    shape = _RESULT_SHAPES.get(plan.name)
+    if shape is not None:
+        return shape(out)
     return out[0] if len(out) == 1 else out
+
+
+# Ops whose Python results are nested tuples: (l1, l1_sf, l2, l2_sf) -> ((l1, l1_sf), (l2, l2_sf)).
+_RESULT_SHAPES = {
+    "transform_weights_for_mega_moe": lambda out: ((out[0], out[1]), (out[2], out[3])) if len(out) == 4 else out,
+}
 
 
 def _result(results, index, framework, inputs):
