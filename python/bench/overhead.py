@@ -18,15 +18,15 @@ import swift_deepgemm as deep_gemm
 from swift_deepgemm import _abi
 
 
-def median_seconds(fn, runs, calls):
+def median_seconds(fn, runs, calls, clock=time.perf_counter):
     """Median over ``runs`` batches of the mean time of one call in a batch of ``calls``."""
     fn()
     samples = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(calls):
             fn()
-        samples.append((time.perf_counter() - start) / calls)
+        samples.append((clock() - start) / calls)
     return statistics.median(samples)
 
 
@@ -39,10 +39,12 @@ def overhead(runs):
     plan = fn.plan
     _, base = plan.scratch()
     call = _abi.lib.dg_call
-    direct = median_seconds(lambda: call(plan.op, base, plan.nargs, None), runs, 2000)
-    python = median_seconds(lambda: fn(a, b, d), runs, 2000)
-    print(f"tiny bf16_gemm_nt (1x8x64): python {python * 1e6:.1f} us, direct ctypes dg_call {direct * 1e6:.1f} us, "
-          f"overhead {(python - direct) * 1e6:.1f} us per call")
+    # Wall clock, and this process's CPU time (steadier on a shared machine: time spent descheduled is left out).
+    for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.process_time)):
+        direct = median_seconds(lambda: call(plan.op, base, plan.nargs, None), runs, 2000, clock)
+        python = median_seconds(lambda: fn(a, b, d), runs, 2000, clock)
+        print(f"tiny bf16_gemm_nt (1x8x64), {clock_name} time: python {python * 1e6:.1f} us, direct ctypes dg_call "
+              f"{direct * 1e6:.1f} us, overhead {(python - direct) * 1e6:.1f} us per call")
     q = torch.randn(1, 128, dtype=torch.bfloat16)
     cast = median_seconds(lambda: deep_gemm.per_token_cast_to_fp8(q, use_ue8m0=True), runs, 1000)
     print(f"tiny per_token_cast_to_fp8 (1x128, two returned tensors via DLPack): {cast * 1e6:.1f} us per call")

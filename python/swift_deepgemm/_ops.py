@@ -1,9 +1,11 @@
 """DeepGEMM's op functions, generated once at import from the library's op table.
 
 Each op gets a plan (its argument slots, their names and kinds, where its results come from)
-and a Python function with DeepGEMM's exact signature and defaults that hands its arguments to
-``_call``. ``_call`` writes every dg_arg and dg_tensor descriptor into one per-thread scratch
-buffer of the plan with ``struct.pack_into`` and calls dg_call once.
+and a Python function with DeepGEMM's exact signature and defaults whose body is generated for
+the op: it writes every dg_arg and dg_tensor descriptor straight into the plan's per-thread
+scratch buffer with ``struct.pack_into`` (offsets and name pointers are constants in the code)
+and calls dg_call once. Host torch tensors take an inlined path; everything else, and every
+error, goes through the helpers below.
 """
 
 import ctypes
@@ -30,7 +32,7 @@ _ARG_BOOL = struct.Struct("<Qiiiiq")
 _POINTER = struct.Struct("<Q")
 _INTS = [struct.Struct("<%dq" % n) for n in range(_INTS_CAPACITY + 1)]
 # dg_arg_kind values.
-_NONE, _TENSOR, _INT, _FLOAT, _BOOL, _STRING, _INTS_KIND, _BUFFER = range(8)
+_TENSOR, _INT, _FLOAT, _BOOL, _STRING, _INTS_KIND, _BUFFER = range(1, 8)  # 0 is DG_ARG_NONE
 # Table kinds -> how _call marshals them (pair expands into two tensor slots).
 _KINDS = {"tensor": _TENSOR, "pair": _TENSOR, "int": _INT, "float": _FLOAT, "bool": _BOOL, "str": _STRING,
           "dtype": _STRING, "ints": _INTS_KIND, "buffer": _BUFFER}
@@ -67,7 +69,7 @@ class _Param:
 
 
 class Plan:
-    """Everything _call needs for one op, computed once: slots, offsets, results to return."""
+    """Everything an op's function needs, computed once: slots, offsets, results to return."""
 
     def __init__(self, entry):
         self.name = entry["name"]
@@ -108,111 +110,65 @@ def _set_cuda_stream(device):
         raise_last_error(status)
 
 
-def _call(plan, values):
-    buf, base = plan.scratch()
-    framework = 0
-    cuda = -1
-    inputs = []
-    want = plan.returns
-    keep = None
-    for param, value in zip(plan.params, values):
-        offset = param.arg * _ARG_BYTES
-        kind = param.kind
-        if value is None:
-            for i, name in enumerate(param.names):
-                _ARG_PTR.pack_into(buf, offset + i * _ARG_BYTES, name, _NONE, 0, 0, 0)
-            continue
-        if kind == _TENSOR:
-            if param.table_kind == "pair":
-                if isinstance(value, (tuple, list)):
-                    if len(value) != 2:
-                        raise DGTypeError(f"{param.name}: expected a (data, sf) tuple, got {len(value)} items",
-                                          argument=param.name)
-                    items = value
-                else:  # a bare tensor is (data, None), as DeepGEMM's BF16 Mega MoE weights
-                    items = (value, None)
-            else:
-                items = (value,)
-            for i, item in enumerate(items):
-                name = param.names[i]
-                arg_offset = offset + i * _ARG_BYTES
-                if item is None:
-                    _ARG_PTR.pack_into(buf, arg_offset, name, _NONE, 0, 0, 0)
-                    continue
-                slot = plan.tensor_base + (param.tensor + i) * _tensors.SLOT_BYTES
-                address = base + slot
-                code = _TORCH_FAST.get(item.dtype) if type(item) is _TORCH_TENSOR else None
-                if code is not None and not item.is_cuda:  # the common case, inlined: a host torch tensor
-                    shape = item.shape
-                    ndim = len(shape)
-                    ptr = item.data_ptr()
-                    if ndim > _tensors.MAX_NDIM or ptr == 0 or not item.is_cpu:
-                        _tensors.pack_tensor(item, param.labels[i], buf, slot, address)  # raises the right error
-                    _LAYOUTS[ndim].pack_into(buf, slot, ptr, 1, 0, ndim, code[0], code[1], code[2], address + 48,
-                                             address + 48 + 8 * ndim, 0, *shape, *item.stride())
-                    framework = framework or _tensors.FRAMEWORK_TORCH
-                else:
-                    fw, device, ptr = _tensors.pack_tensor(item, param.labels[i], buf, slot, address)
-                    framework = framework or fw
-                    if device >= 0:
-                        cuda = device
-                if want:
-                    inputs.append((ptr, item))
-                _ARG_PTR.pack_into(buf, arg_offset, name, _TENSOR, 0, address, 0)
-        elif kind == _INT:
-            try:
-                number = operator.index(value)
-            except TypeError:
-                raise DGTypeError(f"{param.name}: expected an int, got {type(value).__name__}",
-                                  argument=param.name) from None
-            _ARG_INT.pack_into(buf, offset, param.names[0], _INT, 0, number, 0)
-        elif kind == _FLOAT:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise DGTypeError(f"{param.name}: expected a float, got {type(value).__name__}",
-                                  argument=param.name) from None
-            _ARG_FLOAT.pack_into(buf, offset, param.names[0], _FLOAT, 0, number, 0)
-        elif kind == _BOOL:
-            _ARG_BOOL.pack_into(buf, offset, param.names[0], _BOOL, 0, 1 if value else 0, 0, 0)
-        elif kind == _STRING:
-            if param.table_kind == "dtype":
-                value = _tensors.dtype_name(value)
-            elif not isinstance(value, str):
-                raise DGTypeError(f"{param.name}: expected a str, got {type(value).__name__}", argument=param.name)
-            _ARG_PTR.pack_into(buf, offset, param.names[0], _STRING, 0, c_string(value), 0)
-        elif kind == _INTS_KIND:
-            try:
-                items = [operator.index(v) for v in value]
-            except TypeError:
-                raise DGTypeError(f"{param.name}: expected a tuple of ints, got {value!r}",
-                                  argument=param.name) from None
-            count = len(items)
-            if count <= _INTS_CAPACITY:
-                address = plan.ints_base + param.ints * 8 * _INTS_CAPACITY
-                _INTS[count].pack_into(buf, address, *items)
-                address += base
-            else:
-                array = (ctypes.c_int64 * count)(*items)
-                keep = (keep or []) + [array]
-                address = ctypes.addressof(array)
-            _ARG_INT.pack_into(buf, offset, param.names[0], _INTS_KIND, 0, address, count)
-        else:  # _BUFFER
-            handle = getattr(value, "_handle", None)
-            if not handle:
-                raise DGTypeError(f"{param.name}: expected a SymmBuffer from get_symm_buffer_for_mega_moe, got "
-                                  f"{type(value).__name__}", argument=param.name)
-            _ARG_PTR.pack_into(buf, offset, param.names[0], _BUFFER, 0, handle, 0)
-    if cuda >= 0:
-        _set_cuda_stream(cuda)
-    if not plan.returns:
-        status = lib.dg_call(plan.op, base, plan.nargs, None)
-        if status:
-            raise_last_error(status)
-        return None
-    status = lib.dg_call(plan.op, base, plan.nargs, base + plan.results_offset)
-    if status:
-        raise_last_error(status)
+# ---- helpers the generated functions call off their fast paths ---------------------------------
+
+def _pair(value, name):
+    """(data, sf) of a pair argument; a bare tensor is (data, None), as DeepGEMM's BF16 Mega MoE weights."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise DGTypeError(f"{name}: expected a (data, sf) tuple, got {len(value)} items", argument=name)
+        return value
+    return value, None
+
+
+def _int(value, name):
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise DGTypeError(f"{name}: expected an int, got {type(value).__name__}", argument=name) from None
+
+
+def _float(value, name):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DGTypeError(f"{name}: expected a float, got {type(value).__name__}", argument=name) from None
+
+
+def _str(value, name):
+    if not isinstance(value, str):
+        raise DGTypeError(f"{name}: expected a str, got {type(value).__name__}", argument=name)
+    return c_string(value)
+
+
+def _dtype(value, name):
+    return c_string(_tensors.dtype_name(value))
+
+
+def _ints(value, name, buf, offset, address):
+    """Writes a tuple of ints into the plan's ints area (or a ctypes array when it is too long).
+    Returns (address, count, the array to keep alive or None)."""
+    try:
+        items = [operator.index(v) for v in value]
+    except TypeError:
+        raise DGTypeError(f"{name}: expected a tuple of ints, got {value!r}", argument=name) from None
+    count = len(items)
+    if count <= _INTS_CAPACITY:
+        _INTS[count].pack_into(buf, offset, *items)
+        return address, count, None
+    array = (ctypes.c_int64 * count)(*items)
+    return ctypes.addressof(array), count, array
+
+
+def _handle(value, name):
+    handle = getattr(value, "_handle", None)
+    if not handle:
+        raise DGTypeError(f"{name}: expected a SymmBuffer from get_symm_buffer_for_mega_moe, got "
+                          f"{type(value).__name__}", argument=name)
+    return handle
+
+
+def _results(plan, buf, framework, inputs):
     results = _POINTER.unpack_from(buf, plan.results_offset)[0]
     try:
         count = lib.dg_results_count(results)
@@ -280,15 +236,94 @@ def _docstring(entry):
     return "\n".join(lines)
 
 
+def _tensor_code(var, label, arg_offset, name_ptr, slot, track):
+    """Source that writes tensor argument ``var``: an inlined path for host torch tensors of a known
+    dtype, _tensors.pack_tensor for the rest (NumPy, CUDA, subclasses) and for every error."""
+    keep = f"\n        _in.append((_p, {var}))" if track else ""
+    return f"""
+    if {var} is None:
+        _PTR(_buf, {arg_offset}, {name_ptr}, 0, 0, 0, 0)
+    else:
+        if type({var}) is _T and not {var}.is_cuda and (_k := _F.get({var}.dtype)) is not None:
+            _sh = {var}.shape
+            _nd = len(_sh)
+            _p = {var}.data_ptr()
+            if _p == 0 or _nd > {_tensors.MAX_NDIM} or not {var}.is_cpu:
+                _pack({var}, {label!r}, _buf, {slot}, _base + {slot})  # raises the error that applies
+            _L[_nd].pack_into(_buf, {slot}, _p, 1, 0, _nd, _k[0], _k[1], _k[2], _base + {slot + 48},
+                              _base + {slot + 48} + 8 * _nd, 0, *_sh, *{var}.stride())
+            _fw = _fw or 1
+        else:
+            _f, _dev, _p = _pack({var}, {label!r}, _buf, {slot}, _base + {slot})
+            _fw = _fw or _f
+            if _dev >= 0:
+                _cuda = _dev{keep}
+        _PTR(_buf, {arg_offset}, {name_ptr}, 1, 0, _base + {slot}, 0)"""
+
+
+def _param_code(plan, param):
+    """Source that writes one parameter's dg_arg(s) into the scratch buffer ``_buf`` at ``_base``."""
+    v = param.name
+    off = param.arg * _ARG_BYTES
+    name = param.names[0]
+    track = bool(plan.returns)
+    if param.kind == _TENSOR:
+        slot = plan.tensor_base + param.tensor * _tensors.SLOT_BYTES
+        if param.table_kind != "pair":
+            return _tensor_code(v, v, off, name, slot, track)
+        data, sf = _tensor_code("_x0", v, off, name, slot, track), \
+            _tensor_code("_x1", v + "_sf", off + _ARG_BYTES, param.names[1], slot + _tensors.SLOT_BYTES, track)
+        indent = lambda code: code.replace("\n    ", "\n        ")
+        return f"""
+    if {v} is None:
+        _PTR(_buf, {off}, {name}, 0, 0, 0, 0)
+        _PTR(_buf, {off + _ARG_BYTES}, {param.names[1]}, 0, 0, 0, 0)
+    else:
+        _x0, _x1 = _pair({v}, {v!r}){indent(data)}{indent(sf)}"""
+    none = f"""
+    if {v} is None:
+        _PTR(_buf, {off}, {name}, 0, 0, 0, 0)
+    else:"""
+    if param.kind == _INT:
+        return none + f"""
+        _INT(_buf, {off}, {name}, {_INT}, 0, {v} if type({v}) is int else _int({v}, {v!r}), 0)"""
+    if param.kind == _FLOAT:
+        return none + f"""
+        _FLT(_buf, {off}, {name}, {_FLOAT}, 0, {v} if type({v}) is float else _float({v}, {v!r}), 0)"""
+    if param.kind == _BOOL:
+        return none + f"""
+        _BOOL(_buf, {off}, {name}, {_BOOL}, 0, 1 if {v} else 0, 0, 0)"""
+    if param.kind == _STRING:
+        convert = "_dtype" if param.table_kind == "dtype" else "_str"
+        return none + f"""
+        _PTR(_buf, {off}, {name}, {_STRING}, 0, _S[{v}][1] if type({v}) is str and {v} in _S else {convert}({v}, {v!r}), 0)"""
+    if param.kind == _INTS_KIND:
+        area = plan.ints_base + param.ints * 8 * _INTS_CAPACITY
+        return none + f"""
+        _a, _n, _keep_{v} = _ints({v}, {v!r}, _buf, {area}, _base + {area})
+        _INT(_buf, {off}, {name}, {_INTS_KIND}, 0, _a, _n)"""
+    return none + f"""
+        _PTR(_buf, {off}, {name}, {_BUFFER}, 0, _handle({v}, {v!r}), 0)"""
+
+
+_NAMESPACE = {
+    "_T": _TORCH_TENSOR, "_F": _TORCH_FAST, "_L": _LAYOUTS, "_S": _strings, "_pack": _tensors.pack_tensor,
+    "_PTR": _ARG_PTR.pack_into, "_INT": _ARG_INT.pack_into, "_FLT": _ARG_FLOAT.pack_into,
+    "_BOOL": _ARG_BOOL.pack_into, "_pair": _pair, "_int": _int, "_float": _float, "_str": _str, "_dtype": _dtype,
+    "_ints": _ints, "_handle": _handle, "_results": _results, "_stream": _set_cuda_stream,
+    "_dg_call": lib.dg_call, "_raise": raise_last_error,
+}
+
+
 def make_function(entry):
-    """The Python function for one op-table entry, with DeepGEMM's signature and defaults."""
+    """The Python function for one op-table entry: DeepGEMM's signature and defaults, and a body
+    generated for the op that writes its dg_args and calls dg_call."""
     plan = Plan(entry)
-    names, parts, defaults = [], [], []
+    parts, defaults = [], []
     for p in entry["params"]:
         name = p["name"]
-        if not name.isidentifier() or keyword.iskeyword(name):
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             raise ImportError(f"swift_deepgemm: op {entry['name']} has parameter name {name!r}")
-        names.append(name)
         if "default" in p:
             parts.append(f"{name}=_d[{len(defaults)}]")
             defaults.append(_python_default(p))
@@ -296,14 +331,26 @@ def make_function(entry):
             parts.append(f"{name}=None")
         else:
             parts.append(name)
-    source = (f"def {entry['name']}({', '.join(parts)}):\n"
-              f"    return _call(_plan, ({', '.join(names)}{',' if names else ''}))\n")
-    namespace = {"_call": _call, "_plan": plan, "_d": tuple(defaults)}
+    results = f"_base + {plan.results_offset}" if plan.returns else "None"
+    body = "".join(_param_code(plan, param) for param in plan.params)
+    source = f"""def {entry['name']}({', '.join(parts)}):
+    _s = _tls.__dict__.get("s") or _plan.scratch()
+    _buf, _base = _s
+    _fw, _cuda, _in = 0, -1, []{body}
+    if _cuda >= 0:
+        _stream(_cuda)
+    _status = _dg_call(_op, _base, {plan.nargs}, {results})
+    if _status:
+        _raise(_status)
+    return {"_results(_plan, _buf, _fw, _in)" if plan.returns else "None"}
+"""
+    namespace = dict(_NAMESPACE, _plan=plan, _tls=plan.tls, _op=plan.op, _d=tuple(defaults))
     exec(compile(source, f"<swift_deepgemm op {entry['name']}>", "exec"), namespace)
     function = namespace[entry["name"]]
     function.__doc__ = _docstring(entry)
     function.__module__ = "swift_deepgemm"
     function.plan = plan
+    function.source = source
     return function
 
 

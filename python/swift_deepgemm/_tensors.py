@@ -105,15 +105,15 @@ def pack_tensor(obj, name, buf, offset, address):
         ndim = len(shape)
         if ndim > MAX_NDIM:
             raise DGArgumentError(f"{name}: {ndim} dimensions, at most {MAX_NDIM}", argument=name)
-        ptr = obj.data_ptr()
-        if ptr == 0 and obj.numel() != 0:
-            raise DGArgumentError(f"{name}: the tensor has no storage (freed or resized to 0)", argument=name)
         if obj.is_cuda:
             device_type, device_id = _DEVICE_CUDA, obj.get_device()
         elif obj.is_cpu:
             device_type, device_id = _DEVICE_CPU, 0
         else:
             raise DGUnsupportedError(f"{name}: tensors on device '{obj.device}' are not supported", argument=name)
+        ptr = obj.data_ptr()
+        if ptr == 0 and obj.numel() != 0:
+            raise DGArgumentError(f"{name}: the tensor has no storage (freed or resized to 0)", argument=name)
         LAYOUTS[ndim].pack_into(buf, offset, ptr, device_type, device_id, ndim, code[0], code[1], code[2],
                                  address + 48, address + 48 + 8 * ndim, 0, *shape, *obj.stride())
         return FRAMEWORK_TORCH, (device_id if device_type == _DEVICE_CUDA else -1), ptr
