@@ -6,6 +6,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DeepGEMM", targets: ["DeepGEMM"]),
+        // The op table: every op by DeepGEMM name with its parameters, defaults and results.
+        .library(name: "DeepGEMMOps", targets: ["DeepGEMMOps"]),
+        // The C ABI (Sources/CDeepGEMMABI/include/deepgemm.h): libDeepGEMMC.so.
+        // (The product cannot be called deepgemm, the executable's name; scripts/build-c-abi.sh installs it as
+        // libdeepgemm.so.)
+        .library(name: "DeepGEMMC", type: .dynamic, targets: ["DeepGEMMC"]),
         .executable(name: "deepgemm", targets: ["deepgemm"]),
         // The CLI as a library, for in-process callers such as the fuzz targets of Fuzz/Package.swift.
         .library(name: "DeepGEMMCLI", targets: ["DeepGEMMCLI"]),
@@ -16,6 +22,9 @@ let package = Package(
     targets: [
         // MARK: - Public API
         .target(name: "DeepGEMM", dependencies: ["DeepGEMMCore", "DeepGEMMCPU", "DeepGEMMCUDA"]),
+        .target(name: "DeepGEMMOps", dependencies: ["DeepGEMM"]),
+        .target(name: "CDeepGEMMABI"),
+        .target(name: "DeepGEMMC", dependencies: ["DeepGEMM", "DeepGEMMOps", "CDeepGEMMABI"]),
         .executableTarget(name: "deepgemm", dependencies: ["DeepGEMMCLI"]),
 
         // MARK: - Implementation
@@ -28,7 +37,7 @@ let package = Package(
         .plugin(name: "EmbedKernelSources", capability: .buildTool(), dependencies: ["EmbedKernelSourcesTool"]),
         .target(
             name: "DeepGEMMCLI",
-            dependencies: ["DeepGEMM", "DeepGEMMCUDA", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["DeepGEMM", "DeepGEMMOps", "DeepGEMMCUDA", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: - Tests
@@ -38,10 +47,11 @@ let package = Package(
                 cxxSettings: [.headerSearchPath("../../Sources/DeepGEMMCUDA/Kernels")]),
         .testTarget(name: "DeepGEMMCoreTests", dependencies: ["DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCPUTests", dependencies: ["DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
-        .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMM", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMMOps", "DeepGEMM", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCUDATests", dependencies: ["DeepGEMMCUDA", "CCUDA", "DeepGEMM", "DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport",
                                                         "DeepGEMMKernelHost"]),
         .testTarget(name: "DeepGEMMTests", dependencies: ["DeepGEMM", "DeepGEMMTestSupport"]),
+        .testTarget(name: "DeepGEMMOpsTests", dependencies: ["DeepGEMMOps", "DeepGEMMC", "CDeepGEMMABI", "DeepGEMMCLI", "DeepGEMM"]),
     ],
     swiftLanguageModes: [.v6]
 )

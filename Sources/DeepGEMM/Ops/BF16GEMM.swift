@@ -46,6 +46,7 @@ func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Pla
         guard run else { return }
         let problem = GEMMProblem(kind: .normal, m: a.size(0), n: b.size(0), k: a.size(1), majorA: try checkABMajor(a, name: "a"),
                                   majorB: try checkABMajor(b, name: "b"), typeA: a.dtype, typeB: b.dtype, typeCD: d.dtype, accumulate: accumulate)
-        try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: compiledDims, stream: stream)
+        try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: compiledDims, options: RuntimeSettings.current.cudaOptions,
+                                 stream: stream)
     }
 }

@@ -48,7 +48,7 @@ public func mGroupedBF16GEMMContiguous(
                                   majorB: try checkABMajor(b, name: "b"), expectedM: expectedMForPsumLayout,
                                   mkAlignment: settings.mkAlignmentForContiguousLayout)
         try CUDABackend.mGroupedBF16GEMMContiguous(problem, a: a, b: b, d: d, groupedLayout: groupedLayout, compiledDims: compiledDims ?? "nk",
-                                                   stream: stream)
+                                                   options: RuntimeSettings.current.cudaOptions, stream: stream)
         return
     }
     let segments = try mGroupedContiguousSegments(groupedLayout: groupedLayout, m: m, numGroups: groups, usePsumLayout: usePsumLayout,
@@ -87,7 +87,8 @@ public func mGroupedBF16GEMMNTMasked(
     if case .cuda(let stream) = placement {
         // masked_m lives on the device: its values are the kernel's to read, as in DeepGEMM.
         let problem = GEMMProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups, expectedM: expectedM)
-        try CUDABackend.mGroupedBF16GEMMMasked(problem, a: a, b: b, d: d, maskedM: maskedM, compiledDims: compiledDims ?? "nk", stream: stream)
+        try CUDABackend.mGroupedBF16GEMMMasked(problem, a: a, b: b, d: d, maskedM: maskedM, compiledDims: compiledDims ?? "nk",
+                                               options: RuntimeSettings.current.cudaOptions, stream: stream)
         return
     }
     let rowCounts = try mGroupedMaskedRowCounts(maskedM: maskedM, numGroups: groups, maxM: m)

@@ -22,12 +22,6 @@ public struct DeepGEMMCommand: ParsableCommand {
     }
 }
 
-/// The library version printed by `deepgemm --version` and `deepgemm info`.
-public enum DeepGEMMVersion {
-    /// Semantic version of this package.
-    public static let string = "0.1.0"
-}
-
 /// Prints one line to standard error.
 func printError(_ message: String) {
     var stream = StandardError()

@@ -1,5 +1,6 @@
 import DeepGEMM
 import DeepGEMMCUDA
+import DeepGEMMOps
 
 /// Runs one op on safetensors files: what `deepgemm run` does, callable in-process.
 public enum OpRunner {
@@ -35,7 +36,7 @@ public enum OpRunner {
             let file = try SafeTensorsFile.open(path: input)
             for tensorName in file.names { tensors[tensorName] = try file.tensor(tensorName)?.to(device) }
         }
-        let outputs = try execute(op, tensors: tensors, settings: settings)
+        let outputs = try OpTable.runFromCLI(op, tensors: tensors, values: parseSettings(settings))
         let results = try outputs.map { ($0.name, try $0.tensor.to(.host).contiguous()) }
         try SafeTensorsWriter.write(results, metadata: ["op": name], to: output)
         return outputs.map(\.name)
@@ -46,38 +47,31 @@ public enum OpRunner {
     /// dtype, shape, strides and device) and the `NAME=VALUE` `settings`, and returns the named
     /// outputs (where the op left them).
     public static func execute(op name: String, tensors: [String: Tensor], settings: [String]) throws -> [(name: String, tensor: Tensor)] {
-        try execute(definition(of: name), tensors: tensors, settings: settings)
+        try OpTable.runFromCLI(definition(of: name), tensors: tensors, values: parseSettings(settings))
     }
 
-    /// The op called `name`, after checking that it exists.
+    /// The CLI entry called `name`, after checking that it exists.
     private static func definition(of name: String) throws -> OpDefinition {
-        guard let op = OpRegistry.op(named: name) else {
+        guard let op = OpTable.op(named: name, surface: .cli) else {
             throw DeepGEMMError.invalidArgument(argument: "OP", rule: "unknown op '\(name)'; `deepgemm run --list` prints the supported ops")
         }
         return op
     }
 
-    /// Runs `op` on `tensors` and `settings`; a `--set` name the op did not read is an error.
-    private static func execute(_ op: OpDefinition, tensors: [String: Tensor], settings: [String]) throws -> [(name: String, tensor: Tensor)] {
-        let context = try OpContext(tensors: tensors, values: parseSettings(settings))
-        let outputs = try op.execute(context)
-        if let unused = context.unusedValueNames.first {
-            throw DeepGEMMError.invalidArgument(argument: unused, rule: "is not an argument of \(op.name) (see `deepgemm run --list`)")
-        }
-        return outputs
-    }
-
     /// Every op's name with its argument names, split into tensor arguments (read from the input
-    /// file) and value arguments (`--set`), in DeepGEMM's order.
+    /// file; a pair `a` as `a` and `a_sf`) and value arguments (`--set`), in DeepGEMM's order.
     public static var signatures: [(op: String, tensors: [String], values: [String])] {
-        OpRegistry.all.map { op in
-            let isTensor = { (argument: OpArgument) in argument.detail.hasPrefix("tensor") }
-            return (op.name, op.arguments.filter(isTensor).map(\.name), op.arguments.filter { !isTensor($0) }.map(\.name))
+        OpTable.ops(for: .cli).map { op in
+            (op.name, op.parameters.filter(\.isTensor).flatMap { $0.kind == .pair ? [$0.name, $0.name + "_sf"] : [$0.name] },
+             op.parameters.filter { !$0.isTensor }.map(\.name))
         }
     }
 
-    /// One line per op: its signature and summary, for `deepgemm run --list`.
+    /// `deepgemm run --list`: per op its signature (kinds and Python defaults), summary, and one
+    /// line per parameter with its doc; then the global `--set` names.
     public static var listing: String {
-        OpRegistry.all.map { "\($0.signature)\n    \($0.summary)" }.joined(separator: "\n")
+        OpTable.ops(for: .cli).map { op in
+            (["\(op.signature)", "    \(op.summary)"] + op.parameters.map { "      \($0.name): \($0.doc)" }).joined(separator: "\n")
+        }.joined(separator: "\n") + "\nglobal --set names: arch=sm90|sm100, mk_alignment=N, num_sms=N; an in-place NAME absent from the input is created with NAME_dtype=bf16|f32"
     }
 }

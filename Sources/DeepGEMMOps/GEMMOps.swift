@@ -11,36 +11,46 @@ let denseGEMMOps: [OpDefinition] = GEMMLayout.allCases.flatMap { layout in
     [fp8FP4GEMMOp("fp8_fp4_gemm_", layout), fp8FP4GEMMOp("fp8_gemm_", layout), bf16GEMMOp(layout), cublasLtGEMMOp(layout)]
 } + [skipHeadMidOp, einsumOp, fp8EinsumOp]
 
-/// The arguments every scaled GEMM reads for a `(data, sf)` operand named `name`.
-private func quantizedArguments(_ name: String, _ shape: String) -> [OpArgument] {
-    [.init(name: name, detail: "tensor fp8|i8 (packed FP4) \(shape)"),
-     .init(name: name + "_sf", detail: "tensor f32 or packed UE8M0 i32, transposed with \(name)")]
+/// The `(data, sf)` operand `name` of a scaled GEMM.
+private func quantizedParameter(_ name: String, _ shape: String) -> OpParameter {
+    OpParameter(name, .pair, "(fp8 or packed-FP4 i8 \(shape), f32 or packed UE8M0 i32 scales transposed with it)")
 }
 
-/// The `d` and `c` arguments of a GEMM writing `d` in place.
-private let outputArguments: [OpArgument] = [
-    .init(name: "d", detail: "tensor bf16|f32 = zeros (d_dtype=bf16|f32), or a copy of c"),
-    .init(name: "c", detail: "tensor, d's dtype and shape = none"),
+/// The `d` and `c` parameters of a GEMM writing `d` in place.
+private let outputParameters: [OpParameter] = [
+    OpParameter("d", .tensor, "bf16|f32 output, written in place (run: zeros of d_dtype=bf16|f32, or a copy of c, when absent)"),
+    OpParameter("c", .tensor, default: .null, "accumulator with d's dtype and shape (c is d: in-place accumulation)"),
+]
+
+/// `compiled_dims` with DeepGEMM's default for `layout`.
+func compiledDimsParameter(_ layout: GEMMLayout) -> OpParameter {
+    OpParameter("compiled_dims", .str, default: .string(layout.transposesA ? "mn" : "nk"), "dims baked into CUDA kernels (a hint, no effect on results)")
+}
+
+/// `disable_ue8m0_cast`.
+let disableUE8M0CastParameter = OpParameter("disable_ue8m0_cast", .bool, default: .bool(false), "keep f32 scales on SM100 instead of casting to UE8M0")
+
+/// `recipe`, `recipe_a` and `recipe_b` of the scaled GEMMs.
+let recipeParameters: [OpParameter] = [
+    OpParameter("recipe", .ints, default: .null, "(gran_m, gran_n, gran_k) scale granularity; None: chosen from the scales"),
+    OpParameter("recipe_a", .ints, default: .null, "(gran_mn, gran_k) of a"),
+    OpParameter("recipe_b", .ints, default: .null, "(gran_mn, gran_k) of b"),
 ]
 
 /// `fp8_fp4_gemm_{nt,nn,tn,tt}` or its alias `fp8_gemm_*`.
 private func fp8FP4GEMMOp(_ prefix: String, _ layout: GEMMLayout) -> OpDefinition {
     OpDefinition(
         name: prefix + layout.rawValue, summary: "D = C + Adeq·Bdeqᵀ with block-scaled FP8/FP4 operands (\(layout.rawValue) layout)",
-        arguments: quantizedArguments("a", layout.transposesA ? "[k, m]" : "[m, k]") + quantizedArguments("b", layout.transposesB ? "[k, n]" : "[n, k]")
-            + outputArguments + [
-                .init(name: "recipe", detail: "3 ints = none"), .init(name: "recipe_a", detail: "2 ints = none"),
-                .init(name: "recipe_b", detail: "2 ints = none"), .init(name: "compiled_dims", detail: "string (hint, no effect)"),
-                .init(name: "disable_ue8m0_cast", detail: "bool = false"), .init(name: "arch", detail: "sm90|sm100 = union of both"),
-            ],
-        outputs: ["d"]
+        parameters: [quantizedParameter("a", layout.transposesA ? "[k, m]" : "[m, k]"), quantizedParameter("b", layout.transposesB ? "[k, n]" : "[n, k]")]
+            + outputParameters + recipeParameters + [compiledDimsParameter(layout), disableUE8M0CastParameter],
+        inplace: ["d"]
     ) { c in
         let a = try quantizedOperand(c, "a", transposed: layout.transposesA)
         let b = try quantizedOperand(c, "b", transposed: layout.transposesB)
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a.data, transposed: layout.transposesA), ntRows(b.data, transposed: layout.transposesB)])
         try fp8FP4GEMM(layout, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe"), recipeA: c.intList("recipe_a"),
                        recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
-                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings, strictArch: c.strictArch)
+                       disableUE8M0Cast: c.bool("disable_ue8m0_cast"), settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -49,8 +59,8 @@ private func fp8FP4GEMMOp(_ prefix: String, _ layout: GEMMLayout) -> OpDefinitio
 private func bf16GEMMOp(_ layout: GEMMLayout) -> OpDefinition {
     OpDefinition(
         name: "bf16_gemm_" + layout.rawValue, summary: "D = C + A·Bᵀ with BF16 operands, FP32 accumulation (\(layout.rawValue) layout)",
-        arguments: unscaledArguments(layout, dtype: "bf16") + [.init(name: "compiled_dims", detail: "string (hint, no effect)")],
-        outputs: ["d"]
+        parameters: unscaledParameters(layout, dtype: "bf16") + [compiledDimsParameter(layout)],
+        inplace: ["d"]
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a, transposed: layout.transposesA), ntRows(b, transposed: layout.transposesB)])
@@ -63,7 +73,7 @@ private func bf16GEMMOp(_ layout: GEMMLayout) -> OpDefinition {
 private func cublasLtGEMMOp(_ layout: GEMMLayout) -> OpDefinition {
     OpDefinition(
         name: "cublaslt_gemm_" + layout.rawValue, summary: "reference D = A·Bᵀ (+ C), FP32 accumulation, one rounding (\(layout.rawValue) layout)",
-        arguments: unscaledArguments(layout, dtype: "bf16|f32|fp8"), outputs: ["d"]
+        parameters: unscaledParameters(layout, dtype: "bf16|f32|fp8"), inplace: ["d"]
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let (d, accumulator) = try outputAndC(c, shape: [ntRows(a, transposed: layout.transposesA), ntRows(b, transposed: layout.transposesB)])
@@ -72,22 +82,20 @@ private func cublasLtGEMMOp(_ layout: GEMMLayout) -> OpDefinition {
     }
 }
 
-/// The arguments of an unscaled GEMM in `layout`.
-private func unscaledArguments(_ layout: GEMMLayout, dtype: String) -> [OpArgument] {
-    [.init(name: "a", detail: "tensor \(dtype) \(layout.transposesA ? "[k, m]" : "[m, k]")"),
-     .init(name: "b", detail: "tensor \(dtype) \(layout.transposesB ? "[k, n]" : "[n, k]")")] + outputArguments
+/// The parameters of an unscaled GEMM in `layout`.
+private func unscaledParameters(_ layout: GEMMLayout, dtype: String) -> [OpParameter] {
+    [OpParameter("a", .tensor, "\(dtype) \(layout.transposesA ? "[k, m]" : "[m, k]")"),
+     OpParameter("b", .tensor, "\(dtype) \(layout.transposesB ? "[k, n]" : "[n, k]")")] + outputParameters
 }
 
 /// `fp8_gemm_nt_skip_head_mid`.
 private let skipHeadMidOp = OpDefinition(
     name: "fp8_gemm_nt_skip_head_mid", summary: "FP8 nt GEMM writing each head's left and right columns around a skipped middle",
-    arguments: quantizedArguments("a", "[m, k]") + quantizedArguments("b", "[h·(left+right), k]") + [
-        .init(name: "d", detail: "tensor bf16|f32 [m, n + h·mid] = zeros (d_dtype=bf16|f32)"),
-        .init(name: "head_splits", detail: "3 ints left,mid,right"), .init(name: "recipe", detail: "3 ints = none"),
-        .init(name: "compiled_dims", detail: "string (hint, no effect)"), .init(name: "disable_ue8m0_cast", detail: "bool = false"),
-        .init(name: "arch", detail: "sm90|sm100 = union of both"),
-    ],
-    outputs: ["d"]
+    parameters: [quantizedParameter("a", "[m, k]"), quantizedParameter("b", "[h·(left+right), k]"),
+                 OpParameter("d", .tensor, "bf16|f32 [m, n + h·mid], written in place (run: zeros of d_dtype when absent)"),
+                 OpParameter("head_splits", .ints, "(left, mid, right) columns of each head"), recipeParameters[0],
+                 compiledDimsParameter(.nt), disableUE8M0CastParameter],
+    inplace: ["d"]
 ) { c in
     let a = try quantizedOperand(c, "a", transposed: false), b = try quantizedOperand(c, "b", transposed: false)
     guard let splits = try c.intList("head_splits") else {
@@ -97,7 +105,7 @@ private let skipHeadMidOp = OpDefinition(
     let heads = splits.count == 3 && splits[0] + splits[2] > 0 ? n / (splits[0] + splits[2]) : 0
     let d = try c.inPlaceOutput("d", shape: [m, n + heads * (splits.count == 3 ? splits[1] : 0)], defaultDType: .bfloat16)
     try fp8GEMMNTSkipHeadMid(a: a, b: b, d: d, headSplits: splits, recipe: c.intList("recipe"), compiledDims: c.optionalString("compiled_dims"),
-                             disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
+                             disableUE8M0Cast: c.bool("disable_ue8m0_cast"), settings: c.settings,
                              strictArch: c.strictArch)
     return [("d", d)]
 }
@@ -105,29 +113,31 @@ private let skipHeadMidOp = OpDefinition(
 /// `einsum`.
 private let einsumOp = OpDefinition(
     name: "einsum", summary: "BF16 einsum: bmk,bnk->mn, bhr,hdr->bhd or bhd,hdr->bhr with FP32 accumulation",
-    arguments: [.init(name: "expr", detail: "string"), .init(name: "a", detail: "tensor bf16 3-D"), .init(name: "b", detail: "tensor bf16 3-D")]
-        + outputArguments + [.init(name: "use_cublaslt", detail: "bool = false")],
-    outputs: ["d"]
+    parameters: [OpParameter("expr", .str, "bmk,bnk->mn, bhr,hdr->bhd or bhd,hdr->bhr"), OpParameter("a", .tensor, "bf16 3-D"),
+                 OpParameter("b", .tensor, "bf16 3-D")] + outputParameters
+        + [OpParameter("use_cublaslt", .bool, default: .bool(false), "use the cuBLASLt path (same results here)")],
+    inplace: ["d"]
 ) { c in
     let expression = try c.string("expr")
     let (a, b) = (try c.tensor("a"), try c.tensor("b"))
     let (d, accumulator) = try outputAndC(c, shape: einsumOutputShape(expression, a.shape, b.shape))
-    try einsum(expression, a: a, b: b, d: d, c: accumulator, useCublasLt: c.bool("use_cublaslt", default: false))
+    try einsum(expression, a: a, b: b, d: d, c: accumulator, useCublasLt: c.bool("use_cublaslt"))
     return [("d", d)]
 }
 
 /// `fp8_einsum`.
 private let fp8EinsumOp = OpDefinition(
     name: "fp8_einsum", summary: "FP8 einsum: bhr,hdr->bhd, bhd,hdr->bhr or bhd,bhr->hdr as a batched block-scaled GEMM",
-    arguments: [.init(name: "expr", detail: "string")] + quantizedArguments("a", "3-D") + quantizedArguments("b", "3-D") + outputArguments
-        + [.init(name: "recipe", detail: "3 ints = 1,128,128"), .init(name: "arch", detail: "sm90|sm100 = union of both")],
-    outputs: ["d"]
+    parameters: [OpParameter("expr", .str, "bhr,hdr->bhd, bhd,hdr->bhr or bhd,bhr->hdr"), quantizedParameter("a", "3-D"),
+                 quantizedParameter("b", "3-D")] + outputParameters
+        + [OpParameter("recipe", .ints, default: .ints([1, 128, 128]), "(gran_m, gran_n, gran_k) scale granularity")],
+    inplace: ["d"]
 ) { c in
     let expression = try c.string("expr")
     let a = QuantizedTensor(data: try c.tensor("a"), sf: try c.tensor("a_sf"))
     let b = QuantizedTensor(data: try c.tensor("b"), sf: try c.tensor("b_sf"))
     let (d, accumulator) = try outputAndC(c, shape: einsumOutputShape(expression, a.data.shape, b.data.shape))
-    try fp8Einsum(expression, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe") ?? [1, 128, 128], settings: c.settings,
+    try fp8Einsum(expression, a: a, b: b, d: d, c: accumulator, recipe: c.intList("recipe") ?? [], settings: c.settings,
                   strictArch: c.strictArch)
     return [("d", d)]
 }
@@ -146,7 +156,7 @@ private func einsumOutputShape(_ expression: String, _ a: [Int], _ b: [Int]) -> 
 }
 
 
-/// `d` (from the file, else a copy of `c`, else zeros of `shape`) and the `c` to pass: when `d`
+/// `d` (given, else a copy of `c`, else zeros of `shape`) and the `c` to pass: when `d`
 /// is made from `c`, `c` is `d` itself.
 private func outputAndC(_ c: OpContext, shape: [Int]) throws -> (d: Tensor, c: Tensor?) {
     if c.optionalTensor("d") == nil, let given = c.optionalTensor("c") {

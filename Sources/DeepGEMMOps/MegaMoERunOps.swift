@@ -8,42 +8,39 @@ import DeepGEMM
 /// `cumulative_local_expert_recv_stats` are in-place outputs (zero-filled when absent).
 let megaMoERunOps: [OpDefinition] = [fp8FP4MegaMoEOp, bf16MegaMoEOp]
 
-/// The arguments both ops share after their weights.
-private let sharedArguments: [OpArgument] = [
-    .init(name: "y", detail: "tensor bf16 [R, T, H] = zeros (in place)"),
-    .init(name: "cumulative_local_expert_recv_stats", detail: "tensor i32 [R, E/R] = zeros (in place, accumulated)"),
-    .init(name: "num_ranks", detail: "int >= 1 (R, required)"),
-    .init(name: "num_max_tokens_per_rank", detail: "int >= T = T (buffer capacity)"),
-    .init(name: "activation", detail: "string = swiglu"), .init(name: "activation_clamp", detail: "float >= 0 = none"),
-    .init(name: "fast_math", detail: "bool = true"), .init(name: "arch", detail: "sm100 (Mega MoE exists on SM100 only)"),
+/// The parameters both ops share after their weights.
+private let sharedParameters: [OpParameter] = [
+    OpParameter("y", .tensor, default: .null, "bf16 [R, T, H], written in place (zeros when absent)"),
+    OpParameter("cumulative_local_expert_recv_stats", .tensor, default: .null, "i32 [R, E/R], added to in place (zeros when absent)"),
+    OpParameter("num_ranks", .int, "R >= 1"),
+    OpParameter("num_max_tokens_per_rank", .int, default: .null, "buffer capacity >= T (None: T)"),
+    activationParameter, activationClampParameter, fastMathParameter,
 ]
 
-/// The routing arguments of both ops.
-private let routingArguments: [OpArgument] = [
-    .init(name: "topk_idx", detail: "tensor i64 [R, T, k] (-1 masks a slot)"), .init(name: "topk_weights", detail: "tensor f32 [R, T, k]"),
+/// The routing parameters of both ops.
+private let routingParameters: [OpParameter] = [
+    OpParameter("topk_idx", .tensor, "i64 [R, T, k] (-1 masks a slot)"), OpParameter("topk_weights", .tensor, "f32 [R, T, k]"),
 ]
 
 /// `fp8_fp4_mega_moe(y, (l1_weights, l1_weights_sf), (l2_weights, l2_weights_sf), sym_buffer, ...)`.
 private let fp8FP4MegaMoEOp = OpDefinition(
     name: "fp8_fp4_mega_moe",
-    summary: "fused MoE layer over R ranks: dispatch, FP8×FP4 L1, SwiGLU + FP8 requantization, L2, combine",
-    arguments: [.init(name: "x", detail: "tensor fp8 [R, T, H], H % 512 == 0"),
-                .init(name: "x_sf", detail: "tensor i32 [R, T, H/128] (packed ue8m0 per 32, K-major)")]
-        + routingArguments
-        + [.init(name: "l1_weights", detail: "tensor i8 [E, 2I, H/2] (packed fp4, untransformed), I % 512 == 0"),
-           .init(name: "l1_weights_sf", detail: "tensor f32 [E, 2I, H/32] (powers of two) or packed ue8m0 i32 [E, 2I, H/128]"),
-           .init(name: "l2_weights", detail: "tensor i8 [E, H, I/2] (packed fp4)"),
-           .init(name: "l2_weights_sf", detail: "tensor f32 [E, H, I/32] or i32 [E, H, I/128]"),
-           .init(name: "recipe", detail: "3 ints = 1,1,32")]
-        + sharedArguments,
-    outputs: ["y", "cumulative_local_expert_recv_stats"]
+    summary: "fused MoE layer over R ranks stacked in one file: dispatch, FP8×FP4 L1, SwiGLU + FP8 requantization, L2, combine",
+    surface: .cli,
+    parameters: [OpParameter("x", .pair, "(fp8 [R, T, H] with H % 512 == 0, i32 [R, T, H/128] packed ue8m0 per 32, K-major)")]
+        + routingParameters
+        + [OpParameter("l1_weights", .pair, "(i8 [E, 2I, H/2] packed FP4, untransformed, I % 512 == 0; f32 [E, 2I, H/32] powers of two or packed ue8m0 i32 [E, 2I, H/128])"),
+           OpParameter("l2_weights", .pair, "(i8 [E, H, I/2] packed FP4; f32 [E, H, I/32] or i32 [E, H, I/128])"),
+           megaMoERecipeParameter]
+        + sharedParameters,
+    returns: ["y", "cumulative_local_expert_recv_stats"]
 ) { c in
     let xSF = try c.tensor("x_sf")
     try requireKind(xSF, "x_sf", [.int32], rank: 3, layout: "[num_ranks, num_tokens, hidden / 128]")
     let (l1SF, l2SF) = (try c.tensor("l1_weights_sf"), try c.tensor("l2_weights_sf"))
     try requireKind(l1SF, "l1_weights_sf", [.float32, .int32], rank: 3, layout: "[num_experts, 2 * intermediate_hidden, ...]")
     try requireKind(l2SF, "l2_weights_sf", [.float32, .int32], rank: 3, layout: "[num_experts, hidden, ...]")
-    let recipe = try c.intList("recipe") ?? [1, 1, 32]
+    let recipe = try c.intList("recipe") ?? []
     let run = try MegaMoERun(c, mmaType: .fp8xfp4, activationDType: .float8E4M3, weightDType: .int8, elementsPerWeightByte: 2)
     let s = run.sizes
     try requireShape(xSF, "x_sf", [s.ranks, s.tokens, s.hidden / 128], "[num_ranks, num_tokens, hidden / 128]")
@@ -65,13 +62,13 @@ private let fp8FP4MegaMoEOp = OpDefinition(
 /// `bf16_mega_moe(y, l1_weights, l2_weights, sym_buffer, ...)`.
 private let bf16MegaMoEOp = OpDefinition(
     name: "bf16_mega_moe",
-    summary: "fused MoE layer over R ranks: dispatch, BF16 L1, SwiGLU (BF16 out), L2, combine",
-    arguments: [.init(name: "x", detail: "tensor bf16 [R, T, H], H % 64 == 0")]
-        + routingArguments
-        + [.init(name: "l1_weights", detail: "tensor bf16 [E, 2I, H] (untransformed), I % 64 == 0"),
-           .init(name: "l2_weights", detail: "tensor bf16 [E, H, I]")]
-        + sharedArguments,
-    outputs: ["y", "cumulative_local_expert_recv_stats"]
+    summary: "fused MoE layer over R ranks stacked in one file: dispatch, BF16 L1, SwiGLU (BF16 out), L2, combine",
+    surface: .cli,
+    parameters: [OpParameter("x", .tensor, "bf16 [R, T, H], H % 64 == 0")]
+        + routingParameters
+        + [OpParameter("l1_weights", .tensor, "bf16 [E, 2I, H] (untransformed), I % 64 == 0"), OpParameter("l2_weights", .tensor, "bf16 [E, H, I]")]
+        + sharedParameters,
+    returns: ["y", "cumulative_local_expert_recv_stats"]
 ) { c in
     let run = try MegaMoERun(c, mmaType: .bf16xbf16, activationDType: .bfloat16, weightDType: .bfloat16, elementsPerWeightByte: 1)
     try run.fillBuffer(xSF: nil)
@@ -152,9 +149,9 @@ private struct MegaMoERun {
         let maxTokens = try c.optionalInt("num_max_tokens_per_rank") ?? max(tokens, 1)
         try DeepGEMMError.require(maxTokens >= tokens, "num_max_tokens_per_rank",
                                   "must be at least the tokens per rank (size(1) of x = \(tokens)), got \(maxTokens)")
-        activation = try c.optionalString("activation") ?? "swiglu"
+        activation = try c.string("activation")
         activationClamp = try c.optionalNumber("activation_clamp")
-        fastMath = try c.bool("fast_math", default: true)
+        fastMath = try c.bool("fast_math")
         buffer = try getSymmBufferForMegaMoE(numExperts: experts, numMaxTokensPerRank: maxTokens, numTopk: topk, hidden: hidden,
                                              intermediateHidden: intermediate, numRanks: ranks, mmaType: mmaType, activation: activation)
 

@@ -15,39 +15,37 @@ let groupedGEMMOps: [OpDefinition] = [GEMMLayout.nt, .nn].flatMap { layout in
     + ["m_grouped_bf16_gemm_nt_masked", "bf16_m_grouped_gemm_nt_masked"].map(mGroupedBF16MaskedOp)
     + [kGroupedFP8Op(.tn), kGroupedFP8Op(.nt), kGroupedBF16Op, hcPrenormOp]
 
-/// The arguments of the m-grouped contiguous layouts.
-private func contiguousArguments(_ layout: GEMMLayout) -> [OpArgument] {
-    [.init(name: "d", detail: "tensor bf16 [m, n] = zeros"), .init(name: "grouped_layout", detail: "tensor i32 [m] (group ids, -1 padding) or [g] (psum ends)"),
-     .init(name: "compiled_dims", detail: "string (hint, no effect)"), .init(name: "use_psum_layout", detail: "bool = false"),
-     .init(name: "ensure_zero_padding", detail: "bool = true")]
-        + (layout == .nt ? [.init(name: "expected_m_for_psum_layout", detail: "int = none (hint)")] : [])
-        + [.init(name: "mk_alignment", detail: "int = 128 (global setting, α)"), .init(name: "arch", detail: "sm90|sm100 = union of both")]
-}
+/// `d` of the m-grouped contiguous ops.
+private let contiguousOutput = OpParameter("d", .tensor, "bf16 [m, n], written in place (run: zeros when absent)")
 
-/// The scale-recipe arguments of the FP8/FP4 ops.
-private let recipeArguments: [OpArgument] = [
-    .init(name: "recipe", detail: "3 ints = none"), .init(name: "recipe_a", detail: "2 ints = none"), .init(name: "recipe_b", detail: "2 ints = none"),
-    .init(name: "disable_ue8m0_cast", detail: "bool = false"),
-]
+/// `grouped_layout` of the m-grouped contiguous ops.
+private let contiguousLayout = OpParameter("grouped_layout", .tensor, "i32 [m] group of each row (-1: padding), or [g] cumulative ends (psum)")
+
+/// The parameters of the m-grouped contiguous ops after `grouped_layout`, after the recipes for
+/// the scaled ones (`scaled`); the alignment α is the mk alignment setting.
+private func contiguousOptions(_ layout: GEMMLayout, scaled: Bool) -> [OpParameter] {
+    (scaled ? recipeParameters : []) + [compiledDimsParameter(layout)] + (scaled ? [disableUE8M0CastParameter] : [])
+        + [OpParameter("use_psum_layout", .bool, default: .bool(false), "grouped_layout holds cumulative ends"),
+           OpParameter("ensure_zero_padding", .bool, default: .bool(true), "write zeros to padding rows")]
+        + (layout == .nt ? [OpParameter("expected_m_for_psum_layout", .int, default: .null, "expected rows per group (a hint)")] : [])
+}
 
 /// `m_grouped_fp8_fp4_gemm_{nt,nn}_contiguous` or its alias `m_grouped_fp8_gemm_*`.
 private func mGroupedFP8ContiguousOp(_ prefix: String, _ layout: GEMMLayout) -> OpDefinition {
     OpDefinition(
         name: "\(prefix)\(layout.rawValue)_contiguous", summary: "MoE GEMM D[r] = Adeq[r]·Bdeq[group(r)]ᵀ over expert-sorted rows (FP8/FP4, \(layout.rawValue))",
-        arguments: [.init(name: "a", detail: "tensor fp8|i8 [m, k]"), .init(name: "a_sf", detail: "tensor f32|i32"),
-                    .init(name: "b", detail: "tensor fp8|i8 " + (layout == .nt ? "[g, n, k]" : "[g, k, n]")),
-                    .init(name: "b_sf", detail: "tensor f32|i32 [g, ...], transposed with b")]
-            + recipeArguments + contiguousArguments(layout),
-        outputs: ["d"]
+        parameters: [OpParameter("a", .pair, "(fp8|i8 [m, k], f32|i32 scales)"),
+                     OpParameter("b", .pair, "(fp8|i8 " + (layout == .nt ? "[g, n, k]" : "[g, k, n]") + ", f32|i32 [g, ...] scales transposed with b)"),
+                     contiguousOutput, contiguousLayout] + contiguousOptions(layout, scaled: true),
+        inplace: ["d"]
     ) { c in
         let a = try quantizedGroupedOperand(c, "a", transposed: false)
         let b = try quantizedGroupedOperand(c, "b", transposed: layout == .nn)
         let d = try c.inPlaceOutput("d", shape: [a.data.rank == 2 ? a.data.size(0) : 0, groupedRows(b.data, transposed: layout == .nn)], defaultDType: .bfloat16)
         try mGroupedFP8FP4GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), recipe: c.intList("recipe"),
                                          recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
-                                         disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false),
-                                         usePsumLayout: c.bool("use_psum_layout", default: false),
-                                         ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
+                                         disableUE8M0Cast: c.bool("disable_ue8m0_cast"), usePsumLayout: c.bool("use_psum_layout"),
+                                         ensureZeroPadding: c.bool("ensure_zero_padding"),
                                          expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
                                          settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
@@ -58,42 +56,40 @@ private func mGroupedFP8ContiguousOp(_ prefix: String, _ layout: GEMMLayout) -> 
 private func mGroupedBF16ContiguousOp(_ layout: GEMMLayout) -> OpDefinition {
     OpDefinition(
         name: "m_grouped_bf16_gemm_\(layout.rawValue)_contiguous", summary: "MoE GEMM D[r] = A[r]·B[group(r)]ᵀ over expert-sorted rows (BF16, \(layout.rawValue))",
-        arguments: [.init(name: "a", detail: "tensor bf16 [m, k]"), .init(name: "b", detail: "tensor bf16 " + (layout == .nt ? "[g, n, k]" : "[g, k, n]"))]
-            + contiguousArguments(layout),
-        outputs: ["d"]
+        parameters: [OpParameter("a", .tensor, "bf16 [m, k]"), OpParameter("b", .tensor, "bf16 " + (layout == .nt ? "[g, n, k]" : "[g, k, n]")),
+                     contiguousOutput, contiguousLayout] + contiguousOptions(layout, scaled: false),
+        inplace: ["d"]
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let d = try c.inPlaceOutput("d", shape: [a.rank == 2 ? a.size(0) : 0, groupedRows(b, transposed: layout == .nn)], defaultDType: .bfloat16)
         try mGroupedBF16GEMMContiguous(layout, a: a, b: b, d: d, groupedLayout: c.tensor("grouped_layout"), compiledDims: c.optionalString("compiled_dims"),
-                                       usePsumLayout: c.bool("use_psum_layout", default: false),
-                                       ensureZeroPadding: c.bool("ensure_zero_padding", default: true),
+                                       usePsumLayout: c.bool("use_psum_layout"), ensureZeroPadding: c.bool("ensure_zero_padding"),
                                        expectedMForPsumLayout: layout == .nt ? c.optionalInt("expected_m_for_psum_layout") : nil,
                                        settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
 
-/// The arguments of the masked ops after `a` and `b`.
-private let maskedArguments: [OpArgument] = [
-    .init(name: "d", detail: "tensor bf16 [g, max_m, n] = zeros"), .init(name: "masked_m", detail: "tensor i32 [g]"),
-    .init(name: "expected_m", detail: "int > 0 (hint)"), .init(name: "compiled_dims", detail: "string (hint, no effect)"),
-    .init(name: "arch", detail: "sm90|sm100 = union of both"),
-]
+/// The parameters of the masked ops after `a` and `b`, with the recipes of the scaled ones (`scaled`).
+private func maskedParameters(scaled: Bool) -> [OpParameter] {
+    [OpParameter("d", .tensor, "bf16 [g, max_m, n], written in place (run: zeros when absent)"), OpParameter("masked_m", .tensor, "i32 [g] valid rows per group"),
+     OpParameter("expected_m", .int, "expected rows per group (> 0, a hint)")]
+        + (scaled ? recipeParameters : []) + [compiledDimsParameter(.nt)] + (scaled ? [disableUE8M0CastParameter] : [])
+}
 
 /// `m_grouped_fp8_fp4_gemm_nt_masked` or one of its aliases.
 private func mGroupedFP8MaskedOp(_ name: String) -> OpDefinition {
     OpDefinition(
         name: name, summary: "masked MoE GEMM D[g, r] = Adeq[g, r]·Bdeq[g]ᵀ for r < masked_m[g] (FP8/FP4)",
-        arguments: [.init(name: "a", detail: "tensor fp8|i8 [g, max_m, k]"), .init(name: "a_sf", detail: "tensor f32|i32 [g, max_m, ...]"),
-                    .init(name: "b", detail: "tensor fp8|i8 [g, n, k]"), .init(name: "b_sf", detail: "tensor f32|i32 [g, ...]")]
-            + recipeArguments + maskedArguments,
-        outputs: ["d"]
+        parameters: [OpParameter("a", .pair, "(fp8|i8 [g, max_m, k], f32|i32 [g, max_m, ...])"), OpParameter("b", .pair, "(fp8|i8 [g, n, k], f32|i32 [g, ...])")]
+            + maskedParameters(scaled: true),
+        inplace: ["d"]
     ) { c in
         let a = try quantizedGroupedOperand(c, "a", transposed: false), b = try quantizedGroupedOperand(c, "b", transposed: false)
         let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a.data, b.data), defaultDType: .bfloat16)
         try mGroupedFP8FP4GEMMNTMasked(a: a, b: b, d: d, maskedM: c.tensor("masked_m"), expectedM: c.int("expected_m"), recipe: c.intList("recipe"),
                                        recipeA: c.intList("recipe_a"), recipeB: c.intList("recipe_b"), compiledDims: c.optionalString("compiled_dims"),
-                                       disableUE8M0Cast: c.bool("disable_ue8m0_cast", default: false), settings: c.settings,
+                                       disableUE8M0Cast: c.bool("disable_ue8m0_cast"), settings: c.settings,
                                        strictArch: c.strictArch)
         return [("d", d)]
     }
@@ -103,8 +99,8 @@ private func mGroupedFP8MaskedOp(_ name: String) -> OpDefinition {
 private func mGroupedBF16MaskedOp(_ name: String) -> OpDefinition {
     OpDefinition(
         name: name, summary: "masked MoE GEMM D[g, r] = A[g, r]·B[g]ᵀ for r < masked_m[g] (BF16)",
-        arguments: [.init(name: "a", detail: "tensor bf16 [g, max_m, k]"), .init(name: "b", detail: "tensor bf16 [g, n, k]")] + maskedArguments,
-        outputs: ["d"]
+        parameters: [OpParameter("a", .tensor, "bf16 [g, max_m, k]"), OpParameter("b", .tensor, "bf16 [g, n, k]")] + maskedParameters(scaled: false),
+        inplace: ["d"]
     ) { c in
         let (a, b) = (try c.tensor("a"), try c.tensor("b"))
         let d = try c.inPlaceOutput("d", shape: maskedOutputShape(a, b), defaultDType: .bfloat16)
@@ -114,30 +110,29 @@ private func mGroupedBF16MaskedOp(_ name: String) -> OpDefinition {
     }
 }
 
-/// The arguments of the k-grouped ops after `a` and `b`.
-private let kGroupedArguments: [OpArgument] = [
-    .init(name: "d", detail: "tensor f32 [g, m, n] = a copy of c, or zeros"), .init(name: "ks_cpu", detail: "int list, [] or none"),
-    .init(name: "grouped_layout", detail: "tensor i32 [g] (K sizes, or psum ends)"), .init(name: "c", detail: "tensor f32 [g, m, n] = d (c is d)"),
-    .init(name: "compiled_dims", detail: "string (hint, no effect)"), .init(name: "use_psum_layout", detail: "bool = false"),
-    .init(name: "mk_alignment", detail: "int = 128 (global setting, α)"), .init(name: "arch", detail: "sm90|sm100 = union of both"),
-]
+/// The parameters of the k-grouped ops after `a` and `b`, with `recipe` when `recipe` is given.
+private func kGroupedParameters(recipe: OpParameter?) -> [OpParameter] {
+    [OpParameter("d", .tensor, "f32 [g, m, n], written in place (run: a copy of c, or zeros, when absent)"),
+     OpParameter("ks_cpu", .ints, "K of every group (or None)"), OpParameter("grouped_layout", .tensor, "i32 [g] K sizes (or cumulative ends, psum)"),
+     OpParameter("c", .tensor, default: .null, "f32 [g, m, n] accumulator (None: d, c is d)")]
+        + (recipe.map { [$0] } ?? []) + [compiledDimsParameter(.tn), OpParameter("use_psum_layout", .bool, default: .bool(false), "grouped_layout holds cumulative ends")]
+}
 
 /// `k_grouped_fp8_gemm_tn_contiguous` (SM100 layout) or `k_grouped_fp8_gemm_nt_contiguous` (SM90 layout).
 private func kGroupedFP8Op(_ layout: GEMMLayout) -> OpDefinition {
     let shapes = layout == .tn ? ("[sum_k, m]", "[sum_k, n]", "f32 [sum(ceil(k_g/gk)), mn] or packed i32") : ("flat [sum_k·m]", "flat [sum_k·n]", "f32 [mn, sum_k/128]")
     return OpDefinition(
         name: "k_grouped_fp8_gemm_\(layout.rawValue)_contiguous", summary: "weight-gradient GEMM D[g] = C[g] + Adeq[K_g]ᵀ·Bdeq[K_g] per K group (FP8, \(layout.rawValue) layout)",
-        arguments: [.init(name: "a", detail: "tensor fp8 \(shapes.0)"), .init(name: "a_sf", detail: "tensor \(shapes.2)"),
-                    .init(name: "b", detail: "tensor fp8 \(shapes.1)"), .init(name: "b_sf", detail: "tensor \(shapes.2)")]
-            + kGroupedArguments + [.init(name: "recipe", detail: "3 ints = 1,1,128")],
-        outputs: ["d"]
+        parameters: [OpParameter("a", .pair, "(fp8 \(shapes.0), \(shapes.2))"), OpParameter("b", .pair, "(fp8 \(shapes.1), \(shapes.2))")]
+            + kGroupedParameters(recipe: OpParameter("recipe", .ints, default: .ints([1, 1, 128]), "(gran_m, gran_n, gran_k)")),
+        inplace: ["d"]
     ) { c in
         let a = QuantizedTensor(data: try c.tensor("a"), sf: try c.tensor("a_sf")), b = QuantizedTensor(data: try c.tensor("b"), sf: try c.tensor("b_sf"))
         let (m, n) = layout == .tn ? (columns(a.data), columns(b.data)) : (rows(a.sf), rows(b.sf))
         let (d, accumulator) = try kGroupedOutputAndC(c, m: m, n: n)
         try kGroupedFP8GEMMContiguous(layout, a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
-                                      recipe: c.intList("recipe") ?? [1, 1, 128], compiledDims: c.optionalString("compiled_dims"),
-                                      usePsumLayout: c.bool("use_psum_layout", default: false), settings: c.settings, strictArch: c.strictArch)
+                                      recipe: c.intList("recipe") ?? [], compiledDims: c.optionalString("compiled_dims"),
+                                      usePsumLayout: c.bool("use_psum_layout"), settings: c.settings, strictArch: c.strictArch)
         return [("d", d)]
     }
 }
@@ -145,13 +140,13 @@ private func kGroupedFP8Op(_ layout: GEMMLayout) -> OpDefinition {
 /// `k_grouped_bf16_gemm_tn_contiguous`.
 private let kGroupedBF16Op = OpDefinition(
     name: "k_grouped_bf16_gemm_tn_contiguous", summary: "weight-gradient GEMM D[g] = C[g] + A[K_g]ᵀ·B[K_g] per K group (BF16)",
-    arguments: [.init(name: "a", detail: "tensor bf16 [sum_k, m]"), .init(name: "b", detail: "tensor bf16 [sum_k, n]")] + kGroupedArguments,
-    outputs: ["d"]
+    parameters: [OpParameter("a", .tensor, "bf16 [sum_k, m]"), OpParameter("b", .tensor, "bf16 [sum_k, n]")] + kGroupedParameters(recipe: nil),
+    inplace: ["d"]
 ) { c in
     let (a, b) = (try c.tensor("a"), try c.tensor("b"))
     let (d, accumulator) = try kGroupedOutputAndC(c, m: columns(a), n: columns(b))
     try kGroupedBF16GEMMTNContiguous(a: a, b: b, d: d, ksCPU: c.intList("ks_cpu"), groupedLayout: c.tensor("grouped_layout"), c: accumulator,
-                                     compiledDims: c.optionalString("compiled_dims"), usePsumLayout: c.bool("use_psum_layout", default: false),
+                                     compiledDims: c.optionalString("compiled_dims"), usePsumLayout: c.bool("use_psum_layout"),
                                      settings: c.settings, strictArch: c.strictArch)
     return [("d", d)]
 }
@@ -159,11 +154,11 @@ private let kGroupedBF16Op = OpDefinition(
 /// `tf32_hc_prenorm_gemm`.
 private let hcPrenormOp = OpDefinition(
     name: "tf32_hc_prenorm_gemm", summary: "HyperConnection pre-norm: D = A·tf32(B)ᵀ and sqr_sum = Σ a², optionally as K splits",
-    arguments: [.init(name: "a", detail: "tensor bf16 [m, k]"), .init(name: "b", detail: "tensor f32 [n, k]"),
-                .init(name: "d", detail: "tensor f32 [m, n] or [num_splits, m, n] = zeros"),
-                .init(name: "sqr_sum", detail: "tensor f32 [m] or [num_splits, m] = zeros"), .init(name: "num_splits", detail: "int = none"),
-                .init(name: "arch", detail: "sm90|sm100 = union of both")],
-    outputs: ["d", "sqr_sum"]
+    parameters: [OpParameter("a", .tensor, "bf16 [m, k]"), OpParameter("b", .tensor, "f32 [n, k]"),
+                 OpParameter("d", .tensor, "f32 [m, n] or [num_splits, m, n], written in place (run: zeros when absent)"),
+                 OpParameter("sqr_sum", .tensor, "f32 [m] or [num_splits, m], written in place (run: zeros when absent)"),
+                 OpParameter("num_splits", .int, default: .null, "K splits, each with its own partial sums")],
+    inplace: ["d", "sqr_sum"]
 ) { c in
     let (a, b) = (try c.tensor("a"), try c.tensor("b"))
     let splits = try c.optionalInt("num_splits")
