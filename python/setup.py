@@ -14,6 +14,8 @@ from setuptools.dist import Distribution
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBRARY = "libdeepgemm.so"
+# SwiftPM's product for the C ABI (it cannot be named deepgemm, the CLI's name) and the file it builds.
+PRODUCT, PRODUCT_FILE = "DeepGEMMC", "libDeepGEMMC.so"
 
 
 def swift_package_root():
@@ -26,20 +28,20 @@ def swift_package_root():
 
 
 def build_library():
-    """Path of libdeepgemm.so: $DG_LIBRARY_PATH, else a static-stdlib release build of the checkout."""
+    """Path of the C ABI library: $DG_LIBRARY_PATH, else a static-stdlib release build of the checkout."""
     prebuilt = os.environ.get("DG_LIBRARY_PATH")
     if prebuilt:
         return prebuilt
     root = swift_package_root()
-    command = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "deepgemm"]
+    command = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", PRODUCT]
     subprocess.run(command, cwd=root, check=True)
     bin_path = subprocess.run(command + ["--show-bin-path"], cwd=root, check=True, capture_output=True,
                               text=True).stdout.strip()
-    return os.path.join(bin_path, LIBRARY)
+    return os.path.join(bin_path, PRODUCT_FILE)
 
 
 class BuildPyWithLibrary(build_py):
-    """build_py that also copies libdeepgemm.so into the package."""
+    """build_py that also copies the C ABI library into the package as libdeepgemm.so."""
 
     def run(self):
         super().run()

@@ -195,12 +195,14 @@ _RESULT_SHAPES = {
 def _result(results, index, framework, inputs):
     pointer = lib.dg_results_tensor(results, index)
     if not pointer:
+        raise_last_error(8)
+    data, shape, strides, code = _tensors.read_view(pointer)
+    if not shape and code[0] in (0, 1):  # a 0-dim integer result is a Python int (e.g. get_tma_aligned_size)
         value = ctypes.c_int64()
         status = lib.dg_results_int(results, index, ctypes.byref(value))
         if status:
             raise_last_error(status)
         return value.value
-    data, shape, strides, code = _tensors.read_view(pointer)
     for ptr, obj in inputs:  # an input returned as is (DeepGEMM returns the same object)
         if ptr == data and tuple(obj.shape) == shape and _strides(obj) == strides:
             return obj

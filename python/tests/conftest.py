@@ -26,9 +26,10 @@ def fresh_settings():
     """Seeds the generators and restores the library's settings after each test."""
     random.seed(0)
     torch.manual_seed(0)
+    saved = (deep_gemm.get_num_sms(), deep_gemm.get_tc_util(), deep_gemm.get_pdl())
     yield
     deep_gemm.set_arch(None)
     deep_gemm.set_mk_alignment_for_contiguous_layout(128)
-    deep_gemm.set_num_sms(0)
-    deep_gemm.set_tc_util(0)
-    deep_gemm.set_pdl(False)
+    deep_gemm.set_num_sms(saved[0])
+    deep_gemm.set_tc_util(saved[1])
+    deep_gemm.set_pdl(saved[2])
