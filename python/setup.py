@@ -1,4 +1,4 @@
-"""Builds libdeepgemm.so with SwiftPM (or takes $DG_LIBRARY_PATH) and packages it in swift_deepgemm.
+"""Builds libdeepgemm.so (scripts/build-c-abi.sh) or takes $DG_LIBRARY_PATH, and packages it in swift_deepgemm.
 
 The wheel holds no CPython extension (the binding is ctypes), so it is tagged
 py3-none-linux_x86_64 and serves every Python 3.10+ on Linux x86_64.
@@ -14,8 +14,6 @@ from setuptools.dist import Distribution
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBRARY = "libdeepgemm.so"
-# SwiftPM's product for the C ABI (it cannot be named deepgemm, the CLI's name) and the file it builds.
-PRODUCT, PRODUCT_FILE = "DeepGEMMC", "libDeepGEMMC.so"
 
 
 def swift_package_root():
@@ -28,16 +26,15 @@ def swift_package_root():
 
 
 def build_library():
-    """Path of the C ABI library: $DG_LIBRARY_PATH, else a static-stdlib release build of the checkout."""
+    """Path of the C ABI library: $DG_LIBRARY_PATH, else the checkout's self-contained build by
+    scripts/build-c-abi.sh (Swift runtime and Foundation linked in statically)."""
     prebuilt = os.environ.get("DG_LIBRARY_PATH")
     if prebuilt:
         return prebuilt
     root = swift_package_root()
-    command = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", PRODUCT]
-    subprocess.run(command, cwd=root, check=True)
-    bin_path = subprocess.run(command + ["--show-bin-path"], cwd=root, check=True, capture_output=True,
-                              text=True).stdout.strip()
-    return os.path.join(bin_path, PRODUCT_FILE)
+    out = os.path.join(root, ".build-cabi", "dist")
+    subprocess.run([os.path.join(root, "scripts", "build-c-abi.sh"), out], cwd=root, check=True)
+    return os.path.join(out, "lib", LIBRARY)
 
 
 class BuildPyWithLibrary(build_py):
