@@ -10,7 +10,7 @@ import struct
 
 import numpy as np
 
-from ._abi import DGTensor, lib
+from ._abi import DGTensor, lib, raise_last_error
 from ._errors import DGArgumentError, DGTypeError, DGUnsupportedError
 
 try:
@@ -189,7 +189,6 @@ def export_result(results, index, framework, code):
     """Result ``index`` of ``results`` as a torch tensor or NumPy array sharing its memory."""
     managed = lib.dg_results_export_dlpack(results, index)
     if not managed:
-        from ._abi import raise_last_error
         raise_last_error(8)
     if framework == FRAMEWORK_TORCH:
         dtype = TORCH_BY_CODE.get(code)
