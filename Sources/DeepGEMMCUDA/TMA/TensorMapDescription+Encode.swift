@@ -7,7 +7,12 @@ extension TensorMapDescription {
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<dg_cu_tensor_map>.size, alignment: 64)
         defer { scratch.deallocate() }
         let map = scratch.bindMemory(to: dg_cu_tensor_map.self, capacity: 1)
-        let dataType: Int32 = elementType == .bfloat16 ? Int32(DG_CU_TENSOR_MAP_DATA_TYPE_BFLOAT16) : Int32(DG_CU_TENSOR_MAP_DATA_TYPE_FLOAT32)
+        let dataType: Int32
+        switch elementType {
+        case .bfloat16: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_BFLOAT16)
+        case .float32: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_FLOAT32)
+        case .byte: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_UINT8)
+        }
         let swizzle: Int32
         switch swizzleBytes {
         case 32: swizzle = Int32(DG_CU_TENSOR_MAP_SWIZZLE_32B)

@@ -9,16 +9,25 @@ public struct TensorMapDescription: Sendable, Equatable {
         case bfloat16
         /// binary32 (`CU_TENSOR_MAP_DATA_TYPE_FLOAT32`).
         case float32
+        /// One-byte elements, FP8 E4M3 moved as bytes (`CU_TENSOR_MAP_DATA_TYPE_UINT8`).
+        case byte
 
         /// Bytes per element.
-        public var size: Int { self == .bfloat16 ? 2 : 4 }
+        public var size: Int {
+            switch self {
+            case .bfloat16: return 2
+            case .float32: return 4
+            case .byte: return 1
+            }
+        }
 
         /// The element type of `dtype`; throws naming `name` for a type these kernels do not move.
         public init(_ dtype: DType, name: String) throws {
             switch dtype {
             case .bfloat16: self = .bfloat16
             case .float32: self = .float32
-            default: throw DeepGEMMError.unsupported(argument: name, rule: "TMA maps of these kernels move bfloat16 or float32, got \(dtype)")
+            case .float8E4M3: self = .byte
+            default: throw DeepGEMMError.unsupported(argument: name, rule: "TMA maps of these kernels move bfloat16, float32 or float8_e4m3fn, got \(dtype)")
             }
         }
     }
