@@ -55,12 +55,13 @@ public enum CUDABackend {
 
     /// Picks the family for `problem` on the stream's device, plans the launch, compiles the kernel
     /// (or loads it from the cache) and queues it.
-    static func launch(_ problem: GEMMProblem, a: Tensor, b: Tensor, d: Tensor, groupedLayout: Tensor?,
+    static func launch(_ problem: GEMMProblem, a: Tensor, b: Tensor, d: Tensor, groupedLayout: Tensor?, sfa: Tensor? = nil, sfb: Tensor? = nil,
                        compiledDims: String, options: Options, stream: CUDAStream) throws {
         let device = stream.device
         let family = try GEMMKernelFamilies.family(for: problem, architecture: device.architecture)
         let kernelProblem = GEMMKernelProblem(problem, numSMs: try numSMs(options, device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims)
-        let layouts = GEMMOperandLayouts(a: a.layout, b: b.layout, d: d.layout, groupedLayout: groupedLayout?.deviceAddress ?? 0)
+        let layouts = GEMMOperandLayouts(a: a.layout, b: b.layout, d: d.layout, groupedLayout: groupedLayout?.deviceAddress ?? 0,
+                                         sfa: sfa?.layout, sfb: sfb?.layout)
         let plan = try family.plan(kernelProblem, layouts: layouts, pdl: options.pdl)
         try plan.run(describing: "\(kernelProblem)", on: stream)
     }

@@ -116,9 +116,16 @@ struct GEMMCaseTests {
         #expect(try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected).isNaN)
     }
 
-    @Test("the verification and benchmark lists cover every CUDA GEMM op")
+    /// CUDA ops the device check cannot run yet: its cases generate BF16 operands only, so the SM90
+    /// FP8 1D2D ops are verified by the GPU test suite (GPUFP8OpsTests) until the cases learn FP8
+    /// inputs (quantized operands and scale factors) and a torch `_scaled_mm` peer.
+    static let opsOutsideDeviceCheck: Set<String> = [
+        "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid", "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
+    ]
+
+    @Test("the verification and benchmark lists cover every CUDA op (FP8 1D2D ops: GPU tests only, for now)")
     func coverage() {
-        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op))
+        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op)).subtracting(Self.opsOutsideDeviceCheck)
         #expect(Set(GEMMCase.verification.map(\.op)) == ops)
         #expect(Set(GEMMCase.benchmark.map(\.op)).isSubset(of: ops))
         #expect(GEMMCase.verification.contains { $0.outputType == .float32 && $0.accumulate })

@@ -8,13 +8,16 @@ struct KernelFamilyTests {
     func registry() throws {
         let bf16 = GEMMProblem(kind: .normal, m: 128, n: 256, k: 512, typeCD: .float32)
         #expect(try GEMMKernelFamilies.family(for: bf16, architecture: .sm90a).name == "sm90_bf16_gemm")
-        #expect(GEMMKernelFamilies.families(for: .sm90a).map(\.name) == ["sm90_bf16_gemm"])
+        #expect(GEMMKernelFamilies.families(for: .sm90a).map(\.name) == ["sm90_bf16_gemm", "sm90_fp8_gemm_1d2d"])
         #expect(throws: DeepGEMMError.unsupported(argument: "device", rule: "CUDA kernels for normal bf16 x bf16 -> f32 GEMMs (noSF) exist for sm_90a only; this device is sm_100a")) {
             _ = try GEMMKernelFamilies.family(for: bf16, architecture: .sm100a)
         }
         let fp8 = GEMMProblem(kind: .normal, m: 128, n: 256, k: 512, typeA: .float8E4M3, typeB: .float8E4M3, kernelType: .oneD2D)
         #expect(!SM90BF16GEMMFamily().accepts(fp8))
-        #expect(throws: DeepGEMMError.self) { _ = try GEMMKernelFamilies.family(for: fp8, architecture: .sm90a) }
+        #expect(try GEMMKernelFamilies.family(for: fp8, architecture: .sm90a).name == "sm90_fp8_gemm_1d2d")
+        var oneD1D = fp8
+        oneD1D.kernelType = .oneD1D
+        #expect(throws: DeepGEMMError.self) { _ = try GEMMKernelFamilies.family(for: oneD1D, architecture: .sm90a) }
     }
 
     @Test("a plan lists the entry point's arguments in order and launches one CTA per SM with the selection's cluster")

@@ -47,20 +47,22 @@ struct KernelSourceTests {
     func embeddedHeaders() {
         let names = KernelSource.headers.map(\.name)
         for name in ["deep_gemm/common/types.cuh", "deep_gemm/ptx/sync.cuh", "deep_gemm/ptx/tma.cuh", "deep_gemm/ptx/wgmma.cuh",
-                     "deep_gemm/ptx/shared_store.cuh", "deep_gemm/scheduler/sm90_tile_scheduler.cuh", "deep_gemm/impls/sm90_bf16_gemm.cuh"] {
+                     "deep_gemm/ptx/shared_store.cuh", "deep_gemm/scheduler/sm90_tile_scheduler.cuh", "deep_gemm/impls/sm90_bf16_gemm.cuh",
+                     "deep_gemm/impls/sm90_fp8_gemm_1d2d.cuh", "deep_gemm/impls/sm90_gemm_tile_store.cuh", "deep_gemm/impls/sm90_gemm_pipeline.cuh"] {
             #expect(names.contains(name), "\(name)")
         }
         #expect(KernelSource.headersDigest.count == 32)
     }
 
-    @Test("every representative problem plans; the op list covers every BF16 GEMM op")
+    @Test("every representative problem plans; the op list covers every BF16 and FP8 1D2D GEMM op")
     func representativeProblems() throws {
         let rows = try KernelCompileCheck.plan(for: .sm90a, ops: [], numSMs: 132).filter { $0.family == "sm90_bf16_gemm" }
         #expect(rows.count == Set(rows.map(\.source)).count)
         #expect(rows.count >= 30 && rows.count <= 80)
         #expect(Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op)).sorted() == [
-            "bf16_gemm_nn", "bf16_gemm_nt", "bf16_gemm_tn", "bf16_gemm_tt",
+            "bf16_gemm_nn", "bf16_gemm_nt", "bf16_gemm_tn", "bf16_gemm_tt", "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid",
             "m_grouped_bf16_gemm_nn_contiguous", "m_grouped_bf16_gemm_nt_contiguous", "m_grouped_bf16_gemm_nt_masked",
+            "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
         ])
         #expect(try KernelCompileCheck.plan(for: .sm100a, ops: [], numSMs: 148).isEmpty)
         let onlyMasked = try KernelCompileCheck.plan(for: .sm90a, ops: ["m_grouped_bf16_gemm_nt_masked"], numSMs: 132)

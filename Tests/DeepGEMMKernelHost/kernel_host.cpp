@@ -2,11 +2,13 @@
 #include "DeepGEMMKernelHost.h"
 
 #include <deep_gemm/impls/sm90_bf16_gemm_smem.cuh>
+#include <deep_gemm/impls/sm90_fp8_gemm_1d2d_smem.cuh>
+#include <deep_gemm/impls/sm90_gemm_columns.cuh>
 #include <deep_gemm/layout/sm90_mqa_logits.cuh>
 #include <deep_gemm/layout/sm90_paged_mqa_logits.cuh>
+#include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
 
 #include <vector>
-#include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
 
 namespace {
 
@@ -94,4 +96,18 @@ extern "C" size_t dg_host_paged_task_walk(const uint32_t* schedule, uint32_t num
         }
     }
     return count;
+}
+
+extern "C" uint32_t dg_host_sm90_fp8_1d2d_smem_bytes(uint32_t block_m, uint32_t block_n, uint32_t stages, uint32_t shape_k) {
+    return dg::SM90FP8Gemm1D2DSmem(block_m, block_n, stages).total(shape_k);
+}
+
+extern "C" dg_host_sm90_fp8_scale_blocks dg_host_sm90_fp8_tile_scale_blocks(uint32_t n_block, uint32_t block_n, uint32_t shape_n) {
+    const dg::SM90FP8TileScaleBlocks blocks(n_block, block_n, shape_n);
+    return dg_host_sm90_fp8_scale_blocks{blocks.first_block, blocks.second_block, blocks.first_columns,
+                                         dg::tiles_span_two_scale_blocks(block_n)};
+}
+
+extern "C" uint32_t dg_host_head_mid_column(uint32_t column, uint32_t left, uint32_t mid, uint32_t right) {
+    return dg::head_mid_column(column, left, mid, right);
 }

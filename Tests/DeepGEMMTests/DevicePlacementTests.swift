@@ -26,22 +26,16 @@ struct DevicePlacementTests {
         func t(_ shape: [Int], _ dtype: DType = .bfloat16) -> Tensor { fake.tensor(shape, dtype: dtype) }
         let q = QuantizedTensor(data: t([8, 128], .float8E4M3), sf: t([8, 1], .float32))
         let calls: [(String, () throws -> Void)] = [
-            ("fp8_fp4_gemm_nt", { try fp8FP4GEMM(.nt, a: q, b: q, d: t([8, 8])) }),
             ("cublaslt_gemm_nt", { try cublasLtGEMM(.nt, a: t([8, 64]), b: t([8, 64]), d: t([8, 8])) }),
             ("einsum", { try einsum("bmk,bnk->mn", a: t([2, 8, 64]), b: t([2, 8, 64]), d: t([8, 8], .float32)) }),
             ("tf32_hc_prenorm_gemm", { try tf32HCPrenormGEMM(a: t([4, 64]), b: t([16, 64], .float32), d: t([4, 16], .float32), sqrSum: t([4], .float32)) }),
             ("swiglu_apply_weight_to_fp8", { _ = try swigluApplyWeightToFP8(t([4, 64]), topkWeights: nil) }),
-            ("m_grouped_fp8_fp4_gemm_nt_masked", {
-                try mGroupedFP8FP4GEMMNTMasked(a: q, b: q, d: t([1, 8, 8]), maskedM: t([1], .int32), expectedM: 8)
-            }),
-            ("m_grouped_fp8_fp4_gemm_nt_contiguous", { try mGroupedFP8FP4GEMMContiguous(.nt, a: q, b: q, d: t([8, 8]), groupedLayout: t([8], .int32)) }),
             ("k_grouped_fp8_gemm_tn_contiguous", {
                 try kGroupedFP8GEMMContiguous(.tn, a: q, b: q, d: t([1, 8, 8], .float32), ksCPU: [128], groupedLayout: t([1], .int32), c: nil)
             }),
             ("k_grouped_bf16_gemm_tn_contiguous", {
                 try kGroupedBF16GEMMTNContiguous(a: t([128, 8]), b: t([128, 8]), d: t([1, 8, 8], .float32), ksCPU: [128], groupedLayout: t([1], .int32), c: nil)
             }),
-            ("fp8_gemm_nt_skip_head_mid", { try fp8GEMMNTSkipHeadMid(a: q, b: q, d: t([8, 8]), headSplits: [2, 4, 2]) }),
             ("fp8_einsum", { try fp8Einsum("bhr,hdr->bhd", a: q, b: q, d: t([1, 1, 2])) }),
         ]
         for (op, call) in calls {
@@ -65,6 +59,25 @@ struct DevicePlacementTests {
                                         weights: fake.tensor([2, 32], dtype: .float32), contextLens: fake.tensor([2, 1], dtype: .int32),
                                         blockTable: fake.tensor([2, 4], dtype: .int32), scheduleMeta: fake.tensor([9, 2], dtype: .int32), maxContextLen: 64) },
             { _ = try getPagedMQALogitsMetadata(contextLens: fake.tensor([2, 1], dtype: .int32), blockKV: 64, numSMs: 8) },
+        ]
+        for call in calls {
+            #expect { try call() } throws: { isBackendUnavailable($0) }
+        }
+        #expect(fake.requests == 0)
+    }
+
+    @Test("FP8 GEMM ops on CUDA tensors go to the CUDA backend without touching their memory",
+          .enabled(if: !CUDAState.isUsable, "a CUDA device is present; the GPU suites run these ops"))
+    func fp8OpsReachTheCUDABackend() throws {
+        let fake = FakeDeviceMemory()
+        func t(_ shape: [Int], _ dtype: DType = .bfloat16) -> Tensor { fake.tensor(shape, dtype: dtype) }
+        let q = QuantizedTensor(data: t([8, 128], .float8E4M3), sf: t([8, 1], .float32))
+        let grouped = QuantizedTensor(data: t([1, 8, 128], .float8E4M3), sf: t([1, 8, 1], .float32))
+        let calls: [() throws -> Void] = [
+            { try fp8FP4GEMM(.nt, a: q, b: q, d: t([8, 8])) },
+            { try mGroupedFP8FP4GEMMNTMasked(a: grouped, b: grouped, d: t([1, 8, 8]), maskedM: t([1], .int32), expectedM: 8) },
+            { try mGroupedFP8FP4GEMMContiguous(.nt, a: q, b: grouped, d: t([8, 8]), groupedLayout: t([8], .int32)) },
+            { try fp8GEMMNTSkipHeadMid(a: q, b: q, d: t([8, 16]), headSplits: [4, 8, 4]) },
         ]
         for call in calls {
             #expect { try call() } throws: { isBackendUnavailable($0) }

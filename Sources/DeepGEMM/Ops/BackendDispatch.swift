@@ -15,4 +15,10 @@ enum Placement {
         let device = try Device.common(tensors)
         self = device == .host ? .cpu : .cuda(try CUDAStream.current(for: device))
     }
+
+    /// Whether the op runs on a CUDA device.
+    var isCUDA: Bool {
+        if case .cuda = self { return true }
+        return false
+    }
 }

@@ -24,8 +24,10 @@
 ///   either 1D2D (gran_n ≠ 1: BF16 D, no C) or 1D1D (gran_n == 1: C and F32 D); SM100 rejects
 ///   F32 scale factors that are not powers of two and `disableUE8M0Cast` with F32 scale factors.
 /// - `compiledDims` is a compilation hint of the CUDA kernels; it does not change the result.
-/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
-///   naming the op (no CUDA kernel yet).
+/// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
+///   FP8 1D2D kernel (SM90's rules exactly: FP8 K-major operands, F32 scales with A's in the MN-major
+///   TMA-aligned layout of `get_mn_major_tma_aligned_tensor`, BF16 D, no C) on the device's current
+///   stream; mixed devices throw naming the argument.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming DeepGEMM's argument (`a`, `b`, `a_sf`, `b_sf`,
 /// `d`, `c`, `recipe`, `recipe_a`, `recipe_b`, `disable_ue8m0_cast`) before anything is written.
@@ -34,7 +36,7 @@ public func fp8FP4GEMM(
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
     disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try Device.requireHost(op: "fp8_fp4_gemm_\(layout.rawValue)", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("c", c)])
+    let placement = try Placement([("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("c", c)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     let a = try a.ntMatrix(transposed: layout.transposesA, name: "a")
     let b = try b.ntMatrix(transposed: layout.transposesB, name: "b")
@@ -53,6 +55,11 @@ public func fp8FP4GEMM(
     let action = try checkGEMMOutput(m: m, n: n, k: k, d: d, c: c)
     guard case .compute = action else {
         _ = try prepareGEMMOutput(action, d: d, c: c)
+        return
+    }
+    if case .cuda(let stream) = placement {
+        try FP8GEMMOnCUDA.gemm(a: a, b: b, d: d, c: c, m: m, n: n, k: k, action: action, recipe: recipe, recipeA: recipeA, recipeB: recipeB,
+                               compiledDims: compiledDims ?? (layout.transposesA ? "mn" : "nk"), settings: settings, stream: stream)
         return
     }
     let scales = try rules.resolveScales(sfa: a.sf, sfb: b.sf, m: m, n: n, k: k, recipe: recipe, recipeA: recipeA, recipeB: recipeB,

@@ -19,15 +19,16 @@
 /// - Rules: by default the union of SM90's and SM100's (see ``GEMMRules``); with `strictArch`,
 ///   `settings.arch`'s: SM90 takes FP8 with K-major B, F32 per-token A scales and the 1D2D kernel
 ///   (gran_n ≠ 1); SM100 needs power-of-two scales.
-/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
-///   naming the op (no CUDA kernel yet).
+/// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
+///   FP8 1D2D kernel under SM90's rules (K-major B, F32 scales, A's MN-major TMA-aligned) on the
+///   device's current stream; mixed devices throw naming the argument.
 public func mGroupedFP8FP4GEMMContiguous(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, groupedLayout: Tensor,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
     disableUE8M0Cast: Bool = false, usePsumLayout: Bool = false, ensureZeroPadding: Bool = true,
     expectedMForPsumLayout: Int? = nil, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try Device.requireHost(op: "m_grouped_fp8_fp4_gemm_\(layout.rawValue)_contiguous", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("grouped_layout", groupedLayout)])
+    let placement = try Placement([("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("grouped_layout", groupedLayout)])
     try requireMGroupedLayout(layout, expectedMForPsumLayout: expectedMForPsumLayout)
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     try DeepGEMMError.require(a.data.rank == 2, "a", "must be 2-D [M, K], got shape \(a.data.shape)")
@@ -47,6 +48,17 @@ public func mGroupedFP8FP4GEMMContiguous(
                                       expectedMForPsumLayout: expectedMForPsumLayout)
     try checkCDMajor(d, name: "d")
     if m == 0 { return }
+    if case .cuda(let stream) = placement {
+        let rules = FP8GEMMOnCUDA.rules(settings)
+        try FP8GEMMOnCUDA.checkOperands(a: a, b: b, rules: rules)
+        try rules.checkSM90FP8Kernel(recipe: recipe, recipeA: recipeA, recipeB: recipeB, sfb: b.sf, d: d, hasC: false, allows1D1D: false)
+        let problem = GEMMProblem(kind: usePsumLayout ? .mGroupedContiguousPsum : .mGroupedContiguous, m: m, n: n, k: k, numGroups: groups,
+                                  typeA: a.data.dtype, typeB: b.data.dtype, kernelType: .oneD2D, expectedM: expectedMForPsumLayout,
+                                  mkAlignment: settings.mkAlignmentForContiguousLayout)
+        try CUDABackend.mGroupedFP8GEMMContiguous(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, groupedLayout: groupedLayout,
+                                                  compiledDims: compiledDims ?? "nk", stream: stream)
+        return
+    }
     let scales = try rules.resolveScales(sfa: a.sf, sfb: b.sf, m: m, n: n, k: k, recipe: recipe, recipeA: recipeA, recipeB: recipeB,
                                          numGroupsB: groups, disableUE8M0Cast: disableUE8M0Cast,
                                          psumLayout: usePsumLayout ? groupedLayout : nil, settings: settings)
@@ -69,14 +81,15 @@ public func mGroupedFP8FP4GEMMContiguous(
 /// - `maskedM`: int32 [G], contiguous, each entry in `0...Mmax`. `expectedM` must be positive; like
 ///   `compiledDims` it is a performance hint only.
 /// - Recipes, scale factors and rules as in ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``.
-/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
-///   naming the op (no CUDA kernel yet).
+/// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
+///   FP8 1D2D kernel under SM90's rules (F32 scales, A's MN-major TMA-aligned per group) on the
+///   device's current stream; mixed devices throw naming the argument.
 public func mGroupedFP8FP4GEMMNTMasked(
     a: QuantizedTensor, b: QuantizedTensor, d: Tensor, maskedM: Tensor, expectedM: Int,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
     disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try Device.requireHost(op: "m_grouped_fp8_fp4_gemm_nt_masked", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("masked_m", maskedM)])
+    let placement = try Placement([("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("masked_m", maskedM)])
     let rules = GEMMRules(settings: settings, strictArch: strictArch)
     try requireKMajor(a.data, name: "a")
     try requireKMajor(b.data, name: "b")
@@ -88,6 +101,17 @@ public func mGroupedFP8FP4GEMMNTMasked(
     try requireMaskedShapes(groups: groups, m: m, n: n, k: k, b: b.data, kOfB: shapeB.k, d: d, maskedM: maskedM, expectedM: expectedM)
     try DeepGEMMError.require(d.dtype == .bfloat16, "d", "must be bfloat16, got \(d.dtype)")
     try checkCDMajor(d, name: "d")
+    if case .cuda(let stream) = placement {
+        // masked_m lives on the device: its values are the kernel's to read, as in DeepGEMM.
+        let rules = FP8GEMMOnCUDA.rules(settings)
+        try FP8GEMMOnCUDA.checkOperands(a: a, b: b, rules: rules)
+        try rules.checkSM90FP8Kernel(recipe: recipe, recipeA: recipeA, recipeB: recipeB, sfb: b.sf, d: d, hasC: false, allows1D1D: false)
+        let problem = GEMMProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups, typeA: a.data.dtype, typeB: b.data.dtype,
+                                  kernelType: .oneD2D, expectedM: expectedM)
+        try CUDABackend.mGroupedFP8GEMMMasked(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, maskedM: maskedM,
+                                              compiledDims: compiledDims ?? "nk", stream: stream)
+        return
+    }
     let scales = try rules.resolveScales(sfa: a.sf, sfb: b.sf, m: m, n: n, k: k, recipe: recipe, recipeA: recipeA, recipeB: recipeB,
                                          numGroupsA: groups, numGroupsB: groups, disableUE8M0Cast: disableUE8M0Cast, settings: settings)
     try rules.checkSM90FP8Kernel(recipe: recipe, recipeA: recipeA, recipeB: recipeB, sfb: b.sf, d: d, hasC: false, allows1D1D: false)

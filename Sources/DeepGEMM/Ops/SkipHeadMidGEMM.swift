@@ -15,8 +15,10 @@
 ///   `settings.arch`'s: SM90 runs the 1D2D kernel (BF16 D, gran_n ≠ 1, K-major operands), SM100
 ///   needs packed UE8M0 scales (no `disableUE8M0Cast` with F32 scale factors).
 /// - `compiledDims` is a compilation hint of the CUDA kernels; it does not change the result.
-/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
-///   naming the op (no CUDA kernel yet).
+/// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
+///   FP8 1D2D kernel, whose epilogue stores each 64-column atom at its head-split column, under
+///   SM90's rules exactly (BF16 D, F32 scales with A's MN-major TMA-aligned, L/Mid/R multiples of
+///   the store width); mixed devices throw naming the argument.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `a`, `b`, `a_sf`, `b_sf`, `d`, `head_splits`,
 /// `recipe` or `disable_ue8m0_cast` before anything is written.
@@ -24,8 +26,9 @@ public func fp8GEMMNTSkipHeadMid(
     a: QuantizedTensor, b: QuantizedTensor, d: Tensor, headSplits: [Int], recipe: [Int]? = nil, compiledDims: String? = nil,
     disableUE8M0Cast: Bool = false, settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try Device.requireHost(op: "fp8_gemm_nt_skip_head_mid", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d)])
-    let rules = GEMMRules(settings: settings, strictArch: strictArch)
+    let placement = try Placement([("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d)])
+    // On a CUDA device the SM90 kernel's rules apply exactly (store-width multiples included)
+    let rules = placement.isCUDA ? FP8GEMMOnCUDA.rules(settings) : GEMMRules(settings: settings, strictArch: strictArch)
     let majorA = try checkABMajor(a.data, name: "a"), majorB = try checkABMajor(b.data, name: "b")
     try rules.checkFP8Majors(a: majorA, b: majorB)
     try checkCDMajor(d, name: "d")
@@ -42,6 +45,14 @@ public func fp8GEMMNTSkipHeadMid(
     try requireGEMMOutputType(d)
     let splits = try HeadSplits(headSplits, n: n, outputColumns: d.size(1), storeWidth: rules.arch == nil ? nil : 128 / d.dtype.size)
     if m == 0 { return }
+    if case .cuda(let stream) = placement {
+        try FP8GEMMOnCUDA.checkOperands(a: a, b: b, rules: rules)
+        try rules.checkSM90FP8Kernel(recipe: recipe, recipeA: nil, recipeB: nil, sfb: b.sf, d: d, hasC: false, allows1D1D: false)
+        let problem = GEMMProblem(kind: .normal, m: m, n: n, k: k, typeA: a.data.dtype, typeB: b.data.dtype, typeCD: d.dtype,
+                                  kernelType: .oneD2D, headSplits: headSplits)
+        try CUDABackend.fp8GEMM(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, compiledDims: compiledDims ?? "nk", stream: stream)
+        return
+    }
 
     let scales = try rules.resolveScales(sfa: a.sf, sfb: b.sf, m: m, n: n, k: k, recipe: recipe, recipeA: nil, recipeB: nil,
                                          disableUE8M0Cast: disableUE8M0Cast, settings: settings)

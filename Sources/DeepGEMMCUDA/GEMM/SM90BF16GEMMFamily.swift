@@ -60,26 +60,27 @@ public struct SM90BF16GEMMFamily: GEMMKernelFamily {
         return (mapA, mapB, mapD)
     }
 
-    /// The load map of a BF16 operand [(G,) rows, K] whose major-ness the problem states: K-major
-    /// tiles are (BLOCK_K x BLOCK_MN) boxes, MN-major tiles one (swizzle atom x BLOCK_K) box per atom.
-    /// Throws naming `name` when the layout's major-ness (Core's rule) is not the problem's.
+    /// The load map of a BF16 or FP8 operand [(G,) rows, K] whose major-ness the problem states:
+    /// K-major tiles are (BLOCK_K x BLOCK_MN) boxes, MN-major tiles one (swizzle atom x BLOCK_K) box
+    /// per atom. Throws naming `name` when the layout's major-ness (Core's rule) is not the problem's.
     static func operandMap(name: String, layout: StridedLayout, major: GEMMMajor, rows: Int, k: Int, grouped: Bool,
                            blockMN: Int, blockK: Int, swizzle: Int) throws -> TensorMapDescription {
         let actual = try layout.operandMajor(name: name)
         try DeepGEMMError.require(actual == major, name, "is \(actual.rawValue)-major but was planned as \(major.rawValue)-major")
+        let elementType = try TensorMapDescription.ElementType(layout.dtype, name: name)
         let groups = grouped ? layout.size(0) : 1
         let groupStride = grouped ? layout.stride(0) : nil
         switch major {
         case .k:
-            return try TensorMapDescription(name: name, elementType: .bfloat16, address: layout.address, rowsName: "K-major",
+            return try TensorMapDescription(name: name, elementType: elementType, address: layout.address, rowsName: "K-major",
                                             innerSize: k, outerSize: rows, outerStride: layout.stride(-2),
                                             groups: groups, groupStride: groupStride,
                                             boxInner: blockK, boxOuter: blockMN, swizzleBytes: swizzle)
         case .mn:
-            return try TensorMapDescription(name: name, elementType: .bfloat16, address: layout.address, rowsName: "MN-major",
+            return try TensorMapDescription(name: name, elementType: elementType, address: layout.address, rowsName: "MN-major",
                                             innerSize: rows, outerSize: k, outerStride: layout.stride(-1),
                                             groups: groups, groupStride: groupStride,
-                                            boxInner: swizzle / 2, boxOuter: blockK, swizzleBytes: swizzle)
+                                            boxInner: swizzle / elementType.size, boxOuter: blockK, swizzleBytes: swizzle)
         }
     }
 }

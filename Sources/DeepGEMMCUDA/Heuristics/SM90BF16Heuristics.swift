@@ -42,18 +42,7 @@ public enum SM90BF16Heuristics {
 
     /// Every legal configuration, in DeepGEMM's enumeration order (cluster M, cluster N, block M, block N).
     public static func candidates(for problem: GEMMKernelProblem) -> [SM90GEMMConfig] {
-        var blockMs: [Int]
-        switch problem.kind {
-        case .normal:
-            blockMs = [64, 128]
-            if problem.m <= 16 { blockMs.append(16) }
-            if problem.m <= 32 { blockMs.append(32) }
-            if problem.typeCD != .float32 { blockMs.append(256) }
-        case .mGroupedContiguous, .mGroupedContiguousPsum:
-            blockMs = [problem.mkAlignment]
-        case .mGroupedMasked:
-            blockMs = [64, 128]
-        }
+        let blockMs = blockMCandidates(for: problem)
         let blockNs = Array(stride(from: 16, through: 256, by: 16))
 
         var result: [SM90GEMMConfig] = []
@@ -70,6 +59,24 @@ public enum SM90BF16Heuristics {
             }
         }
         return result
+    }
+
+    /// DeepGEMM's SM90 block M candidates (every SM90 kernel type): 64 and 128 (plus 16/32 for tiny M
+    /// and 256 for BF16 output) for normal GEMMs, the contiguous layout's alignment for the contiguous
+    /// kinds, 64 and 128 for masked ones.
+    static func blockMCandidates(for problem: GEMMKernelProblem) -> [Int] {
+        switch problem.kind {
+        case .normal:
+            var blockMs = [64, 128]
+            if problem.m <= 16 { blockMs.append(16) }
+            if problem.m <= 32 { blockMs.append(32) }
+            if problem.typeCD != .float32 { blockMs.append(256) }
+            return blockMs
+        case .mGroupedContiguous, .mGroupedContiguousPsum:
+            return [problem.mkAlignment]
+        case .mGroupedMasked:
+            return [64, 128]
+        }
     }
 
     /// The configuration for one (block, cluster) choice, or nil when its swizzles or stage count are unusable.
@@ -114,7 +121,8 @@ public enum SM90BF16Heuristics {
         return best
     }
 
-    /// DeepGEMM's cost model: L1/L2 traffic cycles for all tiles, divided by the last wave's efficiency.
+    /// DeepGEMM's cost model (shared by every SM90 family): L1/L2 traffic cycles for all tiles, divided
+    /// by the last wave's efficiency; operand bytes are the problem's A element size.
     public static func score(_ config: SM90GEMMConfig, for problem: GEMMKernelProblem) -> Score {
         let expectedM = problem.expectedM ?? problem.m
         let numBlocks = ceilDiv(expectedM, config.blockM) * ceilDiv(problem.n, config.blockN) * problem.expectedNumGroups
@@ -125,7 +133,7 @@ public enum SM90BF16Heuristics {
         let l2BytesPerCycle = Int64(min(64.0 * Double(problem.numSMs), 8e6 / 1.3e3))
         let l1BytesPerCycle = Int64(128 * problem.numSMs)
         let wgmmaM = 64
-        let abSize = 2, cdSize = Int64(problem.typeCD.size)
+        let abSize = problem.typeA.size, cdSize = Int64(problem.typeCD.size)
         let k = Int64(problem.k), blockM = Int64(config.blockM), blockN = Int64(config.blockN)
 
         let l2AB = k * Int64(config.blockM / config.clusterN + config.blockN / config.clusterM) * Int64(abSize)

@@ -10,13 +10,20 @@ public struct GEMMOperandLayouts: Sendable, Equatable {
     public var d: StridedLayout
     /// Device address of the int32 grouped layout or `masked_m` (0 for none).
     public var groupedLayout: UInt64
+    /// A's scale factors, for the scaled kernel types (nil for none).
+    public var sfa: StridedLayout?
+    /// B's scale factors, for the scaled kernel types (nil for none).
+    public var sfb: StridedLayout?
 
     /// Creates the layouts of one launch.
-    public init(a: StridedLayout, b: StridedLayout, d: StridedLayout, groupedLayout: UInt64 = 0) {
+    public init(a: StridedLayout, b: StridedLayout, d: StridedLayout, groupedLayout: UInt64 = 0,
+                sfa: StridedLayout? = nil, sfb: StridedLayout? = nil) {
         self.a = a
         self.b = b
         self.d = d
         self.groupedLayout = groupedLayout
+        self.sfa = sfa
+        self.sfb = sfb
     }
 }
 

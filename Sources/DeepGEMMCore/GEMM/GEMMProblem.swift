@@ -55,11 +55,14 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
     public var expectedM: Int?
     /// For the contiguous kinds: BLOCK_M, DeepGEMM's `mk_alignment_for_contiguous_layout`.
     public var mkAlignment: Int
+    /// `fp8_gemm_nt_skip_head_mid`'s (L, Mid, R): product columns come in heads of L + R and D
+    /// leaves Mid unwritten columns after the left part of each head; nil for a dense D.
+    public var headSplits: [Int]?
 
     /// Creates a problem description.
     public init(kind: GEMMKind, m: Int, n: Int, k: Int, numGroups: Int = 1, majorA: GEMMMajor = .k, majorB: GEMMMajor = .k,
                 typeA: DType = .bfloat16, typeB: DType = .bfloat16, typeCD: DType = .bfloat16, kernelType: GEMMKernelType = .noSF,
-                accumulate: Bool = false, expectedM: Int? = nil, mkAlignment: Int = 128) {
+                accumulate: Bool = false, expectedM: Int? = nil, mkAlignment: Int = 128, headSplits: [Int]? = nil) {
         self.kind = kind
         self.m = m
         self.n = n
@@ -74,12 +77,13 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
         self.accumulate = accumulate
         self.expectedM = expectedM
         self.mkAlignment = mkAlignment
+        self.headSplits = headSplits
     }
 
     /// `kind m x n x k (groups G), majors, types`, as `DG_PRINT_CONFIGS` prints it.
     public var description: String {
         "\(kind) m=\(m) n=\(n) k=\(k) groups=\(numGroups) major_a=\(majorA.rawValue) major_b=\(majorB.rawValue) "
             + "a=\(typeA) b=\(typeB) cd=\(typeCD)\(accumulate ? "+acc" : "") kernel=\(kernelType.rawValue)"
-            + (expectedM.map { " expected_m=\($0)" } ?? "")
+            + (expectedM.map { " expected_m=\($0)" } ?? "") + (headSplits.map { " head_splits=\($0)" } ?? "")
     }
 }

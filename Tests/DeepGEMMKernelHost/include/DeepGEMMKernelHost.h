@@ -77,6 +77,24 @@ typedef struct {
 /// `capacity` tasks. Returns the number of tasks (which may exceed `capacity`).
 size_t dg_host_paged_task_walk(const uint32_t* schedule, uint32_t num_sms, const uint32_t* context_lens, uint32_t next_n,
                                dg_host_paged_task* tasks, size_t capacity);
+/// `dg::SM90FP8Gemm1D2DSmem(...).total(shape_k)`: the shared-memory bytes the SM90 FP8 1D2D kernel addresses.
+uint32_t dg_host_sm90_fp8_1d2d_smem_bytes(uint32_t block_m, uint32_t block_n, uint32_t stages, uint32_t shape_k);
+
+/// `dg::SM90FP8TileScaleBlocks`: the 128-column B scale blocks one FP8 1D2D tile reads.
+typedef struct {
+    uint32_t first_block;
+    uint32_t second_block;
+    /// Columns of the tile (from its first) that use `first_block`.
+    uint32_t first_columns;
+    /// `dg::tiles_span_two_scale_blocks(block_n)`: whether the kernel accepts this block N.
+    bool kernel_accepts;
+} dg_host_sm90_fp8_scale_blocks;
+
+/// The B scale blocks of the tile at `n_block` of `block_n` columns, for an N of `shape_n`.
+dg_host_sm90_fp8_scale_blocks dg_host_sm90_fp8_tile_scale_blocks(uint32_t n_block, uint32_t block_n, uint32_t shape_n);
+
+/// `dg::head_mid_column`: the D column of a product column in `fp8_gemm_nt_skip_head_mid`'s epilogue.
+uint32_t dg_host_head_mid_column(uint32_t column, uint32_t left, uint32_t mid, uint32_t right);
 
 #ifdef __cplusplus
 }

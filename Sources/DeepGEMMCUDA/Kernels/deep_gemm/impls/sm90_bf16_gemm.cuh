@@ -10,44 +10,14 @@
 #pragma once
 
 #include <deep_gemm/impls/sm90_bf16_gemm_smem.cuh>
-#include <deep_gemm/ptx/shared_store.cuh>
+#include <deep_gemm/impls/sm90_gemm_pipeline.cuh>
+#include <deep_gemm/impls/sm90_gemm_tile_store.cuh>
 #include <deep_gemm/ptx/sync.cuh>
 #include <deep_gemm/ptx/tma.cuh>
 #include <deep_gemm/ptx/wgmma.cuh>
 #include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
 
 namespace dg {
-
-/// How a CTA takes part in loading one operand tile.
-enum class TileLoad : u32 {
-    /// The other CTA of the cluster multicasts it here.
-    Skip = 0,
-    /// This CTA loads its own copy.
-    Local = 1,
-    /// This CTA loads it for every CTA of the cluster.
-    Multicast = 2,
-};
-
-/// Issues the TMA copies of one [BLOCK_MN, BLOCK_K] BF16 operand tile at (mn, k) of group `group`.
-/// K-major tiles are one box; MN-major tiles are one box per swizzle atom along MN.
-template <Major kMajor, u32 BLOCK_MN, u32 BLOCK_K, u32 kSwizzleBytes>
-DG_DEVICE void load_operand_tile(const TensorMap* map, ptx::Barrier* barrier, unsigned char* tile,
-                                 u32 mn, u32 k, u32 group, TileLoad mode) {
-    if (mode == TileLoad::Skip)
-        return;
-    constexpr u32 kAtom = kSwizzleBytes / 2;
-    constexpr u32 kNumBoxes = kMajor == Major::K ? 1 : BLOCK_MN / kAtom;
-    #pragma unroll
-    for (u32 i = 0; i < kNumBoxes; ++ i) {
-        const u32 c0 = kMajor == Major::K ? k : mn + i * kAtom;
-        const u32 c1 = kMajor == Major::K ? mn : k;
-        unsigned char* destination = tile + i * BLOCK_K * kAtom * 2;
-        if (mode == TileLoad::Multicast)
-            ptx::tma_load_multicast(map, barrier, destination, c0, c1, group, 0x3);
-        else
-            ptx::tma_load(map, barrier, destination, c0, c1, group);
-    }
-}
 
 template <Major kMajorA, Major kMajorB,
           u32 SHAPE_M, u32 SHAPE_N, u32 SHAPE_K, u32 kNumGroups,
@@ -65,11 +35,9 @@ DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_
     // Rows all math warpgroups cover in one pass; BLOCK_M below 64 leaves wgmma rows unused
     constexpr u32 WAVE_M = BLOCK_M < WGMMA_M ? BLOCK_M : WGMMA_M * (kNumMathThreads / 128);
     constexpr u32 kNumWaves = BLOCK_M / WAVE_M;
-    constexpr bool kOutputBF16 = sizeof(OutT) == 2;
     static_assert(BLOCK_M % WAVE_M == 0, "BLOCK_M must be a whole number of waves");
     static_assert(BLOCK_M >= WGMMA_M or kNumMathThreads == 128, "one math warpgroup below 64 rows");
     static_assert(MMA::N == BLOCK_N and BLOCK_K % WGMMA_K == 0, "MMA shape mismatch");
-    static_assert(kOutputBF16 == (kSwizzleD != 0), "BF16 output goes through a swizzled tile, FP32 through a plain one");
     static_assert(kKind == GemmKind::Normal or not kAccumulate, "grouped GEMMs do not accumulate");
 
     shape_m = SHAPE_M != 0 ? SHAPE_M : shape_m;
@@ -159,13 +127,8 @@ DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_
         const u32 math_warpgroup = __shfl_sync(0xffffffff, threadIdx.x / 128, 0);
         const u32 smem_a_address = ptx::shared_address(smem_a);
         const u32 smem_b_address = ptx::shared_address(smem_b);
-        const u32 smem_d_address = ptx::shared_address(smem_d);
 
-        // The output tile is stored as column atoms of the swizzle width (BF16) or as one plain tile (FP32)
-        constexpr u32 kStoreAtomN = kOutputBF16 ? kSwizzleD / 2 : BLOCK_N;
-        constexpr u32 kStoreAtomBytes = BLOCK_M * kStoreAtomN * static_cast<u32>(sizeof(OutT));
-        constexpr u32 kNumStores = BLOCK_N / kStoreAtomN;
-        static_assert(BLOCK_N % kStoreAtomN == 0 and kNumStores <= 32, "too many TMA stores per tile");
+        using TileStore = SM90TileStore<BLOCK_M, BLOCK_N, kSwizzleD, kNumMathThreads, kNumWaves, WAVE_M, MMA::kNumAccum, OutT, kAccumulate>;
         const bool stores_rows = BLOCK_M >= WGMMA_M or warp * 16 < BLOCK_M;
 
         while (scheduler.next(m_block, n_block)) {
@@ -206,63 +169,14 @@ DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_
                 ptx::wgmma_wait_group<0>();
 
                 // Release the stage to the producers of every CTA that wrote into it
-                if constexpr (kClusterSize == 1) {
-                    if (lane == 0)
-                        empty_barriers[stage].arrive();
-                } else {
-                    if (lane < kClusterSize)
-                        empty_barriers[stage].arrive_in_cta(scheduler.peer_alive ? lane : ptx::cluster_cta_rank());
-                }
+                release_stage<kClusterSize>(&empty_barriers[stage], lane, scheduler.peer_alive);
                 advance_stage();
             }
 
-            // The previous tile's stores must have read the output tile before it is overwritten
-            if (threadIdx.x < kNumStores)
-                ptx::tma_wait_groups_read();
-            ptx::named_barrier_sync(1, kNumMathThreads);
-
-            if (stores_rows) {
-                #pragma unroll
-                for (u32 wave = 0; wave < kNumWaves; ++ wave) {
-                    const float* values = accum + wave * MMA::kNumAccum;
-                    const u32 warp_row = wave * WAVE_M + warp * 16;
-                    #pragma unroll
-                    for (u32 j = 0; j < BLOCK_N / 8; ++ j) {
-                        if constexpr (kOutputBF16) {
-                            // stmatrix: lanes 0-15 address rows warp_row + lane of the 8-column chunk j
-                            const u32 column = j * 8;
-                            const u32 atom = column / kStoreAtomN;
-                            const u32 chunk = (column % kStoreAtomN) / 8;
-                            const u32 in_atom = ptx::swizzled_offset<kSwizzleD>((warp_row + lane % 16) * kSwizzleD + chunk * 16);
-                            ptx::stmatrix_x2(smem_d_address + atom * kStoreAtomBytes + in_atom,
-                                             ptx::pack_bf16x2(values[j * 4 + 0], values[j * 4 + 1]),
-                                             ptx::pack_bf16x2(values[j * 4 + 2], values[j * 4 + 3]));
-                        } else {
-                            const u32 row = warp_row + lane / 4;
-                            const u32 column = j * 8 + (lane % 4) * 2;
-                            ptx::store_shared(smem_d_address + (row * BLOCK_N + column) * 4, values[j * 4 + 0], values[j * 4 + 1]);
-                            ptx::store_shared(smem_d_address + ((row + 8) * BLOCK_N + column) * 4, values[j * 4 + 2], values[j * 4 + 3]);
-                        }
-                    }
-                }
-            }
-            ptx::fence_async_shared();
-            ptx::named_barrier_sync(1, kNumMathThreads);
-
-            if (threadIdx.x < kNumStores) {
-                const unsigned char* source = smem_d + threadIdx.x * kStoreAtomBytes;
-                const u32 column = n_block * BLOCK_N + threadIdx.x * kStoreAtomN;
-                const u32 row = m_block * BLOCK_M;
-                const u32 group = kKind == GemmKind::MGroupedMasked ? scheduler.group : 0;
-                if constexpr (kAccumulate)
-                    ptx::tma_reduce_add(&map_d, source, column, row, group);
-                else
-                    ptx::tma_store(&map_d, source, column, row, group);
-                ptx::tma_commit_group();
-            }
+            TileStore::store(accum, stores_rows, warp, lane, smem_d, &map_d, m_block, n_block,
+                             kKind == GemmKind::MGroupedMasked ? scheduler.group : 0);
         }
-        if (threadIdx.x < kNumStores)
-            ptx::tma_wait_groups();
+        TileStore::drain();
     }
 
     // No CTA may leave while its cluster peer can still signal its barriers

@@ -33,24 +33,25 @@ constexpr u64 descriptor_layout_type() {
     return kSwizzleBytes == 128 ? 1 : (kSwizzleBytes == 64 ? 2 : 3);
 }
 
-/// One BF16 operand tile of a pipeline stage, [BLOCK_MN, BLOCK_K], as TMA laid it out in shared memory.
+/// One operand tile of a pipeline stage, [BLOCK_MN, BLOCK_K] elements of `kElementBytes` bytes
+/// (2: BF16, 1: FP8), as TMA laid it out in shared memory.
 ///
-/// K-major: rows of BLOCK_K elements (BLOCK_K * 2 == swizzle width), 8-row groups 8 * swizzle bytes apart.
-/// MN-major: the MN extent is cut into atoms of `swizzle / 2` elements, each atom a [BLOCK_K, atom]
+/// K-major: rows of BLOCK_K elements (one swizzle width), 8-row groups 8 * swizzle bytes apart.
+/// MN-major: the MN extent is cut into atoms of one swizzle width, each atom a [BLOCK_K, atom]
 /// block of its own TMA box, 8-row K groups 8 * swizzle bytes apart.
-template <Major kMajor, u32 BLOCK_MN, u32 BLOCK_K, u32 kSwizzleBytes>
+template <Major kMajor, u32 BLOCK_MN, u32 BLOCK_K, u32 kSwizzleBytes, u32 kElementBytes = 2>
 struct SmemOperand {
-    static constexpr u32 kAtomElements = kSwizzleBytes / 2;
+    static constexpr u32 kAtomElements = kSwizzleBytes / kElementBytes;
     static constexpr u32 kLeadingBytes = kMajor == Major::K ? 0 : BLOCK_K * kSwizzleBytes;
     static constexpr u32 kStrideBytes = 8 * kSwizzleBytes;
 
-    static_assert(kMajor == Major::MN or BLOCK_K * 2 == kSwizzleBytes, "K-major tiles hold one swizzle atom along K");
+    static_assert(kMajor == Major::MN or BLOCK_K * kElementBytes == kSwizzleBytes, "K-major tiles hold one swizzle atom along K");
     static_assert(kMajor == Major::K or BLOCK_MN % kAtomElements == 0, "MN-major tiles hold whole atoms");
 
     /// Byte offset of element (mn, k) inside the tile, for `mn` at an atom boundary and `k` a multiple
     /// of the MMA K.
     static constexpr u32 offset_bytes(u32 mn, u32 k) {
-        return kMajor == Major::K ? (mn * BLOCK_K + k) * 2 : (mn * BLOCK_K + k * kAtomElements) * 2;
+        return (kMajor == Major::K ? mn * BLOCK_K + k : mn * BLOCK_K + k * kAtomElements) * kElementBytes;
     }
 
     /// The descriptor of the sub-matrix starting at `tile + offset`.
