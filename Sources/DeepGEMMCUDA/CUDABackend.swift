@@ -62,21 +62,10 @@ public enum CUDABackend {
         let kernelProblem = GEMMKernelProblem(problem, numSMs: try numSMs(options, device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims)
         let layouts = GEMMOperandLayouts(a: a.layout, b: b.layout, d: d.layout, groupedLayout: groupedLayout?.deviceAddress ?? 0)
         let plan = try family.plan(kernelProblem, layouts: layouts, pdl: options.pdl)
-        let jit = try KernelJIT.shared.get()
-        if jit.options.printConfigs || jit.options.debug {
-            ConfigPrinter.shared.printOnce(kernelProblem, plan.selection)
-        }
-        let kernel = try jit.kernel(plan.selection.source, on: device)
-        let arguments = try plan.packedArguments(on: device)
-        if jit.options.debug {
-            let launch = plan.launch
-            printToStandardError("DeepGEMM launch: grid \(launch.gridSize) x \(launch.blockSize) threads, \(launch.sharedMemoryBytes) B shared, "
-                                 + "cluster \(launch.clusterSize), pdl \(launch.programmaticDependentLaunch)")
-        }
-        try kernel.launch(plan.launch, arguments: arguments, stream: stream)
+        try plan.run(describing: "\(kernelProblem)", on: stream)
     }
 
-    private static func numSMs(_ options: Options, _ device: CUDADevice) throws -> Int {
+    static func numSMs(_ options: Options, _ device: CUDADevice) throws -> Int {
         guard let count = options.numSMs else { return device.multiprocessorCount }
         try DeepGEMMError.require(count > 0 && count <= device.multiprocessorCount && count % 2 == 0, "num_sms",
                                   "must be even and in 2...\(device.multiprocessorCount), got \(count)")

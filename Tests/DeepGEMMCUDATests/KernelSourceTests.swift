@@ -58,7 +58,7 @@ struct KernelSourceTests {
         let rows = try KernelCompileCheck.plan(for: .sm90a, ops: [], numSMs: 132)
         #expect(rows.count == Set(rows.map(\.source)).count)
         #expect(rows.count >= 30 && rows.count <= 80)
-        #expect(RepresentativeProblems.ops(for: .sm90a) == [
+        #expect(try RepresentativeProblems.ops(for: .sm90a) == [
             "bf16_gemm_nn", "bf16_gemm_nt", "bf16_gemm_tn", "bf16_gemm_tt",
             "m_grouped_bf16_gemm_nn_contiguous", "m_grouped_bf16_gemm_nt_contiguous", "m_grouped_bf16_gemm_nt_masked",
         ])

@@ -42,7 +42,7 @@ struct JITCompileCommand: ParsableCommand {
             guard let architecture = CUDAArchitecture(rawValue: arch) else {
                 throw DeepGEMMError.invalidArgument(argument: "--arch", rule: "must be one of \(CUDAArchitecture.allCases.map(\.rawValue)), got '\(arch)'")
             }
-            let known = RepresentativeProblems.ops(for: architecture)
+            let known = try RepresentativeProblems.ops(for: architecture)
             for op in ops where !known.contains(op) {
                 throw DeepGEMMError.invalidArgument(argument: "--op", rule: "'\(op)' has no \(arch) kernels; known: \(known.joined(separator: ", "))")
             }

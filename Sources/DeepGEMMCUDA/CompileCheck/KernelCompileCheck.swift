@@ -2,8 +2,8 @@ import DeepGEMMCore
 import Foundation
 
 /// `deepgemm jit compile`: plans every representative problem of every kernel family of an
-/// architecture, then compiles each distinct generated kernel with NVRTC (no GPU needed) and
-/// reports its resource use.
+/// architecture (GEMM families and the non-GEMM ``KernelFamilies``), then compiles each distinct
+/// generated kernel with NVRTC (no GPU needed) and reports its resource use.
 public enum KernelCompileCheck {
     /// One distinct kernel: its family, the problems that select it, its configuration, and how its
     /// compile went.
@@ -32,17 +32,22 @@ public enum KernelCompileCheck {
     public static func plan(for architecture: CUDAArchitecture, ops: Set<String>, numSMs: Int) throws -> [Row] {
         var rows: [Row] = []
         var index: [KernelSource: Int] = [:]
+        func add(_ selection: KernelSelection, label: String) {
+            if let existing = index[selection.source] {
+                rows[existing].problems.append(label)
+            } else {
+                index[selection.source] = rows.count
+                rows.append(Row(family: selection.family, problems: [label], config: selection.config, source: selection.source,
+                                report: nil, error: nil, seconds: 0))
+            }
+        }
         for family in GEMMKernelFamilies.families(for: architecture) {
             for entry in family.representativeProblems(numSMs: numSMs) where ops.isEmpty || ops.contains(entry.op) {
-                let selection = try family.select(entry.problem)
-                if let existing = index[selection.source] {
-                    rows[existing].problems.append(entry.label)
-                } else {
-                    index[selection.source] = rows.count
-                    rows.append(Row(family: selection.family, problems: [entry.label], config: selection.config, source: selection.source,
-                                    report: nil, error: nil, seconds: 0))
-                }
+                add(try family.select(entry.problem), label: entry.label)
             }
+        }
+        for launch in try KernelFamilies.launches(for: architecture, numSMs: numSMs) where ops.isEmpty || ops.contains(launch.op) {
+            add(launch.selection, label: launch.label)
         }
         return rows
     }

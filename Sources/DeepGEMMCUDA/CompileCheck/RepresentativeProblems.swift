@@ -25,9 +25,10 @@ public enum RepresentativeProblems {
         }
     }
 
-    /// The ops that have kernels for `architecture`.
-    public static func ops(for architecture: CUDAArchitecture) -> [String] {
-        Array(Set(entries(for: architecture, numSMs: 132).map(\.op))).sorted()
+    /// The ops that have kernels for `architecture` (GEMM and non-GEMM families).
+    public static func ops(for architecture: CUDAArchitecture) throws -> [String] {
+        let launches = try KernelFamilies.launches(for: architecture, numSMs: 132)
+        return Array(Set(entries(for: architecture, numSMs: 132).map(\.op) + launches.map(\.op))).sorted()
     }
 
     /// Every representative problem for `architecture` on a device with `numSMs` SMs.

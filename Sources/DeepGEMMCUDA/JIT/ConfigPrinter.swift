@@ -6,11 +6,6 @@ final class ConfigPrinter: Sendable {
     static let shared = ConfigPrinter()
     private let printed = Locked<Set<String>>([])
 
-    /// Prints `problem -> family: config` unless that line was printed before.
-    func printOnce(_ problem: GEMMKernelProblem, _ selection: KernelSelection) {
-        printOnce("\(problem) -> \(selection.family): \(selection.config)")
-    }
-
     /// Prints `line` to standard error unless it was printed before.
     func printOnce(_ line: String) {
         let isNew = printed.withLock { $0.insert(line).inserted }
