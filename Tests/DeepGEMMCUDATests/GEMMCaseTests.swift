@@ -116,9 +116,10 @@ struct GEMMCaseTests {
         #expect(try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected).isNaN)
     }
 
-    @Test("the verification and benchmark lists cover every CUDA GEMM op")
+    @Test("the verification and benchmark lists cover every CUDA GEMM op (JIT kernels and cuBLASLt)")
     func coverage() {
-        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op))
+        let cublasLt = ["nt", "nn", "tn", "tt"].map { "cublaslt_gemm_" + $0 }
+        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op) + cublasLt)
         #expect(Set(GEMMCase.verification.map(\.op)) == ops)
         #expect(Set(GEMMCase.benchmark.map(\.op)).isSubset(of: ops))
         #expect(GEMMCase.verification.contains { $0.outputType == .float32 && $0.accumulate })
