@@ -4,7 +4,7 @@ import DeepGEMMCore
 /// ``GEMMKernelFamilies`` by the compile check and the config printer.
 public enum KernelFamilies {
     /// Every non-GEMM family.
-    public static let all: [any CUDAKernelFamily] = []
+    public static let all: [any CUDAKernelFamily] = [PerTokenCastKernel()]
 
     /// The families whose kernels are compiled for `architecture`.
     public static func families(for architecture: CUDAArchitecture) -> [any CUDAKernelFamily] {

@@ -49,6 +49,12 @@ size_t dg_host_sm90_schedule(dg_host_sm90_tile_shape shape, uint32_t shape_m, ui
 uint32_t dg_host_sm90_bf16_smem_bytes(uint32_t block_m, uint32_t block_n, uint32_t block_k, uint32_t output_bytes,
                                       uint32_t stages);
 
+/// Inputs on which the kernels' scalar format rules (`common/scalar_formats.cuh`) differ from the
+/// CPU backend's (`scalar_formats.h`): every 16-bit input of the widenings, every binary32 whose
+/// E4M3 rounding is not trivial (magnitudes 2^-10 ... 2^9), and every `step`-th binary32 pattern for
+/// the encoders, the UE8M0 ceiling and the group scales. 0 means bit-identical.
+uint64_t dg_host_scalar_format_mismatches(uint32_t step);
+
 #ifdef __cplusplus
 }
 #endif
