@@ -11,7 +11,8 @@
 /// - Runs where the tensors are: host tensors on the CPU engine, CUDA tensors through cuBLASLt
 ///   (`libcublasLt.so`, found like NVRTC; absent -> ``DeepGEMMError/backendUnavailable(backend:reason:)``
 ///   naming every path tried) on the device's current stream. On CUDA, D must be row-major or
-///   column-major, FP8 operands K-major (cuBLASLt's SM90 rule), F32 inputs use TF32 tensor cores
+///   column-major, FP8 operands K-major with 16-byte rows (cuBLASLt's SM90 rules; a problem cuBLASLt
+///   has no algorithm for throws ``DeepGEMMError/unsupported(argument:rule:)``), F32 inputs use TF32 tensor cores
 ///   as DeepGEMM asks cuBLASLt for, and with C the sum `acc + D` is rounded once into a BF16 D.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `a`, `b`, `d` or `c` before anything is written.
