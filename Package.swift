@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "DeepGEMMTestSupport", dependencies: ["DeepGEMMCore"], path: "Tests/DeepGEMMTestSupport"),
         // The kernels' arithmetic headers (schedulers, shared-memory layouts) built for the host
         .target(name: "DeepGEMMKernelHost", path: "Tests/DeepGEMMKernelHost",
-                cxxSettings: [.headerSearchPath("../../Sources/DeepGEMMCUDA/Kernels")]),
+                cxxSettings: [.headerSearchPath("../../Sources/DeepGEMMCUDA/Kernels"), .headerSearchPath("../../Sources/CDeepGEMMCPU")]),
         .testTarget(name: "DeepGEMMCoreTests", dependencies: ["DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCPUTests", dependencies: ["DeepGEMMCPU", "DeepGEMMCore", "DeepGEMMTestSupport"]),
         .testTarget(name: "DeepGEMMCLITests", dependencies: ["DeepGEMMCLI", "DeepGEMMOps", "DeepGEMM", "DeepGEMMTestSupport"]),

@@ -46,6 +46,10 @@ public enum CUDAProbe {
         case .failure(let error):
             lines.append(("nvrtc", "missing: \(reason(error))"))
         }
+        switch CublasLtLibrary.shared {
+        case .success(let cublasLt): lines.append(("cublaslt", "\(cublasLt.library.path) (\(cublasLt.version))"))
+        case .failure(let error): lines.append(("cublaslt", "missing (cublaslt_gemm_* on CUDA tensors unavailable): \(reason(error))"))
+        }
         lines.append(("jit cache", JITOptions.current.cacheDirectory))
         return lines
     }

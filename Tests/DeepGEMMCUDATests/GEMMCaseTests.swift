@@ -123,9 +123,10 @@ struct GEMMCaseTests {
         "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid", "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
     ]
 
-    @Test("the verification and benchmark lists cover every CUDA op (FP8 1D2D ops: GPU tests only, for now)")
+    @Test("the verification and benchmark lists cover every CUDA GEMM op: JIT kernels and cuBLASLt (FP8 1D2D ops: GPU tests only, for now)")
     func coverage() {
-        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op)).subtracting(Self.opsOutsideDeviceCheck)
+        let cublasLt = ["nt", "nn", "tn", "tt"].map { "cublaslt_gemm_" + $0 }
+        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op) + cublasLt).subtracting(Self.opsOutsideDeviceCheck)
         #expect(Set(GEMMCase.verification.map(\.op)) == ops)
         #expect(Set(GEMMCase.benchmark.map(\.op)).isSubset(of: ops))
         #expect(GEMMCase.verification.contains { $0.outputType == .float32 && $0.accumulate })

@@ -12,6 +12,7 @@ struct GPUOpsTests {
             cases.append(GEMMCase(op: "bf16_gemm_\(layout)", m: 1, n: 256, k: 512))
             cases.append(GEMMCase(op: "bf16_gemm_\(layout)", m: 300, n: 520, k: 1032))
             cases.append(GEMMCase(op: "bf16_gemm_\(layout)", m: 512, n: 1024, k: 512, outputType: .float32, accumulate: true))
+            cases.append(GEMMCase(op: "cublaslt_gemm_\(layout)", m: 300, n: 520, k: 1032, accumulate: layout == "nn"))
         }
         cases.append(GEMMCase(op: "bf16_gemm_nt", m: 1024, n: 2048, k: 256, accumulate: true))
         cases.append(GEMMCase(op: "bf16_gemm_nt", m: 256, n: 256, k: 7168, outputType: .float32))
@@ -29,6 +30,25 @@ struct GPUOpsTests {
         let expected = try GEMMCaseCheck.reference(gemmCase, inputs: inputs, gemm: cpuGEMM)
         let difference = try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected)
         #expect(difference < GEMMCaseCheck.tolerance, "\(gemmCase): calc_diff \(difference)")
+    }
+
+    @Test("cublaslt_gemm_* through the op on CUDA tensors matches the CPU: FP8 and F32 operands, F32 and BF16 D, C, a column-major D",
+          arguments: [(DType.float8E4M3, DType.bfloat16, false, false), (.float8E4M3, .float32, true, false), (.float32, .float32, true, false),
+                      (.bfloat16, .float32, false, true), (.bfloat16, .bfloat16, true, true)])
+    func cublasLtOperandTypes(_ inputType: DType, _ outputType: DType, _ accumulate: Bool, _ columnMajorD: Bool) throws {
+        // cuBLASLt's FP8 kernels need 16-byte leading dimensions, so FP8 takes K = 512; the others a K tail
+        let (m, n, k) = (136, 264, inputType == .float8E4M3 ? 512 : 520)
+        let a = Tensor.randn([m, k], dtype: inputType, seed: 21), b = Tensor.randn([n, k], dtype: inputType, seed: 22)
+        // a column-major D is the transpose of a row-major [N, M] buffer; C is always row-major [M, N]
+        let buffer = Tensor.randn(columnMajorD ? [n, m] : [m, n], dtype: outputType, seed: 23, scale: 4)
+        let expectedBuffer = buffer.clone(), deviceBuffer = try buffer.to(.cuda(0))
+        func view(_ tensor: Tensor) throws -> Tensor { columnMajorD ? try tensor.transposed() : tensor }
+        let c = accumulate ? try view(buffer).clone() : nil
+        try cublasLtGEMM(.nt, a: a, b: b, d: try view(expectedBuffer), c: c)
+        try cublasLtGEMM(.nt, a: try a.to(.cuda(0)), b: try b.to(.cuda(0)), d: try view(deviceBuffer), c: try c?.to(.cuda(0)))
+        let (d, expected) = (deviceBuffer, expectedBuffer)
+        let difference = calcDiff(try d.to(.host).doubleValues(), expected.doubleValues())
+        #expect(difference < GEMMCaseCheck.tolerance, "calc_diff \(difference)")
     }
 
     @Test("device tensors round-trip with their strides")

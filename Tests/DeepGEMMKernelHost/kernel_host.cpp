@@ -1,6 +1,7 @@
 // Compiles the kernels' arithmetic headers for the host (see include/DeepGEMMKernelHost.h).
 #include "DeepGEMMKernelHost.h"
 
+#include <deep_gemm/common/scalar_formats.cuh>
 #include <deep_gemm/impls/sm90_bf16_gemm_smem.cuh>
 #include <deep_gemm/impls/sm90_fp8_gemm_1d2d_smem.cuh>
 #include <deep_gemm/impls/sm90_gemm_columns.cuh>
@@ -9,6 +10,8 @@
 #include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
 
 #include <vector>
+
+#include <scalar_formats.h>
 
 namespace {
 
@@ -110,4 +113,28 @@ extern "C" dg_host_sm90_fp8_scale_blocks dg_host_sm90_fp8_tile_scale_blocks(uint
 
 extern "C" uint32_t dg_host_head_mid_column(uint32_t column, uint32_t left, uint32_t mid, uint32_t right) {
     return dg::head_mid_column(column, left, mid, right);
+}
+
+extern "C" uint64_t dg_host_scalar_format_mismatches(uint32_t step) {
+    uint64_t mismatches = 0;
+    for (uint32_t h = 0; h <= 0xFFFFu; ++h) {
+        mismatches += dg_f2u(dg_bf16_to_f32(static_cast<uint16_t>(h))) != dg::fmt::f2u(dg::fmt::bf16_to_f32(static_cast<dg::u16>(h)));
+        mismatches += dg_f2u(dg_f16_to_f32(static_cast<uint16_t>(h))) != dg::fmt::f2u(dg::fmt::f16_to_f32(static_cast<dg::u16>(h)));
+    }
+    for (uint32_t a = 0x3A800000u; a < 0x44800000u; ++a) {
+        mismatches += dg_bits_to_e4m3(a, 0) != dg::fmt::bits_to_e4m3(a);
+        mismatches += dg_bits_to_e4m3(a | 0x80000000u, 0) != dg::fmt::bits_to_e4m3(a | 0x80000000u);
+    }
+    for (uint64_t i = 0; i <= 0xFFFFFFFFull; i += step) {
+        const uint32_t bits = static_cast<uint32_t>(i);
+        const float x = dg_u2f(bits);
+        mismatches += dg_bits_to_e4m3(bits, 0) != dg::fmt::bits_to_e4m3(bits);
+        mismatches += dg_f32_to_e2m1(x) != dg::fmt::f32_to_e2m1(x);
+        mismatches += dg_f2u(dg_ceil_ue8m0(x)) != dg::fmt::f2u(dg::fmt::ceil_ue8m0(x));
+        for (int ue8m0 = 0; ue8m0 < 2; ++ue8m0) {
+            mismatches += dg_f2u(dg_group_scale(x, 448.0f, ue8m0)) != dg::fmt::f2u(dg::fmt::group_scale(x, 448.0f, ue8m0 != 0));
+            mismatches += dg_f2u(dg_group_scale(x, 6.0f, ue8m0)) != dg::fmt::f2u(dg::fmt::group_scale(x, 6.0f, ue8m0 != 0));
+        }
+    }
+    return mismatches;
 }

@@ -26,7 +26,6 @@ struct DevicePlacementTests {
         func t(_ shape: [Int], _ dtype: DType = .bfloat16) -> Tensor { fake.tensor(shape, dtype: dtype) }
         let q = QuantizedTensor(data: t([8, 128], .float8E4M3), sf: t([8, 1], .float32))
         let calls: [(String, () throws -> Void)] = [
-            ("cublaslt_gemm_nt", { try cublasLtGEMM(.nt, a: t([8, 64]), b: t([8, 64]), d: t([8, 8])) }),
             ("einsum", { try einsum("bmk,bnk->mn", a: t([2, 8, 64]), b: t([2, 8, 64]), d: t([8, 8], .float32)) }),
             ("tf32_hc_prenorm_gemm", { try tf32HCPrenormGEMM(a: t([4, 64]), b: t([16, 64], .float32), d: t([4, 16], .float32), sqrSum: t([4], .float32)) }),
             ("swiglu_apply_weight_to_fp8", { _ = try swigluApplyWeightToFP8(t([4, 64]), topkWeights: nil) }),
@@ -44,7 +43,7 @@ struct DevicePlacementTests {
         #expect(fake.requests == 0)
     }
 
-    @Test("BF16 GEMMs and the indexer ops on CUDA tensors go to the CUDA backend without touching their memory",
+    @Test("BF16 GEMMs, cuBLASLt GEMMs and the indexer ops on CUDA tensors go to the CUDA backend without touching their memory",
           .enabled(if: !CUDAState.isUsable, "a CUDA device is present; the GPU suites run these ops"))
     func bf16OpsReachTheCUDABackend() throws {
         let fake = FakeDeviceMemory()
@@ -59,6 +58,8 @@ struct DevicePlacementTests {
                                         weights: fake.tensor([2, 32], dtype: .float32), contextLens: fake.tensor([2, 1], dtype: .int32),
                                         blockTable: fake.tensor([2, 4], dtype: .int32), scheduleMeta: fake.tensor([9, 2], dtype: .int32), maxContextLen: 64) },
             { _ = try getPagedMQALogitsMetadata(contextLens: fake.tensor([2, 1], dtype: .int32), blockKV: 64, numSMs: 8) },
+            { try cublasLtGEMM(.nt, a: fake.tensor([8, 64], dtype: .float8E4M3), b: fake.tensor([16, 64], dtype: .float8E4M3),
+                               d: fake.tensor([8, 16], dtype: .bfloat16), c: fake.tensor([8, 16], dtype: .bfloat16)) },
         ]
         for call in calls {
             #expect { try call() } throws: { isBackendUnavailable($0) }

@@ -166,3 +166,79 @@ typedef dg_nvrtc_result (*dg_nvrtc_destroy_program_fn)(dg_nvrtc_program *program
 typedef dg_nvrtc_result (*dg_nvrtc_compile_program_fn)(dg_nvrtc_program program, int num_options, const char *const *options);
 typedef dg_nvrtc_result (*dg_nvrtc_get_size_fn)(dg_nvrtc_program program, size_t *size);
 typedef dg_nvrtc_result (*dg_nvrtc_get_bytes_fn)(dg_nvrtc_program program, char *buffer);
+
+// MARK: - cuBLASLt (libcublasLt.so, loaded with dlopen like the driver)
+
+/// cublasStatus_t: 0 is success.
+typedef int dg_cublas_status;
+/// Opaque cuBLASLt handles (cublasLtHandle_t, cublasLtMatmulDesc_t, cublasLtMatrixLayout_t,
+/// cublasLtMatmulPreference_t).
+typedef struct dg_cublaslt_context_opaque *dg_cublaslt_handle;
+typedef struct dg_cublaslt_matmul_desc_opaque *dg_cublaslt_matmul_desc;
+typedef struct dg_cublaslt_matrix_layout_opaque *dg_cublaslt_matrix_layout;
+typedef struct dg_cublaslt_preference_opaque *dg_cublaslt_preference;
+
+/// cublasLtMatmulAlgo_t: 64 opaque bytes.
+typedef struct dg_cublaslt_matmul_algo {
+    uint64_t data[8];
+} dg_cublaslt_matmul_algo;
+
+/// cublasLtMatmulHeuristicResult_t.
+typedef struct dg_cublaslt_heuristic_result {
+    dg_cublaslt_matmul_algo algo;
+    size_t workspace_size;
+    dg_cublas_status state;
+    float waves_count;
+    int reserved[4];
+} dg_cublaslt_heuristic_result;
+
+/// cudaDataType values of the operands the backend passes.
+enum {
+    DG_CUDA_R_32F = 0,
+    DG_CUDA_R_16BF = 14,
+    DG_CUDA_R_8F_E4M3 = 28,
+};
+
+/// cublasComputeType_t values.
+enum {
+    DG_CUBLAS_COMPUTE_32F = 68,
+    DG_CUBLAS_COMPUTE_32F_FAST_TF32 = 77,
+};
+
+/// cublasOperation_t values.
+enum {
+    DG_CUBLAS_OP_N = 0,
+    DG_CUBLAS_OP_T = 1,
+};
+
+/// cublasLtMatmulDescAttributes_t, cublasLtMatmulPreferenceAttributes_t and cublasLtReductionScheme_t values.
+enum {
+    DG_CUBLASLT_MATMUL_DESC_SCALE_TYPE = 1,
+    DG_CUBLASLT_MATMUL_DESC_TRANSA = 3,
+    DG_CUBLASLT_MATMUL_DESC_TRANSB = 4,
+    DG_CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1,
+    DG_CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK = 3,
+    DG_CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE = 2,
+};
+
+typedef dg_cublas_status (*dg_cublaslt_create_fn)(dg_cublaslt_handle *handle);
+typedef dg_cublas_status (*dg_cublaslt_destroy_fn)(dg_cublaslt_handle handle);
+typedef const char *(*dg_cublaslt_get_status_name_fn)(dg_cublas_status status);
+typedef size_t (*dg_cublaslt_get_version_fn)(void);
+typedef dg_cublas_status (*dg_cublaslt_matmul_desc_create_fn)(dg_cublaslt_matmul_desc *desc, int compute_type, int scale_type);
+typedef dg_cublas_status (*dg_cublaslt_matmul_desc_destroy_fn)(dg_cublaslt_matmul_desc desc);
+typedef dg_cublas_status (*dg_cublaslt_matmul_desc_set_attribute_fn)(dg_cublaslt_matmul_desc desc, int attribute, const void *value, size_t bytes);
+typedef dg_cublas_status (*dg_cublaslt_matrix_layout_create_fn)(dg_cublaslt_matrix_layout *layout, int type, uint64_t rows, uint64_t cols, int64_t ld);
+typedef dg_cublas_status (*dg_cublaslt_matrix_layout_destroy_fn)(dg_cublaslt_matrix_layout layout);
+typedef dg_cublas_status (*dg_cublaslt_preference_create_fn)(dg_cublaslt_preference *preference);
+typedef dg_cublas_status (*dg_cublaslt_preference_destroy_fn)(dg_cublaslt_preference preference);
+typedef dg_cublas_status (*dg_cublaslt_preference_set_attribute_fn)(dg_cublaslt_preference preference, int attribute, const void *value, size_t bytes);
+typedef dg_cublas_status (*dg_cublaslt_matmul_algo_get_heuristic_fn)(
+    dg_cublaslt_handle handle, dg_cublaslt_matmul_desc desc, dg_cublaslt_matrix_layout a, dg_cublaslt_matrix_layout b,
+    dg_cublaslt_matrix_layout c, dg_cublaslt_matrix_layout d, dg_cublaslt_preference preference, int requested,
+    dg_cublaslt_heuristic_result *results, int *returned);
+typedef dg_cublas_status (*dg_cublaslt_matmul_fn)(
+    dg_cublaslt_handle handle, dg_cublaslt_matmul_desc desc, const void *alpha, const void *a, dg_cublaslt_matrix_layout a_layout,
+    const void *b, dg_cublaslt_matrix_layout b_layout, const void *beta, const void *c, dg_cublaslt_matrix_layout c_layout,
+    void *d, dg_cublaslt_matrix_layout d_layout, const dg_cublaslt_matmul_algo *algo, void *workspace, size_t workspace_bytes,
+    dg_cu_stream stream);

@@ -29,12 +29,17 @@ public func bf16GEMM(
     try DeepGEMMError.require(b.size(1) == a.size(1), "b", "K of b (\(b.size(1))) must equal K of a (\(a.size(1)))")
     try DeepGEMMError.require(a.dtype == .bfloat16, "a", "must be bfloat16, got \(a.dtype)")
     try DeepGEMMError.require(b.dtype == .bfloat16, "b", "must be bfloat16, got \(b.dtype)")
-    try runUnscaledGEMM(a: a, b: b, d: d, c: c, placement: placement, compiledDims: compiledDims ?? (layout.transposesA ? "mn" : "nk"))
+    let dims = compiledDims ?? (layout.transposesA ? "mn" : "nk")
+    try runUnscaledGEMM(a: a, b: b, d: d, c: c, placement: placement) { problem, stream in
+        try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: dims, options: RuntimeSettings.current.cudaOptions, stream: stream)
+    }
 }
 
 /// Spec §4 around an unscaled nt GEMM whose operands and D have passed their op's checks: on the
-/// CPU engine, or on the SM90 BF16 CUDA kernels (compiled for `compiledDims`).
-func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Placement, compiledDims: String = "nk") throws {
+/// CPU engine, or with `cuda` (the op's CUDA entry point, given the problem with m, n, k > 0 after
+/// C has been copied into D) on the stream.
+func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Placement,
+                     cuda: (GEMMProblem, CUDAStream) throws -> Void) throws {
     let action = try checkGEMMOutput(m: a.size(0), n: b.size(0), k: a.size(1), d: d, c: c)
     switch placement {
     case .cpu:
@@ -46,7 +51,6 @@ func runUnscaledGEMM(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Pla
         guard run else { return }
         let problem = GEMMProblem(kind: .normal, m: a.size(0), n: b.size(0), k: a.size(1), majorA: try checkABMajor(a, name: "a"),
                                   majorB: try checkABMajor(b, name: "b"), typeA: a.dtype, typeB: b.dtype, typeCD: d.dtype, accumulate: accumulate)
-        try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: compiledDims, options: RuntimeSettings.current.cudaOptions,
-                                 stream: stream)
+        try cuda(problem, stream)
     }
 }

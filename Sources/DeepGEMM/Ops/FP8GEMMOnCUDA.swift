@@ -42,6 +42,7 @@ enum FP8GEMMOnCUDA {
         guard run else { return }
         let problem = GEMMProblem(kind: .normal, m: m, n: n, k: k, typeA: a.data.dtype, typeB: b.data.dtype, typeCD: d.dtype,
                                   kernelType: kernelType(recipe: recipe, recipeB: recipeB), accumulate: accumulate)
-        try CUDABackend.fp8GEMM(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, compiledDims: compiledDims, stream: stream)
+        try CUDABackend.fp8GEMM(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, compiledDims: compiledDims,
+                                options: RuntimeSettings.current.cudaOptions, stream: stream)
     }
 }

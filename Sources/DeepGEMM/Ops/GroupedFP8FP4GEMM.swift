@@ -56,7 +56,8 @@ public func mGroupedFP8FP4GEMMContiguous(
                                   typeA: a.data.dtype, typeB: b.data.dtype, kernelType: .oneD2D, expectedM: expectedMForPsumLayout,
                                   mkAlignment: settings.mkAlignmentForContiguousLayout)
         try CUDABackend.mGroupedFP8GEMMContiguous(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, groupedLayout: groupedLayout,
-                                                  compiledDims: compiledDims ?? "nk", stream: stream)
+                                                  compiledDims: compiledDims ?? "nk",
+                                options: RuntimeSettings.current.cudaOptions, stream: stream)
         return
     }
     let scales = try rules.resolveScales(sfa: a.sf, sfb: b.sf, m: m, n: n, k: k, recipe: recipe, recipeA: recipeA, recipeB: recipeB,
@@ -109,7 +110,8 @@ public func mGroupedFP8FP4GEMMNTMasked(
         let problem = GEMMProblem(kind: .mGroupedMasked, m: m, n: n, k: k, numGroups: groups, typeA: a.data.dtype, typeB: b.data.dtype,
                                   kernelType: .oneD2D, expectedM: expectedM)
         try CUDABackend.mGroupedFP8GEMMMasked(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, maskedM: maskedM,
-                                              compiledDims: compiledDims ?? "nk", stream: stream)
+                                              compiledDims: compiledDims ?? "nk",
+                                options: RuntimeSettings.current.cudaOptions, stream: stream)
         return
     }
     let scales = try rules.resolveScales(sfa: a.sf, sfb: b.sf, m: m, n: n, k: k, recipe: recipe, recipeA: recipeA, recipeB: recipeB,

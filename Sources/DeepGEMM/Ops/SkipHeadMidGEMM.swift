@@ -50,7 +50,8 @@ public func fp8GEMMNTSkipHeadMid(
         try rules.checkSM90FP8Kernel(recipe: recipe, recipeA: nil, recipeB: nil, sfb: b.sf, d: d, hasC: false, allows1D1D: false)
         let problem = GEMMProblem(kind: .normal, m: m, n: n, k: k, typeA: a.data.dtype, typeB: b.data.dtype, typeCD: d.dtype,
                                   kernelType: .oneD2D, headSplits: headSplits)
-        try CUDABackend.fp8GEMM(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, compiledDims: compiledDims ?? "nk", stream: stream)
+        try CUDABackend.fp8GEMM(problem, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d, compiledDims: compiledDims ?? "nk",
+                                options: RuntimeSettings.current.cudaOptions, stream: stream)
         return
     }
 

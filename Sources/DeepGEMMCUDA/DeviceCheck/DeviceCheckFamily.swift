@@ -9,6 +9,8 @@ public struct DeviceCheckFamily: Sendable {
     public var kinds: Set<GEMMKind>
     /// One small case.
     public var smoke: GEMMCase
+    /// Whether the family is cuBLASLt (`cublaslt_gemm_*`, no JIT kernel) rather than a JIT kernel family.
+    public var cublasLt = false
 
     /// The families of today's CUDA ops (the SM90 BF16 GEMM kernel in its four scheduling modes).
     public static let all: [DeviceCheckFamily] = [
@@ -19,12 +21,16 @@ public struct DeviceCheckFamily: Sendable {
                           smoke: GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: 256, k: 256, groups: 2, expectedM: 128, psumLayout: true)),
         DeviceCheckFamily(name: "m-grouped masked", kinds: [.mGroupedMasked],
                           smoke: GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 128, n: 256, k: 256, groups: 2, expectedM: 64)),
+        DeviceCheckFamily(name: "cublaslt gemm", kinds: [.normal], smoke: GEMMCase(op: "cublaslt_gemm_nt", m: 128, n: 256, k: 256), cublasLt: true),
     ]
 
     /// The family's verification cases.
-    public var verification: [GEMMCase] { GEMMCase.verification.filter { kinds.contains($0.kind) } }
+    public var verification: [GEMMCase] { GEMMCase.verification.filter(contains) }
     /// The family's benchmark cases.
-    public var benchmark: [GEMMCase] { GEMMCase.benchmark.filter { kinds.contains($0.kind) } }
+    public var benchmark: [GEMMCase] { GEMMCase.benchmark.filter(contains) }
+
+    /// Whether `gemmCase` belongs to the family.
+    public func contains(_ gemmCase: GEMMCase) -> Bool { kinds.contains(gemmCase.kind) && gemmCase.usesCublasLt == cublasLt }
 }
 
 /// The device check's stages that run cases, and the cases each runs.
@@ -59,6 +65,7 @@ extension GEMMCase {
         }
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: 128, k: 64, groups: 3, expectedM: 100, psumLayout: true))
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 64, n: 128, k: 64, groups: 3, expectedM: 40))
+        cases += ["nt", "nn", "tn", "tt"].map { GEMMCase(op: "cublaslt_gemm_\($0)", m: 104, n: 136, k: 72, accumulate: $0 == "tn") }
         return cases
     }()
 }

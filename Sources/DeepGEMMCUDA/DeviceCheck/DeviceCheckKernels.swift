@@ -20,12 +20,12 @@ public enum DeviceCheckKernels {
     }
 
     /// The distinct kernels of `cases` on a device with `numSMs` SMs, in first-use order, and the cases
-    /// the backend cannot plan (with the error it would throw at launch).
+    /// the backend cannot plan (with the error it would throw at launch). cuBLASLt cases have no kernel.
     public static func plan(_ cases: [GEMMCase], numSMs: Int) -> (kernels: [Kernel], unplannable: [(gemmCase: GEMMCase, error: String)]) {
         var kernels: [Kernel] = []
         var unplannable: [(GEMMCase, String)] = []
         var index: [KernelSource: Int] = [:]
-        for gemmCase in cases {
+        for gemmCase in cases where !gemmCase.usesCublasLt {
             let source: KernelSource
             do {
                 source = try gemmCase.plannedKernel(numSMs: numSMs, seed: gemmCase.seed).selection.source

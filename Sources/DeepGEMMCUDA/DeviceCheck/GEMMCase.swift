@@ -3,7 +3,8 @@ import DeepGEMMCore
 /// One GEMM op call on the CUDA backend with DeepGEMM's argument layout, used by the device check
 /// (`deepgemm jit verify` / `jit bench`) and the GPU tests.
 public struct GEMMCase: Sendable, Hashable, CustomStringConvertible {
-    /// DeepGEMM's op name: `bf16_gemm_{nt,nn,tn,tt}`, `m_grouped_bf16_gemm_{nt,nn}_contiguous` or `m_grouped_bf16_gemm_nt_masked`.
+    /// DeepGEMM's op name: `bf16_gemm_{nt,nn,tn,tt}`, `cublaslt_gemm_{nt,nn,tn,tt}` (BF16 operands),
+    /// `m_grouped_bf16_gemm_{nt,nn}_contiguous` or `m_grouped_bf16_gemm_nt_masked`.
     public var op: String
     /// Rows of D (masked: Mmax per group; contiguous: rows per group before alignment, `expected`).
     public var m: Int
@@ -45,6 +46,9 @@ public struct GEMMCase: Sendable, Hashable, CustomStringConvertible {
         if op.hasSuffix("_masked") { return .mGroupedMasked }
         return .normal
     }
+
+    /// Whether the op runs through cuBLASLt (`cublaslt_gemm_*`) rather than a JIT kernel.
+    public var usesCublasLt: Bool { op.hasPrefix("cublaslt_gemm_") }
 
     /// The two-letter layout suffix of a dense or contiguous op (`nt`, `nn`, `tn`, `tt`).
     public var layout: String {
@@ -90,6 +94,11 @@ extension GEMMCase {
         }
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 1024, n: 4096, k: 2048, groups: 6, expectedM: 400))
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 256, n: 2112, k: 1024, groups: 16, expectedM: 20))
+        for layout in ["nt", "nn", "tn", "tt"] {
+            cases.append(GEMMCase(op: "cublaslt_gemm_\(layout)", m: 999, n: 2104, k: 1032))
+            cases.append(GEMMCase(op: "cublaslt_gemm_\(layout)", m: 512, n: 4096, k: 1024, outputType: .float32, accumulate: true))
+        }
+        cases.append(GEMMCase(op: "cublaslt_gemm_nt", m: 1, n: 2112, k: 7168, accumulate: true))
         return cases
     }()
 
@@ -113,6 +122,8 @@ extension GEMMCase {
         }
         // Decode-like masked calls (32 groups of ~192 rows) on the smaller weight shape keep B at 0.5 GiB
         cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 4096, n: 4096, k: 2048, groups: 32, expectedM: 192))
+        cases.append(GEMMCase(op: "cublaslt_gemm_nt", m: 4096, n: 7168, k: 2048))
+        cases.append(GEMMCase(op: "cublaslt_gemm_nt", m: 128, n: 7168, k: 2048))
         return cases
     }()
 }

@@ -38,6 +38,8 @@ public final class GEMMCaseRunner {
     public func enqueue() throws {
         if let c { try d.copy(from: c) }
         switch gemmCase.kind {
+        case .normal where gemmCase.usesCublasLt:
+            try CUDABackend.cublasLtGEMM(problem, a: a, b: b, d: d, stream: stream)
         case .normal:
             try CUDABackend.bf16GEMM(problem, a: a, b: b, d: d, compiledDims: gemmCase.compiledDims, options: options, stream: stream)
         case .mGroupedContiguous, .mGroupedContiguousPsum:

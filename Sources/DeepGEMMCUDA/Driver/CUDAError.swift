@@ -1,5 +1,6 @@
-/// A failed CUDA driver or NVRTC call, with the library's own name for the code (as
-/// `cuGetErrorName` / `nvrtcGetErrorString` give it), so an unlisted code still reads well.
+/// A failed CUDA driver, NVRTC or cuBLASLt call, with the library's own name for the code (as
+/// `cuGetErrorName` / `nvrtcGetErrorString` / `cublasLtGetStatusName` give it), so an unlisted code
+/// still reads well.
 public struct CUDAError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Which library returned the code.
     public enum Library: String, Sendable {
@@ -7,6 +8,8 @@ public struct CUDAError: Error, Equatable, Sendable, CustomStringConvertible {
         case driver
         /// NVRTC (`nvrtcResult`).
         case nvrtc
+        /// cuBLASLt (`cublasStatus_t`).
+        case cublasLt
     }
 
     /// The library that failed.

@@ -1,9 +1,9 @@
 import Foundation
 
-/// Where the backend looks for the CUDA driver, NVRTC and the CUDA headers. The driver: the system
+/// Where the backend looks for the CUDA driver, NVRTC, cuBLASLt and the CUDA headers. The driver: the system
 /// loader's `libcuda.so.1` first (the one matching the kernel module), then `DG_CUDA_HOME`,
 /// `CUDA_HOME`/`CUDA_PATH`, `/usr/local/cuda`, Python's `nvidia/*/lib`, the usual system folders,
-/// and CUDA's forward-compatibility (`compat`) folders last. NVRTC and the headers: the CUDA homes,
+/// and CUDA's forward-compatibility (`compat`) folders last. NVRTC, cuBLASLt and the headers: the CUDA homes,
 /// then the `nvidia/*` folders of Python's site-packages (`pip install nvidia-cuda-nvrtc
 /// nvidia-cuda-runtime`), then the system loader.
 struct CUDASearchPaths: Sendable, Equatable {
@@ -51,14 +51,27 @@ struct CUDASearchPaths: Sendable, Equatable {
     /// Paths tried for NVRTC: every `libnvrtc.so*` (not the builtins) in the library folders, newest
     /// version first within a folder, then the bare names for the system loader.
     var nvrtcCandidates: [String] {
+        versionedLibraryCandidates(prefix: "libnvrtc.so", bareNames: ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"])
+    }
+
+    /// Paths tried for cuBLASLt: every `libcublasLt.so*` in the library folders (the CUDA homes, then
+    /// Python's `nvidia/*/lib`, e.g. `pip install nvidia-cublas`), newest version first within a folder,
+    /// then the bare names for the system loader.
+    var cublasLtCandidates: [String] {
+        versionedLibraryCandidates(prefix: "libcublasLt.so", bareNames: ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"])
+    }
+
+    /// The files named `prefix*` in each CUDA home's `lib64` and `lib` and each Python package's `lib`,
+    /// longest (most versioned) name first within a folder, then `bareNames` for the system loader.
+    private func versionedLibraryCandidates(prefix: String, bareNames: [String]) -> [String] {
         let folders = homes.flatMap { ["\($0)/lib64", "\($0)/lib"] } + pythonPackages.map { $0 + "/lib" }
         var candidates: [String] = []
         for folder in folders {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            let libraries = names.filter { $0.hasPrefix("libnvrtc.so") }.sorted { $0.count != $1.count ? $0.count > $1.count : $0 > $1 }
+            let libraries = names.filter { $0.hasPrefix(prefix) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0 > $1 }
             candidates += libraries.map { folder + "/" + $0 }
         }
-        return candidates + ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"]
+        return candidates + bareNames
     }
 
     /// Folders that may hold the CUDA headers the kernels include.

@@ -5,7 +5,7 @@ import DeepGEMMCore
 public enum KernelFamilies {
     /// Every non-GEMM family.
     public static let all: [any CUDAKernelFamily] = [
-        SM90FP8MQALogitsFamily(), SMXXCleanLogitsFamily(), SM90PagedMQAMetadataFamily(), SM90FP8PagedMQALogitsFamily(),
+        SM90FP8MQALogitsFamily(), SMXXCleanLogitsFamily(), SM90PagedMQAMetadataFamily(), SM90FP8PagedMQALogitsFamily(), PerTokenCastKernel(),
     ]
 
     /// The families whose kernels are compiled for `architecture`.

@@ -96,6 +96,12 @@ dg_host_sm90_fp8_scale_blocks dg_host_sm90_fp8_tile_scale_blocks(uint32_t n_bloc
 /// `dg::head_mid_column`: the D column of a product column in `fp8_gemm_nt_skip_head_mid`'s epilogue.
 uint32_t dg_host_head_mid_column(uint32_t column, uint32_t left, uint32_t mid, uint32_t right);
 
+/// Inputs on which the kernels' scalar format rules (`common/scalar_formats.cuh`) differ from the
+/// CPU backend's (`scalar_formats.h`): every 16-bit input of the widenings, every binary32 whose
+/// E4M3 rounding is not trivial (magnitudes 2^-10 ... 2^9), and every `step`-th binary32 pattern for
+/// the encoders, the UE8M0 ceiling and the group scales. 0 means bit-identical.
+uint64_t dg_host_scalar_format_mismatches(uint32_t step);
+
 #ifdef __cplusplus
 }
 #endif
