@@ -90,6 +90,30 @@ import DeepGEMMCore
         }
     }
 
+    /// Every finite BF16 bit pattern (subnormals and both zeros included) once, in a scrambled
+    /// order so that the groups' scales differ: the chunked AVX2 encoders (E4M3 rounding and
+    /// subnormals, E2M1 midpoints, signs) and the chunk-ordered column maxima give the
+    /// reference's bits at every level.
+    @Test func everyFiniteBF16PatternMatchesReference() throws {
+        let patterns = (0..<65536).map { UInt16(truncatingIfNeeded: $0 &* 40503) }.filter { $0 & 0x7F80 != 0x7F80 }
+        let x = Tensor(zeros: [patterns.count / 128, 128], dtype: .bfloat16)
+        let p = x.dataPointer.assumingMemoryBound(to: UInt16.self)
+        for (i, bits) in patterns.enumerated() { p[i] = bits }
+        for ue8m0 in [false, true] {
+            let fp8 = try perTokenCastToFP8(x, useUE8M0: ue8m0, granK: 32, variant: .reference)
+            let fp4 = try perTokenCastToFP4(x, useUE8M0: ue8m0, granK: 32, variant: .reference)
+            let block = try perBlockCastToFP8(x, useUE8M0: ue8m0, granK: 64, variant: .reference)
+            let channel = try perChannelCastToFP8(x, useUE8M0: ue8m0, granK: 2, variant: .reference)
+            for variant in Self.fastVariants {
+                let what = "\(variant) ue8m0=\(ue8m0)"
+                Self.expectSame(try perTokenCastToFP8(x, useUE8M0: ue8m0, granK: 32, variant: variant), fp8, "fp8 " + what)
+                Self.expectSame(try perTokenCastToFP4(x, useUE8M0: ue8m0, granK: 32, variant: variant), fp4, "fp4 " + what)
+                Self.expectSame(try perBlockCastToFP8(x, useUE8M0: ue8m0, granK: 64, variant: variant), block, "per-block " + what)
+                Self.expectSame(try perChannelCastToFP8(x, useUE8M0: ue8m0, granK: 2, variant: variant), channel, "per-channel " + what)
+            }
+        }
+    }
+
     /// A NaN makes its group's scale NaN and every code of the group NaN (E4M3) or 0 (E2M1); an
     /// infinity makes its group's scale infinite, so x * (1/sf) is 0 for finite x and NaN for the
     /// infinity itself.
