@@ -57,10 +57,10 @@ public struct RuntimeSettings: Sendable, Equatable {
         }
     }
 
-    /// `set_num_sms`: a positive count (nil: the device's).
+    /// `set_num_sms`: a positive count, or 0 or nil to go back to the device's (as DeepGEMM's 0 does).
     public static func setNumSMs(_ count: Int?) throws {
-        try DeepGEMMError.require(count.map { $0 > 0 } ?? true, "num_sms", "must be positive, got \(count ?? 0)")
-        try update { $0.numSMs = count }
+        try DeepGEMMError.require(count.map { $0 >= 0 } ?? true, "num_sms", "must be non-negative (0: the device's), got \(count ?? 0)")
+        try update { $0.numSMs = count == 0 ? nil : count }
     }
 
     /// `set_mk_alignment_for_contiguous_layout`: a positive alignment.
@@ -69,10 +69,10 @@ public struct RuntimeSettings: Sendable, Equatable {
         try update { $0.mkAlignmentForContiguousLayout = alignment }
     }
 
-    /// `set_tc_util`: a percentage in 1...100.
+    /// `set_tc_util`: a percentage in 0...100, where 0 means 100 (as DeepGEMM reads it back).
     public static func setTCUtil(_ percent: Int) throws {
-        try DeepGEMMError.require((1...100).contains(percent), "tc_util", "must be in 1...100, got \(percent)")
-        try update { $0.tcUtil = percent }
+        try DeepGEMMError.require((0...100).contains(percent), "tc_util", "must be in 0...100, got \(percent)")
+        try update { $0.tcUtil = percent == 0 ? 100 : percent }
     }
 
     /// `set_block_size_multiple_of`: positive multiples for BLOCK_M and BLOCK_N.

@@ -95,6 +95,13 @@ public func abiSetArch(_ arch: UnsafePointer<CChar>?) -> Int32 {
     withStatus { try RuntimeSettings.setArch(arch.map { String(cString: $0) } ?? "") }
 }
 
+/// `dg_get_arch`: the personality in effect, "sm90" or "sm100" (static strings).
+@_cdecl("dg_get_arch")
+public func abiGetArch() -> UnsafePointer<CChar> {
+    let name: StaticString = RuntimeSettings.current.opSettings.arch == .sm90 ? "sm90" : "sm100"
+    return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
 /// `dg_set_num_threads`: returns the previous count, or -1 (error recorded) for a negative count.
 @_cdecl("dg_set_num_threads")
 public func abiSetNumThreads(_ threads: Int64) -> Int32 {

@@ -137,7 +137,8 @@ import DeepGEMM
         #expect(try !OpContext(op: op, tensors: [:], values: [:], runtime: RuntimeSettings()).strictArch)
         #expect(throws: DeepGEMMError.self) { try RuntimeSettings.setMKAlignmentForContiguousLayout(0) }
         #expect(throws: DeepGEMMError.self) { try RuntimeSettings.setArch("sm75") }
-        #expect(throws: DeepGEMMError.self) { try RuntimeSettings.setTCUtil(0) }
+        #expect(throws: DeepGEMMError.self) { try RuntimeSettings.setTCUtil(101) }
+        #expect(throws: DeepGEMMError.self) { try RuntimeSettings.setNumSMs(-1) }
         #expect(throws: DeepGEMMError.self) { try CPUParallelism.setThreadCount(-1) }
     }
 }

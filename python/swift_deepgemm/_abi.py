@@ -82,6 +82,7 @@ _PROTOTYPES = {
     "dg_set_ignore_compile_dims": (_c.c_int, [_i32]),
     "dg_set_block_size_multiple_of": (_c.c_int, [_i64, _i64]),
     "dg_set_arch": (_c.c_int, [_c.c_char_p]),
+    "dg_get_arch": (_c.c_char_p, []),
     "dg_set_num_threads": (_c.c_int, [_i64]),
     "dg_cuda_set_current_stream": (_c.c_int, [_i32, _vp]),
     "dg_mega_moe_buffer_create": (_c.c_int, [_c.POINTER(DGMegaMoEBufferOptions), _c.POINTER(_vp)]),

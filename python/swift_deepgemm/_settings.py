@@ -12,7 +12,7 @@ __all__ = [
     "set_mk_alignment_for_contiguous_layout", "get_mk_alignment_for_contiguous_layout",
     "get_m_alignment_for_contiguous_layout", "get_k_alignment_for_contiguous_layout",
     "get_theoretical_mk_alignment_for_contiguous_layout",
-    "set_arch", "set_num_threads", "version", "info",
+    "set_arch", "get_arch", "set_num_threads", "version", "info",
 ]
 
 
@@ -83,6 +83,11 @@ def get_theoretical_mk_alignment_for_contiguous_layout(expected_m=None):
 def set_arch(arch):
     """Architecture personality whose rules CPU calls follow: "sm90", "sm100", or None to reset."""
     check(lib.dg_set_arch((arch or "").encode()))
+
+
+def get_arch():
+    """The architecture personality in effect: "sm90" or "sm100"."""
+    return lib.dg_get_arch().decode()
 
 
 def set_num_threads(threads):

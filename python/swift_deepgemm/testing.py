@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-__all__ = ["calc_diff", "count_bytes", "assert_bitwise_equal", "bench", "bench_kineto"]
+__all__ = ["calc_diff", "count_bytes", "assert_bitwise_equal", "bench", "bench_kineto", "get_arch_major"]
 
 
 def _float64(x):
@@ -21,6 +21,13 @@ def calc_diff(x, y):
     if denominator == 0:
         return 0.0
     return 1 - 2 * float((x * y).sum()) / denominator
+
+
+def get_arch_major():
+    """DeepGEMM's tests branch on the GPU's major compute capability; here it is the major of the
+    architecture personality whose rules the library follows (``set_arch``): 9 for sm90, 10 for sm100."""
+    from ._settings import get_arch
+    return 9 if get_arch() == "sm90" else 10
 
 
 def count_bytes(*tensors):

@@ -151,12 +151,20 @@ def test_settings_round_trip():
     assert deep_gemm.utils.get_mk_alignment_for_contiguous_layout() == 224
     deep_gemm.set_tc_util(50)
     assert deep_gemm.get_tc_util() == 50
-    deep_gemm.set_tc_util(100)
+    deep_gemm.set_tc_util(0)                                                    # DeepGEMM: 0 reads back as 100
     assert deep_gemm.get_tc_util() == 100
+    deep_gemm.set_arch("sm90")
+    assert deep_gemm.get_arch() == "sm90"
+    assert deep_gemm.testing.get_arch_major() == 9
+    deep_gemm.set_arch(None)
+    assert deep_gemm.get_arch() == "sm100" and deep_gemm.testing.get_arch_major() == 10
     deep_gemm.set_pdl(True)
     assert deep_gemm.get_pdl() is True
+    default_sms = deep_gemm.get_num_sms()
     deep_gemm.set_num_sms(4)
     assert deep_gemm.get_num_sms() == 4
+    deep_gemm.set_num_sms(0)                                                    # DeepGEMM: 0 resets to the device's count
+    assert deep_gemm.get_num_sms() == default_sms
     deep_gemm.set_ignore_compile_dims(True)
     deep_gemm.set_ignore_compile_dims(False)
     deep_gemm.set_block_size_multiple_of(16)

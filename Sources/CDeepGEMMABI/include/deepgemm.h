@@ -171,6 +171,8 @@ int dg_set_ignore_compile_dims(int32_t ignore);
 int dg_set_block_size_multiple_of(int64_t m_multiple, int64_t n_multiple);
 /** The architecture personality whose rules CPU calls follow: "sm90", "sm100" (default), or "" to reset. */
 int dg_set_arch(const char *arch);
+/** The personality in effect: "sm90" or "sm100" (static lifetime). */
+const char *dg_get_arch(void);
 /** Number of CPU threads ops use (0: all); returns the previous count. */
 int dg_set_num_threads(int64_t threads);
 /** The CUstream (NULL: the legacy default stream) CUDA ops of `device_id` run on. In this version
