@@ -46,7 +46,7 @@ public struct SM90FP8MQALogitsFamily: CUDAKernelFamily {
     /// The selection: configuration and generated kernel.
     public func select(_ problem: MQALogitsKernelProblem) throws -> KernelSelection {
         let config = try config(for: problem)
-        let mma = FP8WGMMAInstruction(n: Self.blockQH)
+        let mma = WGMMAInstruction(n: Self.blockQH, transposeA: false, transposeB: false, operands: .e4m3)
         let arguments = [
             "\(problem.numHeads)", "\(problem.headDim)", "\(problem.isCompressed)",
             "\(Self.blockQH / problem.numHeads)", "\(Self.blockKV)", "\(Self.numQStages)", "\(Self.numKVStages)", "\(problem.numSMs)",

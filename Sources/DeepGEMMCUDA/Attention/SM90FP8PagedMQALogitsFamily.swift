@@ -44,7 +44,7 @@ public struct SM90FP8PagedMQALogitsFamily: CUDAKernelFamily {
     /// The selection: configuration and generated kernel.
     public func select(_ problem: PagedMQAKernelProblem) throws -> KernelSelection {
         let config = try config(for: problem)
-        let mma = FP8WGMMAInstruction(n: problem.nextN * problem.numHeads)
+        let mma = WGMMAInstruction(n: problem.nextN * problem.numHeads, transposeA: false, transposeB: false, operands: .e4m3)
         let arguments = [
             "\(problem.nextN)", "\(problem.numHeads)", "\(problem.headDim)", "\(problem.blockKV)", "\(Self.numQStages)", "\(Self.numKVStages)",
             problem.outputType, "GeneratedMMA",
