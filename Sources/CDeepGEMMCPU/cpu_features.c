@@ -13,6 +13,7 @@ uint32_t dg_cpu_features(void) {
     if (__builtin_cpu_supports("avx512dq")) features |= DG_CPU_AVX512DQ;
     if (__builtin_cpu_supports("avx512bf16")) features |= DG_CPU_AVX512BF16;
     if (__builtin_cpu_supports("avx512vnni")) features |= DG_CPU_AVX512VNNI;
+    if (__builtin_cpu_is("intel")) features |= DG_CPU_INTEL;
 #elif defined(__aarch64__)
     features |= DG_CPU_NEON;
 #endif

@@ -10,7 +10,7 @@ import DeepGEMM
         var lines: [String] = []
         let gemm = try DemoGEMM.run(m: 64, n: 256, k: 384, seed: 3) { lines.append($0) }
         #expect(gemm.passed && gemm.diff > 0 && gemm.diff < DemoGEMM.threshold, "diff \(gemm.diff)")
-        #expect(gemm.kernel == CPUKernelVariant.best.rawValue)
+        #expect(gemm.kernel == CPUKernelVariant.bestForGEMM.rawValue)
         #expect(gemm.fp8Seconds > 0 && gemm.bf16Seconds > 0)
         #expect(gemm.text.contains("calc_diff") && gemm.text.contains(": ok") && gemm.text.contains("kernel \(gemm.kernel)"))
         #expect(lines.count == 3, "progress lines: \(lines)")

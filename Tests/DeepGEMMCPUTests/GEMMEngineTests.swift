@@ -177,7 +177,8 @@ struct GEMMCase: Sendable, CustomStringConvertible {
 
     /// `.avx512` needs AVX-512 BF16 and `.avx512f` only AVX-512 F/BW/VL/DQ; without `DG_CPU_KERNEL`
     /// the best level is the first supported of avx512, avx512f, avx2; the GEMM description names the
-    /// level's tile and `vdpbf16ps` only where it runs.
+    /// level's tile and `vdpbf16ps` only where it runs. The GEMM defaults to `avx512f` instead of
+    /// `avx512` on Intel (the vendor read from /proc/cpuinfo where there is one).
     @Test func kernelLevelsAndDescriptions() {
         let features = CPUFeatures.current
         #expect(CPUKernelVariant.avx512.isSupported == features.hasAVX512BF16)
@@ -185,6 +186,12 @@ struct GEMMCase: Sendable, CustomStringConvertible {
         if ProcessInfo.processInfo.environment["DG_CPU_KERNEL"] == nil {
             let expected = [CPUKernelVariant.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
             #expect(CPUKernelVariant.best == expected)
+            // The GEMM's own default: the FP32-FMA level on Intel where the best level is avx512.
+            let vendor = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains("GenuineIntel")
+            if let vendor { #expect(features.isIntel == vendor) }
+            #expect(CPUKernelVariant.bestForGEMM == (expected == .avx512 && features.isIntel ? .avx512f : expected))
+        } else {
+            #expect(CPUKernelVariant.bestForGEMM == CPUKernelVariant.best)
         }
         let tiles: [CPUKernelVariant: String] = [.reference: "6x8", .portable: "6x8", .avx2: "6x16", .avx512f: "8x48", .avx512: "8x48"]
         for variant in CPUKernelVariant.allCases {

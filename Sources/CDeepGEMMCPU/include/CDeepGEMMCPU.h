@@ -16,6 +16,8 @@ enum {
     DG_CPU_AVX512BF16 = 1 << 7,
     DG_CPU_AVX512VNNI = 1 << 8,
     DG_CPU_NEON = 1 << 9,
+    /// The vendor is Intel (a tuning hint, not an instruction set).
+    DG_CPU_INTEL = 1 << 10,
 };
 
 /// Instruction-set variants a kernel can run with. DG_ISA_AVX512 is AVX-512 F/BW/VL/DQ; the kernels

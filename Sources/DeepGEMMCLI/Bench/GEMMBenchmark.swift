@@ -47,7 +47,7 @@ enum GEMMBenchmark {
     static func run(op: String, m: Int, n: Int, k: Int, groups: Int, useUE8M0: Bool) throws -> GEMMBenchmarkResult {
         let call = try prepare(op: op, m: m, n: n, k: k, groups: groups, useUE8M0: useUE8M0)
         let seconds = try Timing.median(call)
-        let variant = CPUKernelVariant.best
+        let variant = CPUKernelVariant.bestForGEMM
         let dot = variant == .avx512 ? "/vdpbf16ps" : ""
         return GEMMBenchmarkResult(op: op, m: m, n: n, k: k, threads: CPUParallelism.threadCount,
                                    variant: variant.rawValue + dot, seconds: seconds)

@@ -84,7 +84,7 @@ struct DemoGEMM {
         let reference = Tensor(zeros: [m, n], dtype: .float32)
         let (_, bf16) = try timed { try bf16GEMM(.nt, a: a, b: b, d: reference) }
         let diff = try calcDiff(convert(d, to: .float32), reference)
-        return DemoGEMM(m: m, n: n, k: k, kernel: CPUKernelVariant.best.rawValue, threads: CPUParallelism.threadCount,
+        return DemoGEMM(m: m, n: n, k: k, kernel: CPUKernelVariant.bestForGEMM.rawValue, threads: CPUParallelism.threadCount,
                         quantizeASeconds: quantizeA, quantizeBSeconds: quantizeB, fp8Seconds: fp8, bf16Seconds: bf16,
                         diff: diff, limit: limit)
     }

@@ -12,7 +12,7 @@ struct InfoCommand: ParsableCommand {
         print("deepgemm \(DeepGEMMVersion.string)")
         print("cpu features: \(CPUFeatures.current)")
         print("cpu kernels:  \(CPUKernelVariant.best.rawValue) (supported: \(CPUKernelVariant.supported.map(\.rawValue).joined(separator: ", ")); override with DG_CPU_KERNEL)")
-        print("cpu gemm:     \(CPUKernelVariant.best.rawValue): \(GEMMEngine.kernelDescription())")
+        print("cpu gemm:     \(CPUKernelVariant.bestForGEMM.rawValue): \(GEMMEngine.kernelDescription())")
         print("cpu threads:  \(CPUParallelism.threadCount) (override with DG_NUM_THREADS)")
         print("backends:")
         print("  cpu   available")

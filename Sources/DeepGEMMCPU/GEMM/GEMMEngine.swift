@@ -24,7 +24,7 @@ public enum GEMMEngine {
     /// F32 or BF16 with any strides. Up to `threads` threads split the output; the result does not
     /// depend on the thread count.
     public static func run(a: GEMMOperand, b: GEMMOperand, d: Tensor, accumulate: Bool,
-                           variant: CPUKernelVariant = .best, threads: Int = CPUParallelism.threadCount) throws {
+                           variant: CPUKernelVariant = .bestForGEMM, threads: Int = CPUParallelism.threadCount) throws {
         try DeepGEMMError.require(a.k == b.k, "b", "K of A (\(a.k)) and B (\(b.k)) differ")
         try DeepGEMMError.require(d.rank == 2 && d.shape == [a.rows, b.rows], "d", "must be [\(a.rows), \(b.rows)], got \(d.shape)")
         try requireGEMMOutputType(d)

@@ -3,7 +3,7 @@ internal import CDeepGEMMCPU
 extension GEMMEngine {
     /// The GEMM microkernel `variant` runs and how operands reach it, for `deepgemm info` and the
     /// benchmarks, e.g. `6x16 FP32 FMA (AVX2); FP8/FP4/BF16 decoded to FP32 while packing`.
-    public static func kernelDescription(_ variant: CPUKernelVariant = .best) -> String {
+    public static func kernelDescription(_ variant: CPUKernelVariant = .bestForGEMM) -> String {
         guard let isa = variant.isaCode else {
             return "\(SwiftGEMM.rowsA)x\(SwiftGEMM.rowsB) FP32 multiply-add (Swift); operands decoded to FP32 panels"
         }

@@ -22,6 +22,8 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
     public var hasAVX512VNNI: Bool { hasAVX512 && bits & UInt32(DG_CPU_AVX512VNNI) != 0 }
     /// ARM NEON.
     public var hasNEON: Bool { bits & UInt32(DG_CPU_NEON) != 0 }
+    /// Whether the vendor is Intel (chooses between kernels that are both correct here).
+    public var isIntel: Bool { bits & UInt32(DG_CPU_INTEL) != 0 }
 
     /// The detected feature names, e.g. `["avx2", "fma", "f16c", "avx512f", ...]`.
     public var names: [String] {
@@ -70,13 +72,20 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
 
     /// The fastest supported variant, unless the environment variable `DG_CPU_KERNEL` names a
     /// supported one (`reference`, `portable`, `avx2`, `avx512f`, `avx512`).
-    public static let best: CPUKernelVariant = {
-        if let name = getenv("DG_CPU_KERNEL").map({ String(cString: $0) }),
-           let chosen = CPUKernelVariant(rawValue: name.lowercased()), chosen.isSupported {
-            return chosen
-        }
-        return [.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
-    }()
+    public static let best: CPUKernelVariant = requested ?? [.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
+
+    /// The supported variant `DG_CPU_KERNEL` names, if any.
+    private static let requested: CPUKernelVariant? = getenv("DG_CPU_KERNEL")
+        .flatMap { CPUKernelVariant(rawValue: String(cString: $0).lowercased()) }
+        .flatMap { $0.isSupported ? $0 : nil }
+
+    /// The variant the GEMM engine uses by default: ``best``, except on Intel CPUs with AVX-512 BF16
+    /// when `DG_CPU_KERNEL` names no level, where the FP32-FMA `.avx512f` GEMM is faster: Sapphire
+    /// Rapids runs `vdpbf16ps` at about half its FP32 FMA rate (`fp8_gemm_nt` 4096x7168x2048: 140
+    /// GFLOPS with `avx512`, 204 with `avx512f`), while AMD Zen 4 runs it at twice. The indexer keeps
+    /// ``best`` (its `avx512` kernels are the faster ones on both vendors).
+    public static let bestForGEMM: CPUKernelVariant =
+        requested == nil && best == .avx512 && CPUFeatures.current.isIntel ? .avx512f : best
 
     /// Every variant this machine supports.
     public static var supported: [CPUKernelVariant] { allCases.filter(\.isSupported) }
