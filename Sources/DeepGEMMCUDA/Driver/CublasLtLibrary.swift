@@ -43,23 +43,19 @@ final class CublasLtLibrary: Sendable {
 
     private init(library: DynamicLibrary) throws {
         self.library = library
-        func resolve<F>(_ name: String, as type: F.Type) throws -> F {
-            guard let symbol = library.symbol(name) else { throw unavailable("\(library.path) lacks \(name)") }
-            return unsafeBitCast(symbol, to: type)
-        }
-        let getVersion = try resolve("cublasLtGetVersion", as: dg_cublaslt_get_version_fn.self)
-        create = try resolve("cublasLtCreate", as: dg_cublaslt_create_fn.self)
-        getStatusName = try resolve("cublasLtGetStatusName", as: dg_cublaslt_get_status_name_fn.self)
-        matmulDescCreate = try resolve("cublasLtMatmulDescCreate", as: dg_cublaslt_matmul_desc_create_fn.self)
-        matmulDescDestroy = try resolve("cublasLtMatmulDescDestroy", as: dg_cublaslt_matmul_desc_destroy_fn.self)
-        matmulDescSetAttribute = try resolve("cublasLtMatmulDescSetAttribute", as: dg_cublaslt_matmul_desc_set_attribute_fn.self)
-        matrixLayoutCreate = try resolve("cublasLtMatrixLayoutCreate", as: dg_cublaslt_matrix_layout_create_fn.self)
-        matrixLayoutDestroy = try resolve("cublasLtMatrixLayoutDestroy", as: dg_cublaslt_matrix_layout_destroy_fn.self)
-        preferenceCreate = try resolve("cublasLtMatmulPreferenceCreate", as: dg_cublaslt_preference_create_fn.self)
-        preferenceDestroy = try resolve("cublasLtMatmulPreferenceDestroy", as: dg_cublaslt_preference_destroy_fn.self)
-        preferenceSetAttribute = try resolve("cublasLtMatmulPreferenceSetAttribute", as: dg_cublaslt_preference_set_attribute_fn.self)
-        algoGetHeuristic = try resolve("cublasLtMatmulAlgoGetHeuristic", as: dg_cublaslt_matmul_algo_get_heuristic_fn.self)
-        matmul = try resolve("cublasLtMatmul", as: dg_cublaslt_matmul_fn.self)
+        let getVersion = try library.function("cublasLtGetVersion", as: dg_cublaslt_get_version_fn.self)
+        create = try library.function("cublasLtCreate", as: dg_cublaslt_create_fn.self)
+        getStatusName = try library.function("cublasLtGetStatusName", as: dg_cublaslt_get_status_name_fn.self)
+        matmulDescCreate = try library.function("cublasLtMatmulDescCreate", as: dg_cublaslt_matmul_desc_create_fn.self)
+        matmulDescDestroy = try library.function("cublasLtMatmulDescDestroy", as: dg_cublaslt_matmul_desc_destroy_fn.self)
+        matmulDescSetAttribute = try library.function("cublasLtMatmulDescSetAttribute", as: dg_cublaslt_matmul_desc_set_attribute_fn.self)
+        matrixLayoutCreate = try library.function("cublasLtMatrixLayoutCreate", as: dg_cublaslt_matrix_layout_create_fn.self)
+        matrixLayoutDestroy = try library.function("cublasLtMatrixLayoutDestroy", as: dg_cublaslt_matrix_layout_destroy_fn.self)
+        preferenceCreate = try library.function("cublasLtMatmulPreferenceCreate", as: dg_cublaslt_preference_create_fn.self)
+        preferenceDestroy = try library.function("cublasLtMatmulPreferenceDestroy", as: dg_cublaslt_preference_destroy_fn.self)
+        preferenceSetAttribute = try library.function("cublasLtMatmulPreferenceSetAttribute", as: dg_cublaslt_preference_set_attribute_fn.self)
+        algoGetHeuristic = try library.function("cublasLtMatmulAlgoGetHeuristic", as: dg_cublaslt_matmul_algo_get_heuristic_fn.self)
+        matmul = try library.function("cublasLtMatmul", as: dg_cublaslt_matmul_fn.self)
         version = Int(getVersion())
         guard version >= CublasLtLibrary.minimumVersion else {
             throw unavailable("\(library.path) is cuBLASLt \(version); \(CublasLtLibrary.minimumVersion) (cuBLAS 12.0) or newer is required")

@@ -46,4 +46,11 @@ final class DynamicLibrary: Sendable {
     func symbol(_ name: String) -> UnsafeMutableRawPointer? {
         dlsym(handle, name)
     }
+
+    /// Symbol `name` as a C function of `type`; a missing one is ``DeepGEMMError/backendUnavailable(backend:reason:)``
+    /// naming this library.
+    func function<F>(_ name: String, as type: F.Type) throws -> F {
+        guard let symbol = symbol(name) else { throw unavailable("\(path) lacks \(name)") }
+        return unsafeBitCast(symbol, to: type)
+    }
 }

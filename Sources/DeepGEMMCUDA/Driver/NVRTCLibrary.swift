@@ -39,21 +39,17 @@ final class NVRTCLibrary: Sendable {
 
     private init(library: DynamicLibrary) throws {
         self.library = library
-        func resolve<F>(_ name: String, as type: F.Type) throws -> F {
-            guard let symbol = library.symbol(name) else { throw unavailable("\(library.path) lacks \(name)") }
-            return unsafeBitCast(symbol, to: type)
-        }
-        let getVersion = try resolve("nvrtcVersion", as: dg_nvrtc_version_fn.self)
-        getErrorString = try resolve("nvrtcGetErrorString", as: dg_nvrtc_get_error_string_fn.self)
-        createProgram = try resolve("nvrtcCreateProgram", as: dg_nvrtc_create_program_fn.self)
-        destroyProgram = try resolve("nvrtcDestroyProgram", as: dg_nvrtc_destroy_program_fn.self)
-        compileProgram = try resolve("nvrtcCompileProgram", as: dg_nvrtc_compile_program_fn.self)
-        getProgramLogSize = try resolve("nvrtcGetProgramLogSize", as: dg_nvrtc_get_size_fn.self)
-        getProgramLog = try resolve("nvrtcGetProgramLog", as: dg_nvrtc_get_bytes_fn.self)
-        getCUBINSize = try resolve("nvrtcGetCUBINSize", as: dg_nvrtc_get_size_fn.self)
-        getCUBIN = try resolve("nvrtcGetCUBIN", as: dg_nvrtc_get_bytes_fn.self)
-        getPTXSize = try resolve("nvrtcGetPTXSize", as: dg_nvrtc_get_size_fn.self)
-        getPTX = try resolve("nvrtcGetPTX", as: dg_nvrtc_get_bytes_fn.self)
+        let getVersion = try library.function("nvrtcVersion", as: dg_nvrtc_version_fn.self)
+        getErrorString = try library.function("nvrtcGetErrorString", as: dg_nvrtc_get_error_string_fn.self)
+        createProgram = try library.function("nvrtcCreateProgram", as: dg_nvrtc_create_program_fn.self)
+        destroyProgram = try library.function("nvrtcDestroyProgram", as: dg_nvrtc_destroy_program_fn.self)
+        compileProgram = try library.function("nvrtcCompileProgram", as: dg_nvrtc_compile_program_fn.self)
+        getProgramLogSize = try library.function("nvrtcGetProgramLogSize", as: dg_nvrtc_get_size_fn.self)
+        getProgramLog = try library.function("nvrtcGetProgramLog", as: dg_nvrtc_get_bytes_fn.self)
+        getCUBINSize = try library.function("nvrtcGetCUBINSize", as: dg_nvrtc_get_size_fn.self)
+        getCUBIN = try library.function("nvrtcGetCUBIN", as: dg_nvrtc_get_bytes_fn.self)
+        getPTXSize = try library.function("nvrtcGetPTXSize", as: dg_nvrtc_get_size_fn.self)
+        getPTX = try library.function("nvrtcGetPTX", as: dg_nvrtc_get_bytes_fn.self)
         var major: Int32 = 0, minor: Int32 = 0
         guard getVersion(&major, &minor) == 0 else { throw unavailable("nvrtcVersion failed in \(library.path)") }
         version = (Int(major), Int(minor))
