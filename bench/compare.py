@@ -9,6 +9,7 @@ the machine only ever make a run slower).
 
     python3 bench/compare.py [--binary .build/release/deepgemm] [--threads N] [--repeat R] [--ops ...] [--shapes MxNxK ...]
     python3 bench/compare.py mqa [options of compare_mqa.py]   # the indexer logits (see compare_mqa.py)
+    python3 bench/compare.py levels [options of levels.py]     # everything on each kernel level -> BENCHMARKS.md
 
 Grouped GEMM ops (`m_grouped_*`) can be listed in --ops too: they run M as 4 equal groups, the same
 total work as the dense op of that shape.
@@ -104,5 +105,8 @@ if __name__ == "__main__":
         import compare_mqa
         sys.argv.pop(1)
         compare_mqa.main()
+    elif len(sys.argv) > 1 and sys.argv[1] == "levels":
+        import levels
+        levels.main(sys.argv[2:])
     else:
         sys.exit(main())
