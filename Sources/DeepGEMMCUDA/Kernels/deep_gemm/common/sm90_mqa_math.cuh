@@ -1,5 +1,5 @@
 // Pieces the SM90 MQA logits kernels (prefill and paged) share: the wgmma descriptor of their FP8
-// tiles and the head reduction of one token's accumulators.
+// tiles, the score tile they issue per KV block, and the head reduction of one token's accumulators.
 #pragma once
 
 #include <deep_gemm/ptx/wgmma.cuh>
@@ -13,6 +13,26 @@ DG_DEVICE u64 fp8_kmajor_descriptor(u32 address) {
     return static_cast<u64>((address >> 4) & 0x3FFF)
         | (static_cast<u64>(((8 * kSwizzleBytes) >> 4) & 0x3FFF) << 32)
         | (ptx::descriptor_layout_type<kSwizzleBytes>() << 62);
+}
+
+/// One score tile: `accum` = the K-major FP8 KV tile at shared address `kv_address` times the K-major
+/// FP8 query tile at `q_address`, both `kHeadDim` bytes a row, over the whole head dimension in
+/// `WGMMA_K`-deep steps of `MMA`; returns once the wgmma group is done and `accum` can be read.
+template <typename MMA, u32 kHeadDim, u32 WGMMA_K>
+DG_DEVICE void mqa_score_tile(u32 kv_address, u32 q_address, float* accum) {
+    #pragma unroll
+    for (u32 i = 0; i < MMA::kNumAccum; ++ i)
+        ptx::fence_operand(accum[i]);
+    ptx::wgmma_fence();
+    #pragma unroll
+    for (u32 k = 0; k < kHeadDim / WGMMA_K; ++ k)
+        MMA::mma(fp8_kmajor_descriptor<kHeadDim>(kv_address + k * WGMMA_K), fp8_kmajor_descriptor<kHeadDim>(q_address + k * WGMMA_K),
+                 accum, k > 0 ? 1u : 0u);
+    ptx::wgmma_commit_group();
+    #pragma unroll
+    for (u32 i = 0; i < MMA::kNumAccum; ++ i)
+        ptx::fence_operand(accum[i]);
+    ptx::wgmma_wait_group<0>();
 }
 
 /// The head reduction of one token: `accum` holds its m64nHk32 accumulators of a thread (columns

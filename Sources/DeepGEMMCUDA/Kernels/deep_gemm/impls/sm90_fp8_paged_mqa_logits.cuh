@@ -139,19 +139,7 @@ DG_DEVICE void sm90_fp8_paged_mqa_logits(u32 stride_logits, u32 block_table_stri
 
         const u32 a_base = ptx::shared_address(kv_tile(group, kv_stage));
         const u32 b_base = ptx::shared_address(q_tile(q_stage));
-        #pragma unroll
-        for (u32 i = 0; i < MMA::kNumAccum; ++ i)
-            ptx::fence_operand(accum[i]);
-        ptx::wgmma_fence();
-        #pragma unroll
-        for (u32 k = 0; k < kHeadDim / WGMMA_K; ++ k)
-            MMA::mma(fp8_kmajor_descriptor<kHeadDim>(a_base + k * WGMMA_K), fp8_kmajor_descriptor<kHeadDim>(b_base + k * WGMMA_K),
-                     accum, k > 0 ? 1u : 0u);
-        ptx::wgmma_commit_group();
-        #pragma unroll
-        for (u32 i = 0; i < MMA::kNumAccum; ++ i)
-            ptx::fence_operand(accum[i]);
-        ptx::wgmma_wait_group<0>();
+        mqa_score_tile<MMA, kHeadDim, WGMMA_K>(a_base, b_base, accum);
         empty_kv[group * kNumKVStages + kv_stage].arrive();
 
         const u32 key0 = (walk.page + group) * BLOCK_KV + row0;
