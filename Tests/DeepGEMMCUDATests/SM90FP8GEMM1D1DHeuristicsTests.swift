@@ -1,4 +1,5 @@
 import DeepGEMMCore
+import DeepGEMMKernelHost
 import Testing
 @testable import DeepGEMMCUDA
 
