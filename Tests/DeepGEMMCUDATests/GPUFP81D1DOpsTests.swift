@@ -85,3 +85,33 @@ struct GPUFP81D1DOpsTests {
         }
     }
 }
+
+/// The host side of the GPU suite's k-grouped inputs, and the model the k-grouped kernel follows:
+/// every group is a dense 1D1D GEMM on its block of the flat operands and its columns of the scales.
+@Suite("FP8 1D1D k-grouped inputs (host)")
+struct KGroupedFP81D1DHostTests {
+    @Test("k_grouped_fp8_gemm_nt_contiguous on the CPU equals one dense 1D1D fp8_gemm_nt per group on the group's views")
+    func groupsAreDenseGEMMs() throws {
+        let (m, n) = (72, 40)
+        let ks = [256, 0, 128]
+        let a = try GPUFP81D1DOpsTests.kGroupedOperand(rows: m, ks: ks, seed: 71)
+        let b = try GPUFP81D1DOpsTests.kGroupedOperand(rows: n, ks: ks, seed: 81)
+        let initial = Tensor.randn([ks.count, m, n], dtype: .float32, seed: 91)
+        let d = initial.clone()
+        try kGroupedFP8GEMMContiguous(.nt, a: a, b: b, d: d, ksCPU: ks, groupedLayout: Tensor(ks.map { Int32($0) }, shape: [ks.count]), c: d)
+        var offset = 0
+        for (group, k) in ks.enumerated() {
+            defer { offset += k }
+            let expected = try initial.select(dim: 0, index: group).clone()
+            if k > 0 {
+                func view(_ x: QuantizedTensor, rows: Int) throws -> QuantizedTensor {
+                    QuantizedTensor(data: try x.data.narrow(dim: 0, start: rows * offset, length: rows * k).reshaped([rows, k]),
+                                    sf: try x.sf.narrow(dim: 1, start: offset / 128, length: k / 128))
+                }
+                try fp8FP4GEMM(.nt, a: view(a, rows: m), b: view(b, rows: n), d: expected, c: expected, recipe: [1, 1, 128])
+            }
+            #expect(try d.select(dim: 0, index: group).bitwiseEqual(expected), "group \(group)")
+        }
+        #expect(try !d.select(dim: 0, index: 0).bitwiseEqual(initial.select(dim: 0, index: 0)))
+    }
+}
