@@ -9,8 +9,8 @@ extension CUDABackend {
     /// layout, D [G, M, N] F32 contiguous, already holding C (the op copies it). `ks` are the group
     /// sizes (multiples of 128; empty groups are skipped, their D keeps C).
     ///
-    /// The per-group tensor maps travel in a small device table that is uploaded before the launch
-    /// and freed after it, so this call waits for the kernel to finish (`stream` synchronizes).
+    /// The per-group tensor maps travel in a small device table, uploaded before the launch and kept
+    /// (``StreamRetention``) until the stream has drained; the call returns once the kernel is queued.
     public static func kGroupedFP8GEMMNTContiguous(_ problem: GEMMProblem, ks: [Int], a: Tensor, sfa: Tensor, b: Tensor, sfb: Tensor, d: Tensor,
                                                    compiledDims: String = "mn", options: Options = Options(), stream: CUDAStream) throws {
         guard ks.contains(where: { $0 > 0 }) else { return }
@@ -27,7 +27,6 @@ extension CUDABackend {
         try table.copy(from: Tensor(KGroupedTable.bytes(maps: groupMaps, ks: ks, on: device), shape: [tableBytes]))
         try plan.run(describing: "\(kernelProblem) ks=\(ks)", on: stream)
         // The kernel reads the table until it finishes
-        try stream.synchronize()
-        withExtendedLifetime(table) {}
+        StreamRetention.shared.retain(table, until: stream)
     }
 }

@@ -25,7 +25,7 @@
 /// (``DeepGEMMError/unsupported(argument:rule:)``, DeepGEMM's "Unsupported architecture").
 /// Runs where the tensors are: `.nt` on CUDA tensors runs SM90's FP8 1D1D kernel (SM90's rules: K-major
 /// FP8, F32 scales in the MN-major TMA-aligned layout, D [G, M, N] F32) on the device's current stream
-/// and waits for it; `.tn` runs on host tensors only.
+/// (`grouped_layout` is read back to check it against `ks_cpu`); `.tn` runs on host tensors only.
 public func kGroupedFP8GEMMContiguous(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, ksCPU: [Int]?, groupedLayout: Tensor, c: Tensor?,
     recipe: [Int] = [1, 1, 128], compiledDims: String? = nil, usePsumLayout: Bool = false,
