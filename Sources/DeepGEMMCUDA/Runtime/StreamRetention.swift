@@ -15,7 +15,4 @@ final class StreamRetention: Sendable {
             entries.append((stream, tensor))
         }
     }
-
-    /// Entries still held (tests).
-    var count: Int { pending.withLock { $0.count } }
 }
