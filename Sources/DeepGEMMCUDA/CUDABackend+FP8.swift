@@ -5,7 +5,9 @@ extension CUDABackend {
     /// and the `fp8_fp4_gemm_nt` name with FP8 operands; kernel type 1D2D on SM90): A [M, K] and
     /// B [N, K] FP8 E4M3, both K-major; `sfa` F32 [M, ceil(K/128)] per token in the MN-major
     /// TMA-aligned layout (`get_mn_major_tma_aligned_tensor`); `sfb` F32 [ceil(N/128), ceil(K/128)]
-    /// per 128x128 block, any strides; D [M, N] BF16 row-major, overwritten.
+    /// per 128x128 block, any strides; D [M, N] BF16 row-major, overwritten. Kernel type 1D1D
+    /// (recipe (1, 1, 128)): `sfb` F32 [N, ceil(K/128)] per channel, MN-major TMA-aligned like
+    /// `sfa`, and D [M, N] F32 added to (`problem.accumulate`: the op has copied C into D).
     public static func fp8GEMM(_ problem: GEMMProblem, a: Tensor, sfa: Tensor, b: Tensor, sfb: Tensor, d: Tensor, compiledDims: String = "nk",
                                options: Options = Options(), stream: CUDAStream) throws {
         try launch(problem, a: a, b: b, d: d, groupedLayout: nil, sfa: sfa, sfb: sfb, compiledDims: compiledDims, options: options, stream: stream)

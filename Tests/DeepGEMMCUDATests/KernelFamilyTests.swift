@@ -8,7 +8,7 @@ struct KernelFamilyTests {
     func registry() throws {
         let bf16 = GEMMProblem(kind: .normal, m: 128, n: 256, k: 512, typeCD: .float32)
         #expect(try GEMMKernelFamilies.family(for: bf16, architecture: .sm90a).name == "sm90_bf16_gemm")
-        #expect(GEMMKernelFamilies.families(for: .sm90a).map(\.name) == ["sm90_bf16_gemm", "sm90_fp8_gemm_1d2d"])
+        #expect(GEMMKernelFamilies.families(for: .sm90a).map(\.name) == ["sm90_bf16_gemm", "sm90_fp8_gemm_1d2d", "sm90_fp8_gemm_1d1d"])
         #expect(throws: DeepGEMMError.unsupported(argument: "device", rule: "CUDA kernels for normal bf16 x bf16 -> f32 GEMMs (noSF) exist for sm_90a only; this device is sm_100a")) {
             _ = try GEMMKernelFamilies.family(for: bf16, architecture: .sm100a)
         }

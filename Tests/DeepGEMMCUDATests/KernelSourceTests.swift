@@ -54,14 +54,14 @@ struct KernelSourceTests {
         #expect(KernelSource.headersDigest.count == 32)
     }
 
-    @Test("every representative problem plans; the op list covers every BF16 and FP8 1D2D GEMM op")
+    @Test("every representative problem plans; the op list covers every BF16 and FP8 (1D2D, 1D1D) GEMM op")
     func representativeProblems() throws {
         let rows = try KernelCompileCheck.plan(for: .sm90a, ops: [], numSMs: 132).filter { $0.family == "sm90_bf16_gemm" }
         #expect(rows.count == Set(rows.map(\.source)).count)
         #expect(rows.count >= 30 && rows.count <= 80)
         #expect(Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op)).sorted() == [
             "bf16_gemm_nn", "bf16_gemm_nt", "bf16_gemm_tn", "bf16_gemm_tt", "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid",
-            "m_grouped_bf16_gemm_nn_contiguous", "m_grouped_bf16_gemm_nt_contiguous", "m_grouped_bf16_gemm_nt_masked",
+            "k_grouped_fp8_gemm_nt_contiguous", "m_grouped_bf16_gemm_nn_contiguous", "m_grouped_bf16_gemm_nt_contiguous", "m_grouped_bf16_gemm_nt_masked",
             "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
         ])
         #expect(try KernelCompileCheck.plan(for: .sm100a, ops: [], numSMs: 148).isEmpty)

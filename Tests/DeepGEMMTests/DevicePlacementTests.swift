@@ -79,6 +79,8 @@ struct DevicePlacementTests {
             { try mGroupedFP8FP4GEMMNTMasked(a: grouped, b: grouped, d: t([1, 8, 8]), maskedM: t([1], .int32), expectedM: 8) },
             { try mGroupedFP8FP4GEMMContiguous(.nt, a: q, b: grouped, d: t([8, 8]), groupedLayout: t([8], .int32)) },
             { try fp8GEMMNTSkipHeadMid(a: q, b: q, d: t([8, 16]), headSplits: [4, 8, 4]) },
+            { try fp8FP4GEMM(.nt, a: q, b: q, d: t([8, 8], .float32), c: t([8, 8], .float32), recipe: [1, 1, 128]) },
+            { try kGroupedFP8GEMMContiguous(.nt, a: q, b: q, d: t([1, 8, 8], .float32), ksCPU: [128], groupedLayout: t([1], .int32), c: t([1, 8, 8], .float32)) },
         ]
         for call in calls {
             #expect { try call() } throws: { isBackendUnavailable($0) }

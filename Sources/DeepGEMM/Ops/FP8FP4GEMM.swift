@@ -26,8 +26,9 @@
 /// - `compiledDims` is a compilation hint of the CUDA kernels; it does not change the result.
 /// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
 ///   FP8 1D2D kernel (SM90's rules exactly: FP8 K-major operands, F32 scales with A's in the MN-major
-///   TMA-aligned layout of `get_mn_major_tma_aligned_tensor`, BF16 D, no C) on the device's current
-///   stream; mixed devices throw naming the argument.
+///   TMA-aligned layout of `get_mn_major_tma_aligned_tensor`, BF16 D, no C) or, for recipe (1, 1, 128),
+///   the FP8 1D1D kernel (B's per-channel scales MN-major TMA-aligned too, F32 D with C) on the
+///   device's current stream; mixed devices throw naming the argument.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming DeepGEMM's argument (`a`, `b`, `a_sf`, `b_sf`,
 /// `d`, `c`, `recipe`, `recipe_a`, `recipe_b`, `disable_ue8m0_cast`) before anything is written.

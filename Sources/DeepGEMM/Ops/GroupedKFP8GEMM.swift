@@ -23,21 +23,26 @@
 /// Rules: by default both layouts run (the union of SM90's and SM100's rules, see ``GEMMRules``).
 /// With `strictArch`, `.tn` needs `settings.arch` SM100 and `.nt` needs SM90
 /// (``DeepGEMMError/unsupported(argument:rule:)``, DeepGEMM's "Unsupported architecture").
-/// Runs on host tensors only (no CUDA kernel yet).
+/// Runs where the tensors are: `.nt` on CUDA tensors runs SM90's FP8 1D1D kernel (SM90's rules: K-major
+/// FP8, F32 scales in the MN-major TMA-aligned layout, D [G, M, N] F32) on the device's current stream
+/// (`grouped_layout` is read back to check it against `ks_cpu`); `.tn` runs on host tensors only.
 public func kGroupedFP8GEMMContiguous(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, ksCPU: [Int]?, groupedLayout: Tensor, c: Tensor?,
     recipe: [Int] = [1, 1, 128], compiledDims: String? = nil, usePsumLayout: Bool = false,
     settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try Device.requireHost(op: "k_grouped_fp8_gemm_\(layout.rawValue)_contiguous", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("grouped_layout", groupedLayout), ("c", c)])
-    let rules = GEMMRules(settings: settings, strictArch: strictArch)
+    let tensors: [(name: String, tensor: Tensor?)] = [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d),
+                                                      ("grouped_layout", groupedLayout), ("c", c)]
+    if layout != .nt { try Device.requireHost(op: "k_grouped_fp8_gemm_\(layout.rawValue)_contiguous", tensors) }
+    let placement = try Placement(tensors)
+    let rules = placement.isCUDA ? FP8GEMMOnCUDA.rules(settings) : GEMMRules(settings: settings, strictArch: strictArch)
     switch layout {
     case .tn:
         try kGroupedFP8TN(a: a, b: b, d: d, ksCPU: ksCPU, groupedLayout: groupedLayout, c: c, recipe: recipe,
                           usePsumLayout: usePsumLayout, settings: settings, rules: rules)
     case .nt:
         try kGroupedFP8NT(a: a, b: b, d: d, ksCPU: ksCPU, groupedLayout: groupedLayout, c: c, recipe: recipe,
-                          usePsumLayout: usePsumLayout, rules: rules)
+                          usePsumLayout: usePsumLayout, rules: rules, placement: placement)
     case .nn, .tt:
         throw DeepGEMMError.invalidArgument(argument: "layout", rule: "k-grouped FP8 GEMMs exist as tn (SM100) and nt (SM90) only, got \(layout.rawValue)")
     }
@@ -79,15 +84,17 @@ private func kGroupedFP8TN(a: QuantizedTensor, b: QuantizedTensor, d: Tensor, ks
     }
 }
 
-/// `k_grouped_fp8_gemm_nt_contiguous` on the CPU.
+/// `k_grouped_fp8_gemm_nt_contiguous` on the CPU, or on the device (SM90's 1D1D kernel) for CUDA
+/// tensors; the same rules either way (`grouped_layout` is read back to the host to be checked
+/// against `ks_cpu`).
 private func kGroupedFP8NT(a: QuantizedTensor, b: QuantizedTensor, d: Tensor, ksCPU: [Int]?, groupedLayout: Tensor, c: Tensor?,
-                           recipe: [Int], usePsumLayout: Bool, rules: GEMMRules) throws {
+                           recipe: [Int], usePsumLayout: Bool, rules: GEMMRules, placement: Placement) throws {
     let blockK = 128
     try DeepGEMMError.require(recipe == [1, 1, blockK], "recipe", "must be exactly (1, 1, 128) for the nt layout, got \(recipe)")
     try DeepGEMMError.require(!usePsumLayout, "use_psum_layout", "the nt layout has no PSUM form")
     try DeepGEMMError.require(!(ksCPU ?? []).isEmpty, "ks_cpu", "is required by the nt layout")
     let output = try checkKGroupedOutput(d: d, c: c)
-    let groups = try GroupedKRanges(ksCPU: ksCPU, groupedLayout: groupedLayout, numGroups: output.groups, usePsumLayout: false,
+    let groups = try GroupedKRanges(ksCPU: ksCPU, groupedLayout: groupedLayout.to(.host), numGroups: output.groups, usePsumLayout: false,
                                     kAlignment: blockK, totalK: nil)
     try DeepGEMMError.require(a.data.count == groups.sumK * output.m, "a", "must hold ΣK·M = \(groups.sumK)·\(output.m) elements, got \(a.data.count)")
     try DeepGEMMError.require(b.data.count == groups.sumK * output.n, "b", "must hold ΣK·N = \(groups.sumK)·\(output.n) elements, got \(b.data.count)")
@@ -106,6 +113,15 @@ private func kGroupedFP8NT(a: QuantizedTensor, b: QuantizedTensor, d: Tensor, ks
     for (sf, name, mn) in [(a.sf, "a_sf", output.m), (b.sf, "b_sf", output.n)] {
         try DeepGEMMError.require(sf.dtype == .float32, name, "must be float32 for the nt layout, got \(sf.dtype)")
         try DeepGEMMError.require(sf.shape == [mn, groups.sumK / blockK], name, "must be [\(mn), ΣK/128 = \(groups.sumK / blockK)], got shape \(sf.shape)")
+    }
+    if case .cuda(let stream) = placement {
+        _ = try prepareGEMMOutput(action, d: d, c: c)
+        let ks = groups.sizes
+        let problem = GEMMProblem(kind: .normal, m: output.m, n: output.n, k: ks.max() ?? 0, numGroups: output.groups,
+                                  typeA: a.data.dtype, typeB: b.data.dtype, typeCD: .float32, kernelType: .oneD1D, accumulate: true)
+        try CUDABackend.kGroupedFP8GEMMNTContiguous(problem, ks: ks, a: a.data, sfa: a.sf, b: b.data, sfb: b.sf, d: d,
+                                                    options: RuntimeSettings.current.cudaOptions, stream: stream)
+        return
     }
     _ = try prepareGEMMOutput(action, d: d, c: c)
     let flatA = try a.data.reshaped([a.data.count]), flatB = try b.data.reshaped([b.data.count])

@@ -4,7 +4,7 @@ import DeepGEMMCore
 /// printer read.
 public enum GEMMKernelFamilies {
     /// Every family, in the order they are tried.
-    public static let all: [any GEMMKernelFamily] = [SM90BF16GEMMFamily(), SM90FP8GEMMFamily()]
+    public static let all: [any GEMMKernelFamily] = [SM90BF16GEMMFamily(), SM90FP8GEMMFamily(), SM90FP8GEMM1D1DFamily()]
 
     /// The families whose kernels are compiled for `architecture`.
     public static func families(for architecture: CUDAArchitecture) -> [any GEMMKernelFamily] {

@@ -63,19 +63,28 @@ public struct SM90FP8GEMMFamily: GEMMKernelFamily {
     /// layout (rows contiguous, each K block's column 16-byte aligned), loaded as one BLOCK_M x 1 box
     /// per stage. Throws naming `a_sf` for any other layout.
     static func scaleMapA(_ layout: StridedLayout?, problem: GEMMKernelProblem, blockM: Int) throws -> TensorMapDescription {
-        guard let layout else { throw DeepGEMMError.invalidArgument(argument: "a_sf", rule: "the SM90 FP8 kernel needs A's scale factors") }
         let masked = problem.kind == .mGroupedMasked
-        let kBlocks = ceilDiv(problem.k, SM90FP8Heuristics.blockK)
-        let shape = masked ? [problem.numGroups, problem.m, kBlocks] : [problem.m, kBlocks]
-        try DeepGEMMError.require(layout.dtype == .float32 && layout.shape == shape, "a_sf",
-                                  "the SM90 FP8 kernel needs float32 per-token scales of shape \(shape), got \(layout.dtype) \(layout.shape)")
-        try DeepGEMMError.require(layout.stride(-2) == 1 || problem.m == 1, "a_sf",
-                                  "the SM90 FP8 kernel reads MN-major, TMA-aligned A scales (get_mn_major_tma_aligned_tensor / "
+        return try mnMajorScaleMap(layout, name: "a_sf", rows: problem.m, kBlocks: ceilDiv(problem.k, SM90FP8Heuristics.blockK),
+                                   groups: masked ? problem.numGroups : nil, box: blockM)
+    }
+
+    /// The TMA map of per-row scales F32 [(G,) rows, kBlocks] (`groups` nil: 2-D) in the MN-major
+    /// TMA-aligned layout of `get_mn_major_tma_aligned_tensor` (rows contiguous, each K block's column
+    /// 16-byte aligned), loaded as one `box` x 1 box per K block. Throws naming `name` for any other
+    /// layout. Shared by the FP8 families (A's scales, and the 1D1D kernel's per-channel B scales).
+    static func mnMajorScaleMap(_ layout: StridedLayout?, name: String, rows: Int, kBlocks: Int, groups: Int?, box: Int) throws
+        -> TensorMapDescription {
+        guard let layout else { throw DeepGEMMError.invalidArgument(argument: name, rule: "the SM90 FP8 kernel needs these scale factors") }
+        let shape = groups.map { [$0, rows, kBlocks] } ?? [rows, kBlocks]
+        try DeepGEMMError.require(layout.dtype == .float32 && layout.shape == shape, name,
+                                  "the SM90 FP8 kernel needs float32 per-row scales of shape \(shape), got \(layout.dtype) \(layout.shape)")
+        try DeepGEMMError.require(layout.stride(-2) == 1 || rows == 1, name,
+                                  "the SM90 FP8 kernel reads MN-major, TMA-aligned scales (get_mn_major_tma_aligned_tensor / "
                                   + "transform_sf_into_required_layout), got strides \(layout.strides)")
-        return try TensorMapDescription(name: "a_sf", elementType: .float32, address: layout.address, rowsName: "MN-major scale",
-                                        innerSize: problem.m, outerSize: kBlocks, outerStride: layout.stride(-1),
-                                        groups: masked ? problem.numGroups : 1, groupStride: masked ? layout.stride(0) : nil,
-                                        boxInner: blockM, boxOuter: 1, swizzleBytes: 0)
+        return try TensorMapDescription(name: name, elementType: .float32, address: layout.address, rowsName: "MN-major scale",
+                                        innerSize: rows, outerSize: kBlocks, outerStride: layout.stride(-1),
+                                        groups: groups ?? 1, groupStride: groups == nil ? nil : layout.stride(0),
+                                        boxInner: box, boxOuter: 1, swizzleBytes: 0)
     }
 
     /// B's per-block scales: F32 [(G,) ceil(N/128), ceil(K/128)] with any strides (the kernel reads

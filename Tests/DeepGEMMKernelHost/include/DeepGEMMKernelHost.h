@@ -105,3 +105,6 @@ uint64_t dg_host_scalar_format_mismatches(uint32_t step);
 #ifdef __cplusplus
 }
 #endif
+
+// The SM90 FP8 1D1D kernel's layout and k-grouped scheduler
+#include "DeepGEMMKernelHost1D1D.h"
