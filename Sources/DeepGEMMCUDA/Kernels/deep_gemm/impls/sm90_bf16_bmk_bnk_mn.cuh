@@ -20,20 +20,6 @@
 
 namespace dg {
 
-/// The fixed tiling of the kernel (DeepGEMM's): 128 x 128 tiles, 64 K per stage, two math
-/// warpgroups and one producer warpgroup.
-struct SM90BatchedSumTiling {
-    static constexpr u32 BLOCK_M = 128;
-    static constexpr u32 BLOCK_N = 128;
-    static constexpr u32 BLOCK_K = 64;
-    static constexpr u32 kNumMathThreads = 256;
-
-    /// Shared memory for `stages` stages (no output tile: D is written with atomics).
-    DG_HOST_DEVICE static constexpr SM90PipelineSmem smem(u32 stages) {
-        return SM90PipelineSmem(0, BLOCK_M * BLOCK_K * 2, BLOCK_N * BLOCK_K * 2, stages);
-    }
-};
-
 template <u32 SHAPE_M, u32 SHAPE_N, u32 SHAPE_K, u32 kSplitFactor, u32 kNumStages, typename MMA>
 DG_DEVICE void sm90_bf16_bmk_bnk_mn(u32 shape_s, const TensorMap& map_a, const TensorMap& map_b, float* d) {
 #if defined(__CUDA_ARCH__) and __CUDA_ARCH__ >= 900

@@ -1,4 +1,5 @@
-// Work division of the split-K SM90 kernels, as plain arithmetic the host tests run too.
+// Work division, tilings and shared-memory layouts of the split-K SM90 kernels, as plain
+// arithmetic the host tests run too.
 //
 // - `split_k_range`: the K blocks of one split when `num_k_blocks` blocks are dealt out to
 //   `num_splits` splits (tf32_hc_prenorm_gemm's rule: `num_k_blocks / num_splits` each, one more to
@@ -66,6 +67,35 @@ struct SM90PipelineSmem {
     DG_HOST_DEVICE constexpr u32 barriers_offset() const { return b_offset() + num_stages * b_stage; }
     /// Everything the kernel addresses, in bytes.
     DG_HOST_DEVICE constexpr u32 total() const { return barriers_offset() + 2 * num_stages * kBarrierBytes; }
+};
+
+/// The fixed tiling of the tf32_hc_prenorm_gemm kernel: 64 rows (one wgmma M), 64 K per stage (one 128-byte BF16
+/// row), one math warpgroup.
+struct SM90HCPrenormTiling {
+    static constexpr u32 BLOCK_M = 64;
+    static constexpr u32 BLOCK_K = 64;
+    static constexpr u32 kNumMathThreads = 128;
+    /// FP32 elements of B in one 128-byte swizzle atom.
+    static constexpr u32 kBAtom = 32;
+
+    /// Shared memory for a tile of BLOCK_N columns and `stages` stages.
+    DG_HOST_DEVICE static constexpr SM90PipelineSmem smem(u32 block_n, u32 stages) {
+        return SM90PipelineSmem(BLOCK_M * block_n * 4, BLOCK_M * BLOCK_K * 2, block_n * BLOCK_K * 4, stages);
+    }
+};
+
+/// The fixed tiling of the bmk,bnk->mn kernel (DeepGEMM's): 128 x 128 tiles, 64 K per stage, two math
+/// warpgroups and one producer warpgroup.
+struct SM90BatchedSumTiling {
+    static constexpr u32 BLOCK_M = 128;
+    static constexpr u32 BLOCK_N = 128;
+    static constexpr u32 BLOCK_K = 64;
+    static constexpr u32 kNumMathThreads = 256;
+
+    /// Shared memory for `stages` stages (no output tile: D is written with atomics).
+    DG_HOST_DEVICE static constexpr SM90PipelineSmem smem(u32 stages) {
+        return SM90PipelineSmem(0, BLOCK_M * BLOCK_K * 2, BLOCK_N * BLOCK_K * 2, stages);
+    }
 };
 
 } // namespace dg

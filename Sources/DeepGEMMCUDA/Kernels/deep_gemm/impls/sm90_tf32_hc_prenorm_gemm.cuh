@@ -19,21 +19,6 @@
 
 namespace dg {
 
-/// The fixed tiling of the kernel: 64 rows (one wgmma M), 64 K per stage (one 128-byte BF16
-/// row), one math warpgroup.
-struct SM90HCPrenormTiling {
-    static constexpr u32 BLOCK_M = 64;
-    static constexpr u32 BLOCK_K = 64;
-    static constexpr u32 kNumMathThreads = 128;
-    /// FP32 elements of B in one 128-byte swizzle atom.
-    static constexpr u32 kBAtom = 32;
-
-    /// Shared memory for a tile of BLOCK_N columns and `stages` stages.
-    DG_HOST_DEVICE static constexpr SM90PipelineSmem smem(u32 block_n, u32 stages) {
-        return SM90PipelineSmem(BLOCK_M * block_n * 4, BLOCK_M * BLOCK_K * 2, block_n * BLOCK_K * 4, stages);
-    }
-};
-
 template <u32 SHAPE_K, u32 BLOCK_N, u32 kNumSplits, u32 kNumStages, typename MMA>
 DG_DEVICE void sm90_tf32_hc_prenorm_gemm(u32 shape_m, const TensorMap& map_a, const TensorMap& map_b, const TensorMap& map_d,
                                          float* sqr_sum) {
