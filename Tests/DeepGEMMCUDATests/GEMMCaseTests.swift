@@ -118,9 +118,11 @@ struct GEMMCaseTests {
 
     /// CUDA ops the device check cannot run yet: its cases generate BF16 operands only, so the SM90
     /// FP8 1D2D ops are verified by the GPU test suite (GPUFP8OpsTests) until the cases learn FP8
-    /// inputs (quantized operands and scale factors) and a torch `_scaled_mm` peer.
+    /// inputs (quantized operands and scale factors) and a torch `_scaled_mm` peer. The einsum ops run
+    /// per-head GEMMs of these families and are verified by GPUEinsumHCTests until the device check
+    /// takes non-GEMM cases.
     static let opsOutsideDeviceCheck: Set<String> = [
-        "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid", "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
+        "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid", "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked", "einsum", "fp8_einsum",
     ]
 
     @Test("the verification and benchmark lists cover every CUDA GEMM op: JIT kernels and cuBLASLt (FP8 1D2D ops: GPU tests only, for now)")
