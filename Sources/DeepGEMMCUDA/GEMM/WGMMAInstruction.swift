@@ -25,7 +25,8 @@ struct WGMMAInstruction: Sendable, Hashable {
     /// Accumulator floats per thread.
     var accumulatorCount: Int { n / 2 }
 
-    /// `struct <name>` with `N`, `kNumAccum` and `mma(desc_a, desc_b, d, scale_d)`.
+    /// `struct <name>` with `N`, `kNumAccum` and `mma(desc_a, desc_b, d, scale_d)` (`mma(a, desc_b, d,
+    /// scale_d)` with A's registers for ``Operands/tf32RegisterA``).
     func cppStruct(named name: String) -> String {
         precondition(n % 8 == 0 && n >= 8 && n <= 256, "invalid wgmma N \(n)")
         precondition(operands == .bf16 || (!transposeA && !transposeB), "FP8 and TF32 wgmma operands are K-major")
