@@ -118,10 +118,11 @@ struct GEMMCaseTests {
 
     /// CUDA ops outside ``GEMMCase``'s lists, whose operands are BF16 only: the SM90 FP8 1D2D ops
     /// (verified by GPUFP8OpsTests until the cases learn FP8 inputs and a torch `_scaled_mm` peer),
-    /// and the FP8 1D1D ops, which have their own device-check cases (`FP81D1DGEMMCases` in the CLI).
+    /// the FP8 1D1D ops, which have their own device-check cases (`FP81D1DGEMMCases` in the CLI), and
+    /// the einsum ops (per-head GEMMs of these families, verified by GPUEinsumHCTests).
     static let opsOutsideDeviceCheck: Set<String> = [
         "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid", "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
-        "k_grouped_fp8_gemm_nt_contiguous",
+        "k_grouped_fp8_gemm_nt_contiguous", "einsum", "fp8_einsum",
     ]
 
     @Test("the verification and benchmark lists cover every CUDA GEMM op: JIT kernels and cuBLASLt (FP8 1D2D ops: GPU tests only, for now)")

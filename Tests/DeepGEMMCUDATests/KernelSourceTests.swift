@@ -60,7 +60,7 @@ struct KernelSourceTests {
         #expect(rows.count == Set(rows.map(\.source)).count)
         #expect(rows.count >= 30 && rows.count <= 80)
         #expect(Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op)).sorted() == [
-            "bf16_gemm_nn", "bf16_gemm_nt", "bf16_gemm_tn", "bf16_gemm_tt", "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid",
+            "bf16_gemm_nn", "bf16_gemm_nt", "bf16_gemm_tn", "bf16_gemm_tt", "einsum", "fp8_einsum", "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid",
             "k_grouped_fp8_gemm_nt_contiguous", "m_grouped_bf16_gemm_nn_contiguous", "m_grouped_bf16_gemm_nt_contiguous", "m_grouped_bf16_gemm_nt_masked",
             "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
         ])

@@ -5,6 +5,7 @@
 #include <deep_gemm/impls/sm90_bf16_gemm_smem.cuh>
 #include <deep_gemm/impls/sm90_fp8_gemm_1d2d_smem.cuh>
 #include <deep_gemm/impls/sm90_gemm_columns.cuh>
+#include <deep_gemm/impls/sm90_split_k.cuh>
 #include <deep_gemm/layout/sm90_mqa_logits.cuh>
 #include <deep_gemm/layout/sm90_paged_mqa_logits.cuh>
 #include <deep_gemm/scheduler/sm90_tile_scheduler.cuh>
@@ -137,4 +138,27 @@ extern "C" uint64_t dg_host_scalar_format_mismatches(uint32_t step) {
         }
     }
     return mismatches;
+}
+
+extern "C" dg_host_k_block_range dg_host_split_k_range(uint32_t num_k_blocks, uint32_t num_splits, uint32_t split) {
+    const dg::KBlockRange range = dg::split_k_range(num_k_blocks, num_splits, split);
+    return dg_host_k_block_range{range.first, range.count};
+}
+
+extern "C" dg_host_batched_sum_work dg_host_batched_sum_work_of(uint32_t cta, uint32_t num_m_blocks, uint32_t num_n_blocks, uint32_t num_pairs,
+                                                                uint32_t split_factor) {
+    const dg::BatchedSumWork work = dg::batched_sum_work(cta, num_m_blocks, num_n_blocks, num_pairs, split_factor);
+    return dg_host_batched_sum_work{work.m_block, work.n_block, dg_host_k_block_range{work.pairs.first, work.pairs.count}};
+}
+
+extern "C" uint32_t dg_host_batched_sum_num_ctas(uint32_t num_m_blocks, uint32_t num_n_blocks, uint32_t num_pairs, uint32_t split_factor) {
+    return dg::batched_sum_num_ctas(num_m_blocks, num_n_blocks, num_pairs, split_factor);
+}
+
+extern "C" uint32_t dg_host_sm90_hc_prenorm_smem_bytes(uint32_t block_n, uint32_t stages) {
+    return dg::SM90HCPrenormTiling::smem(block_n, stages).total();
+}
+
+extern "C" uint32_t dg_host_sm90_batched_sum_smem_bytes(uint32_t stages) {
+    return dg::SM90BatchedSumTiling::smem(stages).total();
 }

@@ -26,8 +26,6 @@ struct DevicePlacementTests {
         func t(_ shape: [Int], _ dtype: DType = .bfloat16) -> Tensor { fake.tensor(shape, dtype: dtype) }
         let q = QuantizedTensor(data: t([8, 128], .float8E4M3), sf: t([8, 1], .float32))
         let calls: [(String, () throws -> Void)] = [
-            ("einsum", { try einsum("bmk,bnk->mn", a: t([2, 8, 64]), b: t([2, 8, 64]), d: t([8, 8], .float32)) }),
-            ("tf32_hc_prenorm_gemm", { try tf32HCPrenormGEMM(a: t([4, 64]), b: t([16, 64], .float32), d: t([4, 16], .float32), sqrSum: t([4], .float32)) }),
             ("swiglu_apply_weight_to_fp8", { _ = try swigluApplyWeightToFP8(t([4, 64]), topkWeights: nil) }),
             ("k_grouped_fp8_gemm_tn_contiguous", {
                 try kGroupedFP8GEMMContiguous(.tn, a: q, b: q, d: t([1, 8, 8], .float32), ksCPU: [128], groupedLayout: t([1], .int32), c: nil)
@@ -35,10 +33,29 @@ struct DevicePlacementTests {
             ("k_grouped_bf16_gemm_tn_contiguous", {
                 try kGroupedBF16GEMMTNContiguous(a: t([128, 8]), b: t([128, 8]), d: t([1, 8, 8], .float32), ksCPU: [128], groupedLayout: t([1], .int32), c: nil)
             }),
-            ("fp8_einsum", { try fp8Einsum("bhr,hdr->bhd", a: q, b: q, d: t([1, 1, 2])) }),
         ]
         for (op, call) in calls {
             #expect { try call() } throws: { namesArgument($0, op, unsupported: true) }
+        }
+        #expect(fake.requests == 0)
+    }
+
+    @Test("einsum, fp8_einsum and tf32_hc_prenorm_gemm on CUDA tensors go to the CUDA backend without touching their memory",
+          .enabled(if: !CUDAState.isUsable, "a CUDA device is present; the GPU suites run these ops"))
+    func einsumAndHCOpsReachTheCUDABackend() throws {
+        let fake = FakeDeviceMemory()
+        func t(_ shape: [Int], _ dtype: DType = .bfloat16) -> Tensor { fake.tensor(shape, dtype: dtype) }
+        let d = t([64, 64], .float32)
+        let x = QuantizedTensor(data: t([4, 2, 128], .float8E4M3), sf: t([4, 2, 1], .float32))
+        let y = QuantizedTensor(data: t([2, 128, 128], .float8E4M3), sf: t([2, 1, 1], .float32))
+        let calls: [() throws -> Void] = [
+            { try einsum("bmk,bnk->mn", a: t([2, 64, 64]), b: t([2, 64, 64]), d: d, c: d) },
+            { try einsum("bhr,hdr->bhd", a: t([4, 2, 64]), b: t([2, 128, 64]), d: t([4, 2, 128])) },
+            { try fp8Einsum("bhr,hdr->bhd", a: x, b: y, d: t([4, 2, 128])) },
+            { try tf32HCPrenormGEMM(a: t([4, 64]), b: t([16, 64], .float32), d: t([4, 16], .float32), sqrSum: t([4], .float32)) },
+        ]
+        for call in calls {
+            #expect { try call() } throws: { isBackendUnavailable($0) }
         }
         #expect(fake.requests == 0)
     }

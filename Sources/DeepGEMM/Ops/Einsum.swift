@@ -1,3 +1,5 @@
+import DeepGEMMCUDA
+
 /// DeepGEMM's `einsum(expr, a, b, d, c=None, use_cublaslt=False)` (spec §11): three fixed BF16
 /// contractions with FP32 accumulation, each result rounded once.
 ///
@@ -13,12 +15,15 @@
 ///
 /// The two `bh*` expressions give, bit for bit, BF16 of the FP32 sum (DeepGEMM's tests compare
 /// them with PyTorch at 1e-10). `useCublasLt` selects cuBLASLt in DeepGEMM; the result here is the
-/// same. Runs on host tensors only (no CUDA kernel yet).
+/// same. Runs where the tensors are (see ``Placement``): on the CPU, or on an SM90 device, where
+/// `bmk,bnk->mn` runs its split-K kernel (F32 partial sums added with atomics, so an F32 D may
+/// differ between runs in the last bits) and the `bh*` expressions run the BF16 GEMM kernel once
+/// per head.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `expr`, `a`, `b`, `d`, `c` or `use_cublaslt`
 /// before anything is written.
 public func einsum(_ expression: String, a: Tensor, b: Tensor, d: Tensor, c: Tensor? = nil, useCublasLt: Bool = false) throws {
-    try Device.requireHost(op: "einsum", [("a", a), ("b", b), ("d", d), ("c", c)])
+    let placement = try Placement([("a", a), ("b", b), ("d", d), ("c", c)])
     try DeepGEMMError.require(a.dtype == .bfloat16, "a", "must be bfloat16, got \(a.dtype)")
     try DeepGEMMError.require(b.dtype == .bfloat16, "b", "must be bfloat16, got \(b.dtype)")
     try requireGEMMOutputType(d)
@@ -26,18 +31,19 @@ public func einsum(_ expression: String, a: Tensor, b: Tensor, d: Tensor, c: Ten
     switch expression {
     case "bmk,bnk->mn":
         try DeepGEMMError.require(!useCublasLt, "use_cublaslt", "is not supported for bmk,bnk->mn")
-        try batchedSumEinsum(a: a, b: b, d: d, c: c)
+        try batchedSumEinsum(a: a, b: b, d: d, c: c, placement: placement)
     case "bhr,hdr->bhd", "bhd,hdr->bhr":
         try DeepGEMMError.require(c == nil, "c", "must be None for \(expression)")
-        try perHeadEinsum(a: a, b: b, d: d, bIsReducedLast: expression == "bhr,hdr->bhd")
+        try perHeadEinsum(a: a, b: b, d: d, bIsReducedLast: expression == "bhr,hdr->bhd", placement: placement)
     default:
         throw DeepGEMMError.invalidArgument(argument: "expr", rule: "Unsupported einsum expression: \(expression)")
     }
 }
 
-/// `bmk,bnk->mn`: one engine call per batch, all adding into an F32 accumulator (D itself, or a
-/// zeroed workspace that is rounded into a BF16 D at the end).
-private func batchedSumEinsum(a: Tensor, b: Tensor, d: Tensor, c: Tensor?) throws {
+/// `bmk,bnk->mn`: on the CPU one engine call per batch, all adding into an F32 accumulator (D
+/// itself, or a zeroed workspace that is rounded into a BF16 D at the end); on a device the SM90
+/// kernel does the same.
+private func batchedSumEinsum(a: Tensor, b: Tensor, d: Tensor, c: Tensor?, placement: Placement) throws {
     if d.dtype == .float32 {
         let aliased = c.map { $0.sharesDataPointer(with: d) && $0.shape == d.shape && $0.strides == d.strides } ?? false
         try DeepGEMMError.require(aliased, "c", "must be d itself (same data, sizes and strides) for a float32 d")
@@ -58,6 +64,9 @@ private func batchedSumEinsum(a: Tensor, b: Tensor, d: Tensor, c: Tensor?) throw
     let span = s.multipliedReportingOverflow(by: max(m, n))
     try DeepGEMMError.require(!span.overflow && span.partialValue <= Int(Int32.max), "a",
                               "S·max(M, N) must be at most 2^31 - 1, got \(s)·\(max(m, n))")
+    if case .cuda(let stream) = placement {
+        return try CUDABackend.bf16BatchedSumEinsum(a: a, b: b, d: d, options: RuntimeSettings.current.cudaOptions, stream: stream)
+    }
 
     let accumulator = d.dtype == .float32 ? d : Tensor(zeros: [m, n], dtype: .float32)
     for batch in 0..<s {
@@ -69,8 +78,9 @@ private func batchedSumEinsum(a: Tensor, b: Tensor, d: Tensor, c: Tensor?) throw
 }
 
 /// `bhr,hdr->bhd` (`bIsReducedLast`: B's reduced dimension is its last) and `bhd,hdr->bhr`: one
-/// engine call per head on [B, ·] views of A and D.
-private func perHeadEinsum(a: Tensor, b: Tensor, d: Tensor, bIsReducedLast: Bool) throws {
+/// nt GEMM per head on [B, ·] views of A and D (B's head transposed for `bhd,hdr->bhr`, an
+/// MN-major operand), on the CPU engine or the device's BF16 GEMM kernel.
+private func perHeadEinsum(a: Tensor, b: Tensor, d: Tensor, bIsReducedLast: Bool, placement: Placement) throws {
     for (name, tensor) in [("a", a), ("b", b), ("d", d)] {
         try DeepGEMMError.require(tensor.rank == 3, name, "must be 3-D, got shape \(tensor.shape)")
     }
@@ -86,8 +96,9 @@ private func perHeadEinsum(a: Tensor, b: Tensor, d: Tensor, bIsReducedLast: Bool
     }
     for head in 0..<heads {
         let bHead = try b.select(dim: 0, index: head)
-        try GEMMEngine.run(a: gemmOperand(a.select(dim: 1, index: head), name: "a", scales: nil),
-                           b: gemmOperand(bIsReducedLast ? bHead : bHead.transposed(), name: "b", scales: nil),
-                           d: d.select(dim: 1, index: head), accumulate: false)
+        let (aView, bView, dView) = (try a.select(dim: 1, index: head), bIsReducedLast ? bHead : try bHead.transposed(), try d.select(dim: 1, index: head))
+        try runUnscaledGEMM(a: aView, b: bView, d: dView, c: nil, placement: placement) { problem, stream in
+            try CUDABackend.bf16GEMM(problem, a: aView, b: bView, d: dView, options: RuntimeSettings.current.cudaOptions, stream: stream)
+        }
     }
 }

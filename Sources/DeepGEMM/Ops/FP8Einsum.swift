@@ -1,3 +1,5 @@
+import DeepGEMMCUDA
+
 /// DeepGEMM's `fp8_einsum(expr, a, b, d, c=None, recipe=(1, 128, 128))` (spec §11): three fixed
 /// contractions of block-scaled FP8 tensors, each run as a batched FP8 GEMM (DeepGEMM's `fp8_bmm`).
 ///
@@ -22,7 +24,10 @@
 /// `settings.arch`'s: SM90 takes only `"bhr,hdr->bhd"` with K-major operands, F32 scales,
 /// per-token A and per-block B (gran_k 128), BF16 D and no C (SM90's kernel would overwrite it);
 /// SM100 needs power-of-two or packed UE8M0 scale factors.
-/// Runs on host tensors only (no CUDA kernel yet).
+/// Runs where the tensors are (see ``Placement``): on the CPU, or on an SM90 device under SM90's
+/// rules whatever `strictArch` says (the other two expressions throw
+/// ``DeepGEMMError/unsupported(argument:rule:)`` naming `expr`), one FP8 1D2D GEMM per batch, whose
+/// A scales must then be in the MN-major TMA-aligned layout as for `fp8_gemm_nt` on the device.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `expr`, `a`, `a_sf`, `b`, `b_sf`, `d`, `c` or
 /// `recipe` before anything is written.
@@ -30,8 +35,8 @@ public func fp8Einsum(
     _ expression: String, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, c: Tensor? = nil, recipe: [Int] = [1, 128, 128],
     settings: DeepGEMMSettings = .default, strictArch: Bool = false
 ) throws {
-    try Device.requireHost(op: "fp8_einsum", [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("c", c)])
-    let rules = GEMMRules(settings: settings, strictArch: strictArch)
+    let placement = try Placement([("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d), ("c", c)])
+    let rules = placement.isCUDA ? FP8GEMMOnCUDA.rules(settings) : GEMMRules(settings: settings, strictArch: strictArch)
     let permutation = try FP8EinsumPermutation(expression, rules: rules)
     let arguments = [("a", a.data), ("a_sf", a.sf), ("b", b.data), ("b_sf", b.sf), ("d", d)] + (c.map { [("c", $0)] } ?? [])
     for (name, tensor) in arguments {
@@ -39,7 +44,7 @@ public func fp8Einsum(
     }
     try batchedFP8GEMM(a: QuantizedTensor(data: permutation.a(a.data), sf: permutation.a(a.sf)),
                        b: QuantizedTensor(data: permutation.b(b.data), sf: permutation.b(b.sf)),
-                       d: permutation.d(d), c: try c.map(permutation.d), recipe: recipe, settings: settings, rules: rules)
+                       d: permutation.d(d), c: try c.map(permutation.d), recipe: recipe, settings: settings, rules: rules, placement: placement)
 }
 
 /// How each `fp8_einsum` expression permutes its 3-D tensors into batched GEMM views.
@@ -76,9 +81,9 @@ private struct FP8EinsumPermutation {
 }
 
 /// DeepGEMM's `fp8_bmm`: `D[g] = C[g] + Adeq[g] · Bdeq[g]ᵀ` for A [G, M, K], B [G, N, K] and
-/// D [G, M, N] views, with one scale grid per batch.
+/// D [G, M, N] views, with one scale grid per batch; on a device, one SM90 FP8 GEMM per batch.
 private func batchedFP8GEMM(a: QuantizedTensor, b: QuantizedTensor, d: Tensor, c: Tensor?, recipe: [Int],
-                            settings: DeepGEMMSettings, rules: GEMMRules) throws {
+                            settings: DeepGEMMSettings, rules: GEMMRules, placement: Placement) throws {
     var majors: [GEMMMajor] = []
     for (name, data) in [("a", a.data), ("b", b.data)] {
         try DeepGEMMError.require(data.stride(-1) == 1 || data.stride(-2) == 1, name,
@@ -97,6 +102,15 @@ private func batchedFP8GEMM(a: QuantizedTensor, b: QuantizedTensor, d: Tensor, c
     let action = try checkGEMMOutput(m: m, n: n, k: k, d: d, c: c)
     guard case .compute = action else {
         _ = try prepareGEMMOutput(action, d: d, c: c)
+        return
+    }
+    if case .cuda(let stream) = placement {
+        for batch in 0..<batches {
+            func slice(_ tensor: Tensor) throws -> Tensor { try tensor.select(dim: 0, index: batch) }
+            try FP8GEMMOnCUDA.gemm(a: QuantizedTensor(data: slice(a.data), sf: slice(a.sf)), b: QuantizedTensor(data: slice(b.data), sf: slice(b.sf)),
+                                   d: slice(d), c: try c.map(slice), m: m, n: n, k: k, action: action, recipe: recipe, recipeA: nil, recipeB: nil,
+                                   compiledDims: "nk", settings: settings, stream: stream)
+        }
         return
     }
 

@@ -1,3 +1,5 @@
+import DeepGEMMCUDA
+
 /// DeepGEMM's `tf32_hc_prenorm_gemm(a, b, d, sqr_sum, num_splits=None)` (spec §13): the
 /// HyperConnection pre-norm GEMM `D = A · Bᵀ` with TF32 inputs, together with the row sums of
 /// squares `sqr_sum[m] = Σ_k float(a[m, k])²` (F32), both written in place.
@@ -12,15 +14,20 @@
 /// - Rules: N > 0, K > 0, K % 64 == 0, N % 8 == 0, N <= 128 (SM100's limit, the union of both
 ///   architectures); with `strictArch` and `settings.arch` SM90, N <= 32
 ///   (``DeepGEMMError/unsupported(argument:rule:)``). Every rule is checked before the M == 0 return.
-/// - Runs on host tensors; tensors on a CUDA device throw ``DeepGEMMError/unsupported(argument:rule:)``
-///   naming the op (no CUDA kernel yet).
+/// - Runs where the tensors are (see ``Placement``): on the CPU, or on an SM90 device with the
+///   TF32 wgmma kernel, where SM90's N <= 32 applies whatever `strictArch` says (N > 32 throws
+///   ``DeepGEMMError/unsupported(argument:rule:)`` naming `b`).
 ///
 /// Products accumulate in F32 (``GEMMEngine``) from the exact BF16 values of `a` and the TF32 values of `b`.
 public func tf32HCPrenormGEMM(a: Tensor, b: Tensor, d: Tensor, sqrSum: Tensor, numSplits: Int? = nil,
                               settings: DeepGEMMSettings = .default, strictArch: Bool = false) throws {
-    try Device.requireHost(op: "tf32_hc_prenorm_gemm", [("a", a), ("b", b), ("d", d), ("sqr_sum", sqrSum)])
+    let placement = try Placement([("a", a), ("b", b), ("d", d), ("sqr_sum", sqrSum)])
     let problem = try HyperConnectionPrenormProblem(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: numSplits,
                                                     rules: GEMMRules(settings: settings, strictArch: strictArch))
+    if case .cuda(let stream) = placement {
+        return try CUDABackend.tf32HCPrenormGEMM(a: a, b: b, d: d, sqrSum: sqrSum, numSplits: numSplits,
+                                                 options: RuntimeSettings.current.cudaOptions, stream: stream)
+    }
     if problem.m == 0 { return }
     let roundedB = try tf32Rounded(b)
     for split in 0..<problem.splits {

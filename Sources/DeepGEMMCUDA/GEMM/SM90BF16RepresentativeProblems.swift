@@ -9,7 +9,7 @@ extension SM90BF16GEMMFamily {
         func grouped(_ problem: GEMMProblem) -> GEMMKernelProblem { GEMMKernelProblem(problem, numSMs: numSMs) }
         var entries: [Entry] = []
         func dense(_ op: String, m: Int, n: Int, k: Int, a: GEMMMajor, b: GEMMMajor, out: DType = .bfloat16, accumulate: Bool = false) {
-            let compiledDims = op.hasSuffix("nt") || op.hasSuffix("nn") ? "nk" : "mn"
+            let compiledDims = op.hasSuffix("nt") || op.hasSuffix("nn") || op == "einsum" ? "nk" : "mn"
             let problem = GEMMProblem(kind: .normal, m: m, n: n, k: k, majorA: a, majorB: b, typeCD: out, accumulate: accumulate)
             entries.append(Entry(op: op, problem: GEMMKernelProblem(problem, numSMs: numSMs, compiledDims: compiledDims)))
         }
@@ -32,6 +32,13 @@ extension SM90BF16GEMMFamily {
             }
         }
         dense("bf16_gemm_tn", m: 7168, n: 2112, k: 4096, a: .mn, b: .mn, out: .float32, accumulate: true)
+        // einsum's bh* expressions run one GEMM per head: bhr,hdr->bhd is (b x d x r, K-major B), bhd,hdr->bhr (b x r x d, MN-major B)
+        for (r, d) in [(512, 128), (4096, 1024)] {
+            for b in [4, 4096] {
+                dense("einsum", m: b, n: d, k: r, a: .k, b: .k)
+                dense("einsum", m: b, n: r, k: d, a: .k, b: .mn)
+            }
+        }
         // m-grouped contiguous (4 groups of ~8192 rows), K-major B and MN-major B
         for (n, k) in groupedShapes {
             entries.append(Entry(op: "m_grouped_bf16_gemm_nt_contiguous",

@@ -16,6 +16,10 @@ extension SM90FP8GEMMFamily {
                 entries.append(Entry(op: "fp8_gemm_nt", problem: GEMMKernelProblem(problem(.normal, m: m, n: n, k: k), numSMs: numSMs)))
             }
         }
+        // fp8_einsum bhr,hdr->bhd (spec §11): one GEMM per head h of (b x d x r) = (b x 1024 x 4096)
+        for b in [4, 4096] {
+            entries.append(Entry(op: "fp8_einsum", problem: GEMMKernelProblem(problem(.normal, m: b, n: 1024, k: 4096), numSMs: numSMs)))
+        }
         // skip_head_mid (spec §9): splits (128, 64, 128)
         for m in [128, 4096] {
             for (n, k) in [(32768, 512), (8192, 512)] {

@@ -11,6 +11,7 @@ extension TensorMapDescription {
         switch elementType {
         case .bfloat16: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_BFLOAT16)
         case .float32: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_FLOAT32)
+        case .tfloat32: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_TFLOAT32)
         case .byte: dataType = Int32(DG_CU_TENSOR_MAP_DATA_TYPE_UINT8)
         }
         let swizzle: Int32

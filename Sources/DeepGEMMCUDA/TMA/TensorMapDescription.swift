@@ -9,6 +9,8 @@ public struct TensorMapDescription: Sendable, Equatable {
         case bfloat16
         /// binary32 (`CU_TENSOR_MAP_DATA_TYPE_FLOAT32`).
         case float32
+        /// binary32 in memory, rounded to TF32 as it is loaded (`CU_TENSOR_MAP_DATA_TYPE_TFLOAT32`).
+        case tfloat32
         /// One byte (float8_e4m3fn moved as `CU_TENSOR_MAP_DATA_TYPE_UINT8`).
         case byte
 
@@ -16,7 +18,7 @@ public struct TensorMapDescription: Sendable, Equatable {
         public var size: Int {
             switch self {
             case .bfloat16: 2
-            case .float32: 4
+            case .float32, .tfloat32: 4
             case .byte: 1
             }
         }

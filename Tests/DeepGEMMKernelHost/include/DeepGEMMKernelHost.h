@@ -102,6 +102,32 @@ uint32_t dg_host_head_mid_column(uint32_t column, uint32_t left, uint32_t mid, u
 /// the encoders, the UE8M0 ceiling and the group scales. 0 means bit-identical.
 uint64_t dg_host_scalar_format_mismatches(uint32_t step);
 
+/// `dg::split_k_range`: the K blocks `[first, first + count)` of split `split`.
+typedef struct {
+    uint32_t first;
+    uint32_t count;
+} dg_host_k_block_range;
+
+dg_host_k_block_range dg_host_split_k_range(uint32_t num_k_blocks, uint32_t num_splits, uint32_t split);
+
+/// `dg::batched_sum_work`: the tile and the (batch, K block) pairs of one CTA of the bmk,bnk->mn kernel.
+typedef struct {
+    uint32_t m_block;
+    uint32_t n_block;
+    dg_host_k_block_range pairs;
+} dg_host_batched_sum_work;
+
+dg_host_batched_sum_work dg_host_batched_sum_work_of(uint32_t cta, uint32_t num_m_blocks, uint32_t num_n_blocks, uint32_t num_pairs,
+                                                     uint32_t split_factor);
+
+/// `dg::batched_sum_num_ctas`: the grid of the bmk,bnk->mn kernel.
+uint32_t dg_host_batched_sum_num_ctas(uint32_t num_m_blocks, uint32_t num_n_blocks, uint32_t num_pairs, uint32_t split_factor);
+
+/// `dg::SM90HCPrenormTiling::smem(block_n, stages).total()` and
+/// `dg::SM90BatchedSumTiling::smem(stages).total()`: the shared-memory bytes the kernels address.
+uint32_t dg_host_sm90_hc_prenorm_smem_bytes(uint32_t block_n, uint32_t stages);
+uint32_t dg_host_sm90_batched_sum_smem_bytes(uint32_t stages);
+
 #ifdef __cplusplus
 }
 #endif
