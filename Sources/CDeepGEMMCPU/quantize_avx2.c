@@ -115,9 +115,7 @@ DG_QTARGET static inline uint32_t q_amax(const void *p, int type, int64_t len) {
         __m256i best = _mm256_setzero_si256();
         for (; i + 16 <= len; i += 16)
             best = _mm256_max_epu16(best, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i)), magnitude));
-        const __m256i low = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(best));
-        const __m256i high = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(best, 1));
-        top = reduce_max8(_mm256_max_epu32(low, high)) << 16;
+        top = dg_max_bf16_magnitude8(_mm_max_epu16(_mm256_castsi256_si128(best), _mm256_extracti128_si256(best, 1)));
     } else {
         const __m256i magnitude = _mm256_set1_epi32(0x7FFFFFFF);
         __m256i best = _mm256_setzero_si256();
@@ -163,7 +161,8 @@ DG_QTARGET static inline void amax_columns_in_order(int type, int64_t len, uint3
 
 // Per-column inverse scales in load_chunk's order (whole chunks; the scalar tail reads the rest
 // in column order), so that q_encode_e4m3 loads them as they are.
-DG_QTARGET static inline void inverse_in_chunk_order(int64_t len, float *inverse) {
+DG_QTARGET static inline void inverse_in_chunk_order(int type, int64_t len, float *inverse) {
+    (void)type;
     for (int64_t i = 0; i + 32 <= len; i += 32) {
         __m256 s[4];
         load_chunk(inverse, DG_TYPE_F32, i, 0, s);

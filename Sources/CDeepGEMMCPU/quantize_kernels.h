@@ -39,6 +39,16 @@ DG_INLINE void dg_tail_amax_columns(const void *src, int src_type, int64_t from,
     }
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+/// The largest of eight 16-bit BF16 magnitudes (sign bits clear) as binary32 bits: 0x7FFF - m
+/// reverses their order, so one `phminposuw` finds it.
+__attribute__((target("sse4.1"))) DG_INLINE uint32_t dg_max_bf16_magnitude8(__m128i m) {
+    const __m128i least = _mm_minpos_epu16(_mm_xor_si128(m, _mm_set1_epi16(0x7FFF)));
+    return (uint32_t)((_mm_cvtsi128_si32(least) & 0xFFFF) ^ 0x7FFF) << 16;
+}
+#endif
+
 // Entry points per ISA (see dg_quantize_rows and dg_quantize_blocks in CDeepGEMMCPU.h).
 #define DG_QUANTIZE_ROWS_PARAMS                                                                    \
     (const void *src, int src_type, int64_t rows, int64_t n, int64_t src_stride, int64_t gran, int use_ue8m0, int fp4, \

@@ -8,29 +8,36 @@ struct BandwidthResult {
     let dtype: DType
     let threads: Int
     let variant: String
-    let seconds: Double
+    /// The op's wall-clock and process CPU medians.
+    let times: RunTimes
     let bytes: Int
-    let copySeconds: Double
+    /// The copy's wall-clock and process CPU medians.
+    let copyTimes: RunTimes
 
-    var gigabytesPerSecond: Double { Double(bytes) / seconds / 1e9 }
-    var copyGigabytesPerSecond: Double { Double(bytes) / copySeconds / 1e9 }
+    var gigabytesPerSecond: Double { Double(bytes) / times.wall / 1e9 }
+    var copyGigabytesPerSecond: Double { Double(bytes) / copyTimes.wall / 1e9 }
     var ratio: Double { gigabytesPerSecond / copyGigabytesPerSecond }
+    /// The ratio in process CPU time: what the op costs the cores against the copy, which a loaded
+    /// machine distorts less than the wall-clock ratio.
+    var cpuRatio: Double { copyTimes.cpu / times.cpu }
 
     var table: String {
         func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
         return """
         \(op) \(dtype) \(shape.map(String.init).joined(separator: "x"))  threads=\(threads) kernel=\(variant)
-          \(op): \(f(seconds * 1e3, 3)) ms  \(f(gigabytesPerSecond)) GB/s (read+written \(bytes) bytes)
-          memory copy of the same bytes: \(f(copySeconds * 1e3, 3)) ms  \(f(copyGigabytesPerSecond)) GB/s
+          \(op): \(f(times.wall * 1e3, 3)) ms  \(f(gigabytesPerSecond)) GB/s (read+written \(bytes) bytes)
+          memory copy of the same bytes: \(f(copyTimes.wall * 1e3, 3)) ms  \(f(copyGigabytesPerSecond)) GB/s
           ratio to copy: \(f(ratio, 3))
+          process CPU time per call: op \(f(times.cpu * 1e3, 3)) ms, copy \(f(copyTimes.cpu * 1e3, 3)) ms, ratio \(f(cpuRatio, 3))
         """
     }
 
     var json: String {
         """
         {"op":"\(op)","shape":[\(shape.map(String.init).joined(separator: ","))],"dtype":"\(dtype)","threads":\(threads),\
-        "kernel":"\(variant)","seconds":\(seconds),"bytes":\(bytes),"gb_per_s":\(gigabytesPerSecond),\
-        "copy_seconds":\(copySeconds),"copy_gb_per_s":\(copyGigabytesPerSecond),"ratio_to_copy":\(ratio)}
+        "kernel":"\(variant)","seconds":\(times.wall),"bytes":\(bytes),"gb_per_s":\(gigabytesPerSecond),\
+        "copy_seconds":\(copyTimes.wall),"copy_gb_per_s":\(copyGigabytesPerSecond),"ratio_to_copy":\(ratio),\
+        "cpu_seconds":\(times.cpu),"copy_cpu_seconds":\(copyTimes.cpu),"cpu_ratio_to_copy":\(cpuRatio)}
         """
     }
 }
@@ -54,10 +61,10 @@ enum CastBenchmark {
         }
         let sample = try call()
         let bytes = x.byteCount + sample.data.byteCount + sample.sf.byteCount
-        let seconds = try Timing.median { _ = try call() }
+        let times = try Timing.medians { _ = try call() }
         // The copy moves bytes/2 so that its bytes read + written equal the op's.
-        let copySeconds = MemoryCopyBaseline.seconds(bytes: bytes / 2)
+        let copyTimes = MemoryCopyBaseline.times(bytes: bytes / 2)
         return BandwidthResult(op: op, shape: [rows, columns], dtype: dtype, threads: CPUParallelism.threadCount,
-                               variant: CPUKernelVariant.best.rawValue, seconds: seconds, bytes: bytes, copySeconds: copySeconds)
+                               variant: CPUKernelVariant.best.rawValue, times: times, bytes: bytes, copyTimes: copyTimes)
     }
 }

@@ -2,11 +2,12 @@ import DeepGEMM
 
 /// The peer every memory-bound benchmark is compared with: a plain multi-threaded copy.
 enum MemoryCopyBaseline {
-    /// Median seconds to copy `bytes` bytes between two preallocated buffers with the backend's threads.
-    static func seconds(bytes: Int) -> Double {
+    /// Median wall and CPU seconds to copy `bytes` bytes between two preallocated buffers with the
+    /// backend's threads.
+    static func times(bytes: Int) -> RunTimes {
         let source = Tensor(zeros: [bytes], dtype: .uint8), target = Tensor(zeros: [bytes], dtype: .uint8)
         let from = CopyPointers(source: source.dataPointer, target: target.dataPointer)
-        return Timing.median {
+        return Timing.medians {
             CPUParallelism.forEachChunk(bytes, grain: 1 << 20) { range in
                 (from.target + range.lowerBound).copyMemory(from: from.source + range.lowerBound, byteCount: range.count)
             }

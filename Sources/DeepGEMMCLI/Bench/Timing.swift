@@ -6,27 +6,46 @@ import Musl
 import Darwin
 #endif
 
+/// Medians of one run's wall-clock and process CPU time, in seconds.
+struct RunTimes {
+    /// Wall-clock seconds.
+    let wall: Double
+    /// CPU seconds of every thread of the process together: unlike `wall`, it leaves out the time
+    /// the threads waited for a core, so it stays comparable when other programs load the machine.
+    let cpu: Double
+}
+
 /// Wall-clock timing for benchmarks.
 enum Timing {
     /// Monotonic time in seconds.
-    static func now() -> Double {
+    static func now() -> Double { seconds(CLOCK_MONOTONIC) }
+
+    /// CPU time of the whole process in seconds.
+    static func processCPUTime() -> Double { seconds(CLOCK_PROCESS_CPUTIME_ID) }
+
+    private static func seconds(_ clock: clockid_t) -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
+        clock_gettime(clock, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// Runs `body` once to warm up, then repeatedly for at least `minimumSeconds` (3 to `maximumRuns`
     /// runs) and returns the median time of one run in seconds.
     static func median(minimumSeconds: Double = 1, maximumRuns: Int = 100, _ body: () throws -> Void) rethrows -> Double {
+        try medians(minimumSeconds: minimumSeconds, maximumRuns: maximumRuns, body).wall
+    }
+
+    /// ``median(minimumSeconds:maximumRuns:_:)`` with the median process CPU time of the same runs.
+    static func medians(minimumSeconds: Double = 1, maximumRuns: Int = 100, _ body: () throws -> Void) rethrows -> RunTimes {
         try body()
-        var samples: [Double] = []
+        var wall: [Double] = [], cpu: [Double] = []
         let start = now()
-        while samples.count < 3 || (now() - start < minimumSeconds && samples.count < maximumRuns) {
-            let t0 = now()
+        while wall.count < 3 || (now() - start < minimumSeconds && wall.count < maximumRuns) {
+            let t0 = now(), c0 = processCPUTime()
             try body()
-            samples.append(now() - t0)
+            wall.append(now() - t0)
+            cpu.append(processCPUTime() - c0)
         }
-        samples.sort()
-        return samples[samples.count / 2]
+        return RunTimes(wall: wall.sorted()[wall.count / 2], cpu: cpu.sorted()[cpu.count / 2])
     }
 }
