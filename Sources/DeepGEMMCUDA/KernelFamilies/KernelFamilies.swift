@@ -6,6 +6,7 @@ public enum KernelFamilies {
     /// Every non-GEMM family.
     public static let all: [any CUDAKernelFamily] = [
         SM90FP8MQALogitsFamily(), SMXXCleanLogitsFamily(), SM90PagedMQAMetadataFamily(), SM90FP8PagedMQALogitsFamily(), PerTokenCastKernel(),
+        BlockCastKernel(), SFLayoutKernel(),
     ]
 
     /// The families whose kernels are compiled for `architecture`.
