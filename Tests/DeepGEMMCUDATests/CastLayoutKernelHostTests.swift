@@ -158,7 +158,7 @@ struct CastLayoutKernelHostTests {
         }
     }
 
-    @Test("the pack_ue8m0_to_int kernel equals the CPU packing and reports the first bad scale")
+    @Test("the pack_ue8m0_to_int kernel equals the CPU packing (+inf included) and reports the first bad scale")
     func packUE8M0() throws {
         let x = Tensor(zeros: [6, 16], dtype: .float32)
         let p = x.dataPointer.assumingMemoryBound(to: UInt32.self)
@@ -166,7 +166,11 @@ struct CastLayoutKernelHostTests {
         var out = [UInt32](repeating: 0, count: 24)
         #expect(dg_host_pack_ue8m0(p, 24, &out) == UInt64.max)
         #expect(out == (try DeepGEMMCPU.packUE8M0ToInt(x).elements(as: UInt32.self)))
-        for (index, bits) in [(9, 0x8000_0000 as UInt32), (50, 0x7F80_0000), (77, 0x3FC0_0000)] {
+        let infinity = x.clone()
+        infinity.dataPointer.storeBytes(of: 0x7F80_0000 as UInt32, toByteOffset: 4 * 50, as: UInt32.self)
+        #expect(dg_host_pack_ue8m0(infinity.dataPointer.assumingMemoryBound(to: UInt32.self), 24, &out) == UInt64.max)
+        #expect(out == (try DeepGEMMCPU.packUE8M0ToInt(infinity).elements(as: UInt32.self)))  // +inf packs as 0xFF, as on the CPU
+        for (index, bits) in [(9, 0x8000_0000 as UInt32), (50, 0x7F80_0001), (77, 0x3FC0_0000)] {
             let y = x.clone()
             y.dataPointer.storeBytes(of: bits, toByteOffset: 4 * index, as: UInt32.self)
             #expect(dg_host_pack_ue8m0(y.dataPointer.assumingMemoryBound(to: UInt32.self), 24, &out) == UInt64(index))

@@ -12,19 +12,20 @@ namespace dg {
 /// `bad` holds this when every packed scale was +0 or a finite positive power of two.
 constexpr u64 kNoBadScale = ~0ull;
 
-/// The UE8M0 byte of f32 scale bits, or 0x100 when they are not +0 or a finite positive power of two.
-DG_HOST_DEVICE u32 ue8m0_byte(u32 bits) {
-    return (bits & 0x807FFFFFu) != 0 || bits == 0x7F800000u ? 0x100u : bits >> 23;
+/// The UE8M0 byte of f32 scale bits, or 0x100 when they are not +0 or a positive power of two
+/// (finite, or also +infinity, byte 0xFF, with `allow_infinity` as pack_ue8m0_to_int allows).
+DG_HOST_DEVICE u32 ue8m0_byte(u32 bits, bool allow_infinity) {
+    return (bits & 0x807FFFFFu) != 0 || (bits == 0x7F800000u and not allow_infinity) ? 0x100u : bits >> 23;
 }
 
 /// The bits of an int32 [..] word packing `count` (at most 4) scales `sf[offset + j * stride]`, byte j
 /// from scale j, missing bytes 0. The element offset of a scale without UE8M0 encoding goes to
 /// `*bad_offset` (the smallest such offset of this word; the kernels keep the minimum over words).
-DG_HOST_DEVICE u32 pack_ue8m0_word(const u32* sf, u64 offset, u64 stride, u32 count, u64* bad_offset) {
+DG_HOST_DEVICE u32 pack_ue8m0_word(const u32* sf, u64 offset, u64 stride, u32 count, u64* bad_offset, bool allow_infinity = false) {
     u32 packed = 0;
     *bad_offset = kNoBadScale;
     for (u32 j = 0; j < count; ++j) {
-        const u32 byte = ue8m0_byte(sf[offset + j * stride]);
+        const u32 byte = ue8m0_byte(sf[offset + j * stride], allow_infinity);
         if (byte > 0xFFu) {
             *bad_offset = min_of(*bad_offset, offset + j * stride);
             continue;
@@ -35,9 +36,9 @@ DG_HOST_DEVICE u32 pack_ue8m0_word(const u32* sf, u64 offset, u64 stride, u32 co
 }
 
 /// pack_ue8m0_to_int: word `index` of the contiguous result packs scales 4·index ..< 4·index + 4 of
-/// the contiguous f32 input.
+/// the contiguous f32 input (+infinity packs as byte 0xFF here, as the CPU helper allows).
 DG_HOST_DEVICE u32 packed_ue8m0_word(const u32* sf, u64 index, u64* bad_offset) {
-    return pack_ue8m0_word(sf, 4 * index, 1, 4, bad_offset);
+    return pack_ue8m0_word(sf, 4 * index, 1, 4, bad_offset, true);
 }
 
 /// A batched f32 scale tensor [B, MN, SK] as the MN-major kernels read it (element strides), with
