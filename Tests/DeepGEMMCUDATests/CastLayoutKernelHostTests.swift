@@ -43,13 +43,14 @@ struct CastLayoutKernelHostTests {
         return (data, packed)
     }
 
-    @Test("per_token_cast_to_fp4, per_channel and per_block casts equal the CPU bytes (odd sizes, specials, strided inputs)",
+    @Test("the two-pass casts (per-token FP4 and FP8, per-channel, per-block) equal the CPU bytes (odd sizes, specials, strided inputs)",
           arguments: [DType.float32, .bfloat16, .float16])
     func castsMatchCPU(_ dtype: DType) throws {
         let cases: [(CastProblem.Kind, m: Int, n: Int, granK: Int, ue8m0: Bool, packed: Bool)] = [
             (.perTokenFP4, 37, 300, 128, false, false), (.perTokenFP4, 5, 64, 32, true, true), (.perTokenFP4, 9, 70, 7, true, false),
             (.perTokenFP4, 3, 258, 128, true, true), (.perChannelFP8, 256, 77, 128, false, false), (.perChannelFP8, 36, 10, 12, true, false),
             (.perBlockFP8, 200, 300, 128, false, false), (.perBlockFP8, 33, 17, 8, true, false), (.perBlockFP8, 1, 1, 128, true, false),
+            (.perTokenFP8, 37, 300, 128, false, false), (.perTokenFP8, 6, 512, 32, true, true),
         ]
         for (index, c) in cases.enumerated() {
             let base = try Self.input(c.m, c.n, dtype: dtype, seed: UInt64(index))
@@ -60,6 +61,7 @@ struct CastLayoutKernelHostTests {
                 let expected: QuantizedTensor
                 switch c.0 {
                 case .perTokenFP4: expected = try DeepGEMMCPU.perTokenCastToFP4(x, useUE8M0: c.ue8m0, granK: c.granK, usePackedUE8M0: c.packed)
+                case .perTokenFP8: expected = try DeepGEMMCPU.perTokenCastToFP8(x, useUE8M0: c.ue8m0, granK: c.granK, usePackedUE8M0: c.packed)
                 case .perChannelFP8: expected = try DeepGEMMCPU.perChannelCastToFP8(x, useUE8M0: c.ue8m0, granK: c.granK)
                 default: expected = try DeepGEMMCPU.perBlockCastToFP8(x, useUE8M0: c.ue8m0, granK: c.granK)
                 }

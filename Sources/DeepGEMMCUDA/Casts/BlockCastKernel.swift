@@ -4,7 +4,8 @@ import DeepGEMMCore
 /// `per_channel_cast_to_fp8` and `per_block_cast_to_fp8` as two launches on one stream, a scale
 /// pass (one CTA per scale reduces its block's amax) and an encode pass (one thread per output
 /// byte). Bytes equal the CPU backend's (`layout/block_cast.cuh` holds the arithmetic the host
-/// tests run). `per_token_cast_to_fp8` keeps its one-pass kernel (``PerTokenCastKernel``).
+/// tests run). `per_token_cast_to_fp8` keeps its one-pass kernel (``PerTokenCastKernel``) for
+/// rows with unit column stride and runs here otherwise.
 public struct BlockCastKernel: CUDAKernelFamily {
     /// `sm90_block_cast` (also the cache entries' prefix).
     public var name: String { "sm90_block_cast" }
