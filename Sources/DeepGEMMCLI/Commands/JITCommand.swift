@@ -104,8 +104,8 @@ struct JITSmokeCommand: ParsableCommand {
 struct JITVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Run every CUDA op on the GPU and compare it with the CPU backend (calc_diff < 1e-5), each case under a watchdog.",
-        discussion: "Cases: \(GEMMCase.verification.count) (all BF16 GEMM ops and layouts, BF16/FP32 output, accumulation, grouped layouts, unaligned tails)."
+        abstract: "Run every CUDA op on the GPU and compare it with the CPU backend (each op's rule: bitwise or DeepGEMM's calc_diff bound), each case under a watchdog.",
+        discussion: "Cases: \(DeviceCheckStage.verify.cases(fakeDevice: false).count), from the families \(DeviceCheckFamily.all.map(\.name).joined(separator: ", "))."
     )
 
     @OptionGroup var options: DeviceCheckOptions
@@ -119,8 +119,8 @@ struct JITVerifyCommand: ParsableCommand {
 struct JITBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the CUDA ops on DeepGEMM's BF16 test shapes (CUDA events, mean of --iterations calls), each case under a watchdog.",
-        discussion: "TFLOPS = 2·M·N·K / t over the valid rows; GB/s counts A, B and D (twice with accumulation) once each. Exits 1 when any case errors."
+        abstract: "Time the CUDA ops on DeepGEMM's test shapes (CUDA events, mean of --iterations calls), each case under a watchdog.",
+        discussion: "TFLOPS = the case's flops / t (GEMMs: 2·M·N·K over the valid rows); GB/s = the bytes a call reads and writes / t. Exits 1 when any case errors."
     )
 
     @OptionGroup var options: DeviceCheckOptions

@@ -8,7 +8,7 @@ struct DeviceCheckOptions: ParsableArguments {
     @Flag(name: .customLong("fake-device"), help: """
         Run on the CPU standing in for a GPU, to check the stages' plumbing without one: launches run the CPU \
         reference; DG_DEVICE_CHECK_FAKE_HANG=<text> makes cases whose description contains <text> never finish, \
-        DG_DEVICE_CHECK_FAKE_FAIL=<text> makes them return a wrong D.
+        DG_DEVICE_CHECK_FAKE_FAIL=<text> makes them return wrong outputs.
         """)
     var fakeDevice = false
 
@@ -18,6 +18,9 @@ struct DeviceCheckOptions: ParsableArguments {
     @Option(help: "Only cases whose description contains this text.")
     var filter: String?
 
+    @Option(help: "Only the families of this part of the device check (\(DeviceCheckPart.allCases.map(\.rawValue).joined(separator: ", ")); default: all).")
+    var part: DeviceCheckPart?
+
     @Option(name: .customLong("case-deadline"), help: "Seconds one case's device work may take before the run stops with HANG.")
     var caseDeadline: Double = 30
 
@@ -26,22 +29,17 @@ struct DeviceCheckOptions: ParsableArguments {
     /// The environment variable naming cases that give a wrong D on the fake device.
     static let fakeFailVariable = "DG_DEVICE_CHECK_FAKE_FAIL"
 
-    /// The stage's cases after `--filter`.
-    func cases(_ stage: DeviceCheckStage) -> [GEMMCase] {
-        stage.cases(fakeDevice: fakeDevice).filter { filter.map($0.description.contains) ?? true }
+    /// The stage's cases of `--part` after `--filter`.
+    func cases(_ stage: DeviceCheckStage) -> [any DeviceCheckCase] {
+        stage.cases(fakeDevice: fakeDevice, part: part).filter { filter.map($0.description.contains) ?? true }
     }
 
     /// The GPU's stream, or the fake device.
     func device() throws -> any CheckDevice {
         guard fakeDevice else { return CUDACheckDevice(stream: try CUDAStream(device: try CUDADevice.current())) }
         let environment = ProcessInfo.processInfo.environment
-        return HostCheckDevice(gemm: cpuGEMM, hangingCase: environment[Self.fakeHangVariable], failingCase: environment[Self.fakeFailVariable])
+        return HostCheckDevice(hangingCase: environment[Self.fakeHangVariable], failingCase: environment[Self.fakeFailVariable])
     }
-}
-
-/// The CPU backend's 2-D GEMM on host views: the device check's reference, and the fake device's kernel.
-func cpuGEMM(_ a: Tensor, _ b: Tensor, _ d: Tensor, _ accumulate: Bool) throws {
-    try GEMMEngine.run(a: gemmOperand(a, name: "a", scales: nil), b: gemmOperand(b, name: "b", scales: nil), d: d, accumulate: accumulate)
 }
 
 /// Runs a stage body, turning any thrown error into `error: ...` on standard error and exit status 1.
@@ -55,3 +53,5 @@ func runStage(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
+/// `--part A` / `--part B`.
+extension DeviceCheckPart: ExpressibleByArgument {}

@@ -36,11 +36,13 @@ struct JITPrecompileCommand: ParsableCommand {
                 }
                 (architecture, numSMs, stages) = (known, device.multiprocessorCount, DeviceCheckStage.allCases)
             }
-            let (kernels, unplannable) = DeviceCheckKernels.plan(stages.flatMap(options.cases), numSMs: numSMs)
+            let (kernels, unplannable) = DeviceCheckKernels.plan(stages.flatMap(options.cases).map { testCase in
+                (testCase.description, { try testCase.kernelSources(numSMs: numSMs) })
+            })
             let records = try JSONLines(path: options.json)
-            for (gemmCase, error) in unplannable {
-                emit("FAIL \(gemmCase.description): the backend cannot plan it: \(error)")
-                records.write([("case", .text(gemmCase.description)), ("kernel", .null), ("passed", .flag(false)), ("error", .text(error))])
+            for (label, error) in unplannable {
+                emit("FAIL \(label): the backend cannot plan it: \(error)")
+                records.write([("case", .text(label)), ("kernel", .null), ("passed", .flag(false)), ("error", .text(error))])
             }
             let jit: KernelJIT
             switch KernelJIT.shared {

@@ -19,25 +19,29 @@ public enum DeviceCheckKernels {
         public var seconds: Double
     }
 
-    /// The distinct kernels of `cases` on a device with `numSMs` SMs, in first-use order, and the cases
-    /// the backend cannot plan (with the error it would throw at launch). cuBLASLt cases have no kernel.
-    public static func plan(_ cases: [GEMMCase], numSMs: Int) -> (kernels: [Kernel], unplannable: [(gemmCase: GEMMCase, error: String)]) {
+    /// The distinct kernels of `cases` (each a label and the kernels its launches compile, planned for
+    /// the device), in first-use order, and the cases that cannot be planned (with the error the
+    /// backend would throw at launch). Cases with no JIT kernel (cuBLASLt) give no sources.
+    public static func plan(_ cases: [(label: String, sources: () throws -> [KernelSource])])
+        -> (kernels: [Kernel], unplannable: [(label: String, error: String)]) {
         var kernels: [Kernel] = []
-        var unplannable: [(GEMMCase, String)] = []
+        var unplannable: [(label: String, error: String)] = []
         var index: [KernelSource: Int] = [:]
-        for gemmCase in cases where !gemmCase.usesCublasLt {
-            let source: KernelSource
+        for (label, plan) in cases {
+            let sources: [KernelSource]
             do {
-                source = try gemmCase.plannedKernel(numSMs: numSMs, seed: gemmCase.seed).selection.source
+                sources = try plan()
             } catch {
-                unplannable.append((gemmCase, "\(error)"))
+                unplannable.append((label, "\(error)"))
                 continue
             }
-            if let existing = index[source] {
-                kernels[existing].cases.append(gemmCase.description)
-            } else {
-                index[source] = kernels.count
-                kernels.append(Kernel(cases: [gemmCase.description], source: source, report: nil, error: nil, seconds: 0))
+            for source in sources {
+                if let existing = index[source] {
+                    if kernels[existing].cases.last != label { kernels[existing].cases.append(label) }
+                } else {
+                    index[source] = kernels.count
+                    kernels.append(Kernel(cases: [label], source: source, report: nil, error: nil, seconds: 0))
+                }
             }
         }
         return (kernels, unplannable)

@@ -1,11 +1,8 @@
 import DeepGEMMCore
 
 extension GEMMCase {
-    /// The case's input seed (FNV-1a of its description), so a case gets the same data whatever list,
-    /// filter or stage it runs in.
-    public var seed: UInt64 {
-        description.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
-    }
+    /// The case's input seed (``deviceCheckSeed(_:)`` of its description).
+    public var seed: UInt64 { deviceCheckSeed(description) }
 
     /// Rows of each group before alignment (grouped ops; `E·U(0.7, 1.3)`, masked capped at Mmax), drawn
     /// from `seed`; `[m]` for a dense op.

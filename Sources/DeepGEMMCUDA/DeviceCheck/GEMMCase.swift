@@ -127,3 +127,19 @@ extension GEMMCase {
         return cases
     }()
 }
+
+extension GEMMCase {
+    /// Small cases covering every op, layout, output type and grouped layout with M/N/K tails (rows of
+    /// 16 bytes, as TMA needs), for the fake device.
+    public static let host: [GEMMCase] = {
+        var cases = ["nt", "nn", "tn", "tt"].map { GEMMCase(op: "bf16_gemm_\($0)", m: 104, n: 136, k: 72) }
+        cases.append(GEMMCase(op: "bf16_gemm_nt", m: 64, n: 128, k: 64, outputType: .float32, accumulate: true))
+        for layout in ["nt", "nn"] {
+            cases.append(GEMMCase(op: "m_grouped_bf16_gemm_\(layout)_contiguous", m: 0, n: 128, k: 64, groups: 3, expectedM: 100))
+        }
+        cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_contiguous", m: 0, n: 128, k: 64, groups: 3, expectedM: 100, psumLayout: true))
+        cases.append(GEMMCase(op: "m_grouped_bf16_gemm_nt_masked", m: 64, n: 128, k: 64, groups: 3, expectedM: 40))
+        cases += ["nt", "nn", "tn", "tt"].map { GEMMCase(op: "cublaslt_gemm_\($0)", m: 104, n: 136, k: 72, accumulate: $0 == "tn") }
+        return cases
+    }()
+}

@@ -48,20 +48,26 @@ public enum GEMMCaseCheck {
         return expected
     }
 
-    /// DeepGEMM's `calc_diff` between `result` and `expected` over the rows that carry results
-    /// (all of D, except rows past `masked_m` for the masked op). NaN when either has a non-finite value.
-    public static func difference(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, result: Tensor, expected: Tensor) throws -> Double {
-        var x: [Double] = [], y: [Double] = []
-        if gemmCase.kind == .mGroupedMasked {
-            for (group, rows) in inputs.validRows.enumerated() where rows > 0 {
-                x += try result.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows).doubleValues()
-                y += try expected.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows).doubleValues()
-            }
-        } else {
-            x = result.doubleValues()
-            y = expected.doubleValues()
+    /// The parts of D that carry results: all of it, except rows past `masked_m` for the masked op
+    /// (one view per group with rows).
+    public static func resultRows(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, d: Tensor) throws -> [Tensor] {
+        guard gemmCase.kind == .mGroupedMasked else { return [d] }
+        return try inputs.validRows.enumerated().filter { $0.element > 0 }.map { group, rows in
+            try d.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: rows)
         }
-        guard x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }
-        return calcDiff(x, y)
     }
+
+    /// DeepGEMM's `calc_diff` between `result` and `expected` over the rows that carry results
+    /// (``resultRows(_:inputs:d:)``). NaN when either has a non-finite value.
+    public static func difference(_ gemmCase: GEMMCase, inputs: GEMMCaseInputs, result: Tensor, expected: Tensor) throws -> Double {
+        finiteCalcDiff(try resultRows(gemmCase, inputs: inputs, d: result), try resultRows(gemmCase, inputs: inputs, d: expected))
+    }
+}
+
+/// DeepGEMM's `calc_diff` over the elements of every tensor of `result` against `expected`, taken
+/// together; NaN when either holds a non-finite value.
+public func finiteCalcDiff(_ result: [Tensor], _ expected: [Tensor]) -> Double {
+    let x = result.flatMap { $0.doubleValues() }, y = expected.flatMap { $0.doubleValues() }
+    guard x.count == y.count, x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }
+    return calcDiff(x, y)
 }
