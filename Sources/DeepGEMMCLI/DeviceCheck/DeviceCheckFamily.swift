@@ -25,6 +25,7 @@ struct DeviceCheckFamily: Sendable {
     /// Every family of today's CUDA ops: one line per case file under `DeviceCheck/Cases/`.
     static let all: [DeviceCheckFamily] = [
         BF16GEMMCases.families,
+        LayoutCastCases.families,
     ].flatMap { $0 }
 }
 
