@@ -25,6 +25,22 @@ struct CastLayoutPlacementTests {
         #expect(fake.requests == 0)
     }
 
+    @Test("helpers without a CUDA kernel reject CUDA tensors naming the op, without touching their memory")
+    func hostOnlyHelpersRejectCUDATensors() throws {
+        let fake = FakeDeviceMemory()
+        let calls: [(String, () throws -> Void)] = [
+            ("per_custom_dims_cast_to_fp8", { _ = try perCustomDimsCastToFP8(fake.tensor([4, 8], dtype: .float32), dims: [0], useUE8M0: false) }),
+            ("transpose_packed_fp4", { _ = try transposePackedFP4(fake.tensor([4, 8], dtype: .int8)) }),
+            ("cast_back_from_fp4", { _ = try castBackFromFP4(fake.tensor([4, 8], dtype: .int8), sf: fake.tensor([4, 1], dtype: .float32)) }),
+            ("ceil_to_ue8m0", { _ = try ceilToUE8M0(fake.tensor([4], dtype: .float32)) }),
+            ("unpack_ue8m0_from_int", { _ = try unpackUE8M0FromInt(fake.tensor([4], dtype: .int32)) }),
+        ]
+        for (op, call) in calls {
+            #expect { try call() } throws: { namesArgument($0, op, unsupported: true) }
+        }
+        #expect(fake.requests == 0)
+    }
+
     @Test func mixedDevicesNameTheArgumentElsewhere() throws {
         let fake = FakeDeviceMemory()
         let sf = Tensor(zeros: [8, 4], dtype: .float32)
