@@ -120,6 +120,19 @@ def grouped_peer(torch, entry, device):
     return {"peer": "torch.matmul (all valid rows)", "same_data": False, "seconds": seconds, "tflops": 2 * rows * n * k / seconds / 1e12}
 
 
+def layout_peer(torch, entry, device):
+    """Casts and scale-factor layouts: torch's own pass over an input of the case's shape (group amax
+    plus the FP8 conversion for casts, a transposing copy for layouts); different data, same bytes."""
+    m, n = int(entry["m"]), int(entry["n"])
+    if entry["op"].startswith("per_"):
+        x = torch.randn(m, n, dtype=torch.bfloat16, device=device)
+        fn, peer = (lambda: (x.float().abs().amax(dim=1), x.to(torch.float8_e4m3fn))), "torch amax + to(float8_e4m3fn)"
+    else:
+        x = torch.randn(m, n, dtype=torch.float32, device=device)
+        fn, peer = (lambda: x.t().contiguous()), "torch transposing copy"
+    return {"peer": peer, "same_data": False, "seconds": timed(torch, fn, device), "tflops": 0.0}
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cuda"
@@ -141,6 +154,8 @@ def main():
     for entry in entries:
         if torch is None:
             result = {"peer": "fake (no torch)", "same_data": False, "seconds": entry["seconds"], "tflops": entry["tflops"]}
+        elif entry["op"].startswith(("per_", "get_", "pack_ue8m0")):
+            result = layout_peer(torch, entry, device)
         elif entry["op"].startswith("m_grouped"):
             result = grouped_peer(torch, entry, device)
         else:

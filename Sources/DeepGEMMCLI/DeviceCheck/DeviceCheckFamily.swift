@@ -26,6 +26,7 @@ struct DeviceCheckFamily: Sendable {
     static let all: [DeviceCheckFamily] = [
         BF16GEMMCases.families,
         FP81D1DGEMMCases.families,
+        LayoutCastCases.families,
     ].flatMap { $0 }
 }
 

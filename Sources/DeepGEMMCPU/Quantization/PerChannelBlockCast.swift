@@ -8,10 +8,7 @@ internal import CDeepGEMMCPU
 /// ``perTokenCastToFP8(_:useUE8M0:granK:usePackedUE8M0:variant:)``.
 public func perChannelCastToFP8(_ x: Tensor, useUE8M0: Bool, granK: Int = 128,
                                 variant: CPUKernelVariant = .best) throws -> QuantizedTensor {
-    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
-    try requirePositive(granK, "gran_k")
-    try DeepGEMMError.require(x.size(0) % granK == 0, "x", "rows (\(x.size(0))) must be a multiple of gran_k (\(granK))")
-    return try castRowBlocks(x, useUE8M0: useUE8M0, blockRows: granK, blockColumns: 1, variant: variant)
+    try castRowBlocks(x, CastProblem(.perChannelFP8, x: x, useUE8M0: useUE8M0, granK: granK), variant: variant)
 }
 
 /// `per_block_cast_to_fp8`: quantizes `x` [m, n] to FP8 E4M3 with one scale per `granK` x `granK`
@@ -20,15 +17,13 @@ public func perChannelCastToFP8(_ x: Tensor, useUE8M0: Bool, granK: Int = 128,
 /// Returns data [m, n] and sf F32 [ceil(m/granK), ceil(n/granK)].
 public func perBlockCastToFP8(_ x: Tensor, useUE8M0: Bool, granK: Int = 128,
                               variant: CPUKernelVariant = .best) throws -> QuantizedTensor {
-    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
-    try requirePositive(granK, "gran_k")
-    return try castRowBlocks(x, useUE8M0: useUE8M0, blockRows: granK, blockColumns: granK, variant: variant)
+    try castRowBlocks(x, CastProblem(.perBlockFP8, x: x, useUE8M0: useUE8M0, granK: granK), variant: variant)
 }
 
-/// Quantizes with one scale per (block of `blockRows` rows) x (block of `blockColumns` columns),
-/// in parallel over row blocks.
-private func castRowBlocks(_ x: Tensor, useUE8M0: Bool, blockRows: Int, blockColumns: Int,
-                           variant: CPUKernelVariant) throws -> QuantizedTensor {
+/// Quantizes with one scale per `problem.blockRows` x `problem.blockColumns` block, in parallel
+/// over row blocks.
+private func castRowBlocks(_ x: Tensor, _ problem: CastProblem, variant: CPUKernelVariant) throws -> QuantizedTensor {
+    let (useUE8M0, blockRows, blockColumns) = (problem.useUE8M0, problem.blockRows, problem.blockColumns)
     let input = try FloatInput(x, name: "x")
     let m = x.size(0), n = x.size(1)
     let rowBlocks = ceilDiv(m, blockRows), columnBlocks = ceilDiv(n, blockColumns)

@@ -22,11 +22,8 @@ public func perTokenCastToFP8(
     _ x: Tensor, useUE8M0: Bool, granK: Int = 128, usePackedUE8M0: Bool = false,
     variant: CPUKernelVariant = .best
 ) throws -> QuantizedTensor {
-    let (input, m, n, groups) = try rowInput(x, granK: granK)
-    if usePackedUE8M0 {
-        try DeepGEMMError.require(useUE8M0, "use_packed_ue8m0", "requires use_ue8m0=true (packed scales must be powers of two)")
-        try DeepGEMMError.require(groups % 4 == 0, "use_packed_ue8m0", "needs ceil(n/gran_k) % 4 == 0 to pack four scales per int32, got \(groups) scales")
-    }
+    let problem = try CastProblem(.perTokenFP8, x: x, useUE8M0: useUE8M0, granK: granK, usePackedUE8M0: usePackedUE8M0)
+    let (input, m, n, groups) = (try FloatInput(x, name: "x"), problem.m, problem.n, problem.scaleColumns)
     let data = Tensor.empty([m, n], dtype: .float8E4M3)
     let sf = Tensor.empty([m, groups], dtype: .float32)
     quantizeRows(input, rows: m, n: n, granK: granK, useUE8M0: useUE8M0, fp4: false, data: data, sf: sf, variant: variant)
@@ -44,11 +41,10 @@ public func perTokenCastToFP4(
     _ x: Tensor, useUE8M0: Bool, granK: Int = 128, usePackedUE8M0: Bool = false,
     variant: CPUKernelVariant = .best
 ) throws -> QuantizedTensor {
-    let (input, m, n, groups) = try rowInput(x, granK: granK)
-    try DeepGEMMError.require(n % 2 == 0, "x", "needs an even number of columns to pack two FP4 codes per byte, got \(n)")
-    try DeepGEMMError.require(!usePackedUE8M0 || useUE8M0, "use_packed_ue8m0", "requires use_ue8m0=true (packed scales must be powers of two)")
-    let data = Tensor.empty([m, n / 2], dtype: .float4E2M1x2)
-    let paddedGroups = usePackedUE8M0 ? align(groups, 4) : groups
+    let problem = try CastProblem(.perTokenFP4, x: x, useUE8M0: useUE8M0, granK: granK, usePackedUE8M0: usePackedUE8M0)
+    let (input, m, n, groups) = (try FloatInput(x, name: "x"), problem.m, problem.n, problem.scaleColumns)
+    let data = Tensor.empty(problem.dataShape, dtype: .float4E2M1x2)
+    let paddedGroups = problem.storedScaleColumns
     let sfStorage = Tensor.empty([m, paddedGroups], dtype: .float32)
     if paddedGroups > groups {
         let base = sfStorage.dataPointer.assumingMemoryBound(to: Float.self)
@@ -59,13 +55,6 @@ public func perTokenCastToFP4(
     quantizeRows(input, rows: m, n: n, granK: granK, useUE8M0: useUE8M0, fp4: true, data: data, sf: sfStorage,
                  variant: kernel)
     return QuantizedTensor(data: data, sf: usePackedUE8M0 ? try packUE8M0ToInt(sfStorage) : sfStorage)
-}
-
-/// Validates a per-token caster's `x` [m, n] and `gran_k`; returns the input, m, n and the group count.
-private func rowInput(_ x: Tensor, granK: Int) throws -> (FloatInput, Int, Int, Int) {
-    try DeepGEMMError.require(x.rank == 2, "x", "must be 2-D [m, n], got shape \(x.shape)")
-    try requirePositive(granK, "gran_k")
-    return (try FloatInput(x, name: "x"), x.size(0), x.size(1), ceilDiv(x.size(1), granK))
 }
 
 /// Quantizes row groups of a contiguous input into `data` and `sf` (row stride = sf.size(1)), in

@@ -13,8 +13,7 @@ public func ceilToUE8M0(_ x: Tensor) throws -> Tensor {
 /// exponent bytes, little-endian). `x` [..., n] needs `n % 4 == 0` and every value must have a
 /// clear sign bit and a zero mantissa (0.0 packs as byte 0). Returns Int32 [..., n/4].
 public func packUE8M0ToInt(_ x: Tensor) throws -> Tensor {
-    try DeepGEMMError.require(x.dtype == .float32, "x", "must be float32, got \(x.dtype)")
-    try DeepGEMMError.require(x.rank >= 1 && x.size(-1) % 4 == 0, "x", "last dimension must be a multiple of 4, got shape \(x.shape)")
+    try checkPackUE8M0Input(x)
     let bits = try x.contiguous().elements(as: UInt32.self)
     for (i, b) in bits.enumerated() where b & 0x8000_0000 != 0 || b & 0x7F_FFFF != 0 {
         throw DeepGEMMError.invalidArgument(argument: "x", rule: "element \(i) (\(Float(bitPattern: b))) is not a non-negative power of two (sign and mantissa bits must be zero)")
@@ -28,6 +27,12 @@ public func packUE8M0ToInt(_ x: Tensor) throws -> Tensor {
         packed[i] = UE8M0.pack(e0, e1, e2, e3)
     }
     return try Tensor(packed, shape: shape)
+}
+
+/// The shape and dtype rules of ``packUE8M0ToInt(_:)``'s `x`, for every backend.
+package func checkPackUE8M0Input(_ x: Tensor) throws {
+    try DeepGEMMError.require(x.dtype == .float32, "x", "must be float32, got \(x.dtype)")
+    try DeepGEMMError.require(x.rank >= 1 && x.size(-1) % 4 == 0, "x", "last dimension must be a multiple of 4, got shape \(x.shape)")
 }
 
 /// `unpack_ue8m0_from_int`: the F32 values of packed UE8M0 bytes, [..., 4n] from Int32 [..., n];

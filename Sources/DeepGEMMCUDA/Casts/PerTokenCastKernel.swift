@@ -69,7 +69,7 @@ extension CUDABackend {
     /// `per_token_cast_to_fp8(x, use_ue8m0, gran_k)` on a CUDA tensor: `x` [m, n] F32, BF16 or F16
     /// with unit column stride, on the stream's device. Returns FP8 E4M3 data [m, n] and F32 scales
     /// [m, ceil(n / gran_k)] on that device, byte-identical to the CPU backend's
-    /// `perTokenCastToFP8(_:useUE8M0:granK:)` (packed UE8M0 scales are not offered here yet).
+    /// `perTokenCastToFP8(_:useUE8M0:granK:)` (packed UE8M0 scales: ``cast(_:_:stream:)``).
     public static func perTokenCastToFP8(_ x: Tensor, useUE8M0: Bool, granK: Int = 128, stream: CUDAStream) throws -> (data: Tensor, sf: Tensor) {
         let family = PerTokenCastKernel()
         try DeepGEMMError.require(x.device != .host, "x", "must be a CUDA tensor (host tensors use the CPU cast)")

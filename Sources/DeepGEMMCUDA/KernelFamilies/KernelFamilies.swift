@@ -7,6 +7,7 @@ public enum KernelFamilies {
     public static let all: [any CUDAKernelFamily] = [
         SM90FP8MQALogitsFamily(), SMXXCleanLogitsFamily(), SM90PagedMQAMetadataFamily(), SM90FP8PagedMQALogitsFamily(), PerTokenCastKernel(),
         SM90BatchedSumFamily(), SM90HCPrenormFamily(),
+        BlockCastKernel(), SFLayoutKernel(),
     ]
 
     /// The families whose kernels are compiled for `architecture`.

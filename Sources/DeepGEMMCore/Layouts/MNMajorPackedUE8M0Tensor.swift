@@ -20,15 +20,7 @@ public func getMNMajorTMAAlignedPackedUE8M0Tensor(
 extension ScaleFactorBatches {
     /// §3.3 on this (possibly row-broadcast) view.
     func packedUE8M0(psumLayout: Tensor?, settings: DeepGEMMSettings) throws -> Tensor {
-        var rowRanges = [0..<mn]
-        if let psumLayout {
-            try DeepGEMMError.require(batches == 1 && isContiguous, "sf",
-                                      "with psum_layout must be one contiguous batch, got shape \(tensor.shape), strides \(tensor.strides)")
-            rowRanges = try psumRowRanges(psumLayout, alignment: settings.mkAlignmentForContiguousLayout)
-        } else if !isContiguous && batches == 1 && mn % 4 == 0 {
-            try DeepGEMMError.require(mnStride == 1 && kStride == mn, "sf",
-                                      "a non-contiguous sf with MN % 4 == 0 must be MN-major compact, strides (1, \(mn)), got \(tensor.strides)")
-        }
+        let rowRanges = try packedRowRanges(psumLayout: psumLayout, settings: settings)
 
         let packedK = ceilDiv(sfK, 4)
         let result = makeMNMajorOutput(columns: packedK, dtype: .int32)
@@ -56,6 +48,21 @@ extension ScaleFactorBatches {
             }
         }
         return result
+    }
+
+    /// Checks this view and `psumLayout` (host-readable) for the packing and returns the rows it
+    /// packs: all of them, or those a PSUM layout marks valid.
+    package func packedRowRanges(psumLayout: Tensor?, settings: DeepGEMMSettings) throws -> [Range<Int>] {
+        if let psumLayout {
+            try DeepGEMMError.require(batches == 1 && isContiguous, "sf",
+                                      "with psum_layout must be one contiguous batch, got shape \(tensor.shape), strides \(tensor.strides)")
+            return try psumRowRanges(psumLayout, alignment: settings.mkAlignmentForContiguousLayout)
+        }
+        if !isContiguous && batches == 1 && mn % 4 == 0 {
+            try DeepGEMMError.require(mnStride == 1 && kStride == mn, "sf",
+                                      "a non-contiguous sf with MN % 4 == 0 must be MN-major compact, strides (1, \(mn)), got \(tensor.strides)")
+        }
+        return [0..<mn]
     }
 
     /// The row ranges a PSUM layout marks valid, clipped to `0..<mn` (possibly overlapping, as

@@ -8,9 +8,7 @@
 public func getMNMajorTMAAlignedTensor(_ sf: Tensor) throws -> Tensor {
     let source = try ScaleFactorBatches(sf)
     let aligned = source.alignedMN
-    let hasTargetStrides = (!source.isBatched || source.batchStride == aligned * source.sfK)
-        && source.mnStride == 1 && source.kStride == aligned
-    if hasTargetStrides { return sf }
+    if source.hasMNMajorTMAAlignedStrides { return sf }
 
     let result = source.makeMNMajorOutput(columns: source.sfK, dtype: .float32)
     let input = UnsafeRawPointer(sf.dataPointer), output = result.dataPointer

@@ -19,35 +19,55 @@ public func transformSFIntoRequiredLayout(
     _ sf: Tensor, mn: Int, k: Int, recipe: ScaleRecipe, numGroups: Int? = nil, isSFA: Bool? = nil,
     disableUE8M0Cast: Bool = false, psumLayout: Tensor? = nil, settings: DeepGEMMSettings = .default
 ) throws -> Tensor {
-    let (granMN, granK) = try recipe.granularities(isSFA: isSFA)
-    try checkSFShape(sf, mn: mn, k: k, granMN: granMN, granK: granK, numGroups: numGroups)
-    let isFloat = sf.dtype == .float32
-    let keepsFloat = settings.arch == .sm90 || disableUE8M0Cast
-    let packableGranK = granK == 32 || granK == 128
+    switch try SFTransformation(sf, mn: mn, k: k, recipe: recipe, numGroups: numGroups, isSFA: isSFA,
+                                disableUE8M0Cast: disableUE8M0Cast, settings: settings) {
+    case .mnMajorTMAAligned: return try getMNMajorTMAAlignedTensor(sf)
+    case .unchanged: return sf
+    case .packedUE8M0(let rows): return try rows.packedUE8M0(psumLayout: psumLayout, settings: settings)
+    }
+}
 
-    if isFloat && granMN == 1 && granK == 128 && keepsFloat {
-        return try getMNMajorTMAAlignedTensor(sf)
-    }
-    if isFloat && granMN == 128 && granK == 128 && keepsFloat {
-        try checkSM90SFBLayout(sf, isGrouped: numGroups != nil)
-        return sf
-    }
-    if isFloat && packableGranK && settings.arch == .sm100 {
-        guard !disableUE8M0Cast else {
-            throw DeepGEMMError.unsupported(argument: "disable_ue8m0_cast",
-                                            rule: "SM100 needs f32 scale factors with (gran_mn, gran_k) = (\(granMN), \(granK)) cast to packed UE8M0")
+/// What ``transformSFIntoRequiredLayout(_:mn:k:recipe:numGroups:isSFA:disableUE8M0Cast:psumLayout:settings:)``
+/// does with a checked `sf` (spec §3.5), decided once for every backend.
+package enum SFTransformation: Sendable {
+    /// Case 1: ``getMNMajorTMAAlignedTensor(_:)``.
+    case mnMajorTMAAligned
+    /// Cases 2 and 4: `sf` itself.
+    case unchanged
+    /// Case 3: these (possibly row-broadcast) scales packed into MN-major UE8M0.
+    case packedUE8M0(ScaleFactorBatches)
+
+    /// Checks `sf` against the arguments and picks the case (`psumLayout` is checked when packing).
+    package init(_ sf: Tensor, mn: Int, k: Int, recipe: ScaleRecipe, numGroups: Int?, isSFA: Bool?, disableUE8M0Cast: Bool,
+                 settings: DeepGEMMSettings) throws {
+        let (granMN, granK) = try recipe.granularities(isSFA: isSFA)
+        try checkSFShape(sf, mn: mn, k: k, granMN: granMN, granK: granK, numGroups: numGroups)
+        let isFloat = sf.dtype == .float32
+        let keepsFloat = settings.arch == .sm90 || disableUE8M0Cast
+        let packableGranK = granK == 32 || granK == 128
+
+        if isFloat && granMN == 1 && granK == 128 && keepsFloat {
+            _ = try ScaleFactorBatches(sf)
+            self = .mnMajorTMAAligned
+        } else if isFloat && granMN == 128 && granK == 128 && keepsFloat {
+            try checkSM90SFBLayout(sf, isGrouped: numGroups != nil)
+            self = .unchanged
+        } else if isFloat && packableGranK && settings.arch == .sm100 {
+            guard !disableUE8M0Cast else {
+                throw DeepGEMMError.unsupported(argument: "disable_ue8m0_cast",
+                                                rule: "SM100 needs f32 scale factors with (gran_mn, gran_k) = (\(granMN), \(granK)) cast to packed UE8M0")
+            }
+            self = .packedUE8M0(granMN == 1 ? try ScaleFactorBatches(sf) : try ScaleFactorBatches(sf, broadcastingRowsTo: mn, granMN: granMN))
+        } else if !isFloat && granMN == 1 && packableGranK && settings.arch == .sm100 {
+            try checkTMAAlignedMNMajorLayout(sf, mn: mn, isGrouped: numGroups != nil)
+            self = .unchanged
+        } else {
+            throw DeepGEMMError.unsupported(
+                argument: "recipe",
+                rule: "Unknown SF transformation: \(sf.dtype) sf with (gran_mn, gran_k) = (\(granMN), \(granK)) from recipe \(recipe) "
+                    + "on \(settings.arch) (disable_ue8m0_cast=\(disableUE8M0Cast))")
         }
-        let rows = granMN == 1 ? try ScaleFactorBatches(sf) : try ScaleFactorBatches(sf, broadcastingRowsTo: mn, granMN: granMN)
-        return try rows.packedUE8M0(psumLayout: psumLayout, settings: settings)
     }
-    if !isFloat && granMN == 1 && packableGranK && settings.arch == .sm100 {
-        try checkTMAAlignedMNMajorLayout(sf, mn: mn, isGrouped: numGroups != nil)
-        return sf
-    }
-    throw DeepGEMMError.unsupported(
-        argument: "recipe",
-        rule: "Unknown SF transformation: \(sf.dtype) sf with (gran_mn, gran_k) = (\(granMN), \(granK)) from recipe \(recipe) "
-            + "on \(settings.arch) (disable_ue8m0_cast=\(disableUE8M0Cast))")
 }
 
 /// The shape checks every transformation starts with (DeepGEMM's `check_sf_layout`).

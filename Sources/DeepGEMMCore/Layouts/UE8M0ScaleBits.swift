@@ -8,7 +8,7 @@ func ue8m0Byte(scaleBits bits: UInt32) -> UInt8? {
 }
 
 /// The error for an f32 scale factor that has no exact UE8M0 encoding.
-func unpackableScaleError(bits: UInt32, at index: String) -> DeepGEMMError {
+package func unpackableScaleError(bits: UInt32, at index: String) -> DeepGEMMError {
     let hex = String(bits, radix: 16)
     return .invalidArgument(
         argument: "sf",

@@ -128,6 +128,34 @@ uint32_t dg_host_batched_sum_num_ctas(uint32_t num_m_blocks, uint32_t num_n_bloc
 uint32_t dg_host_sm90_hc_prenorm_smem_bytes(uint32_t block_n, uint32_t stages);
 uint32_t dg_host_sm90_batched_sum_smem_bytes(uint32_t stages);
 
+/// Both passes of a block-scaled cast (`layout/block_cast.cuh`) run on the host as the GPU runs
+/// them: the scale pass as `num_scales` CTAs of `num_threads` threads whose partial amaxes are
+/// combined, then one encode per output byte. `source` is `dg::CastSource` (0 F32, 1 BF16, 2 F16);
+/// the geometry arguments are the kernels' (see `dg::BlockCastShape`). Writes the scales
+/// [ceil(m / block_rows), sf_columns] and the data bytes (m x n, or m x n/2 packed FP4).
+void dg_host_block_cast(uint32_t source, bool fp4, bool use_ue8m0, const void* x, uint32_t m, uint32_t n, uint32_t row_stride,
+                        uint32_t column_stride, uint32_t block_rows, uint32_t block_columns, uint32_t sf_columns, uint32_t num_threads,
+                        float* sf, uint8_t* data);
+
+/// The `dg::SFBatches` parameters of the MN-major layout kernels.
+typedef struct {
+    uint32_t batches, mn, sf_k, batch_stride, mn_stride, k_stride, row_divisor;
+} dg_host_sf_batches;
+
+/// `get_mn_major_tma_aligned_tensor`'s kernel over every output element (`layout/sf_layout.cuh`):
+/// writes B x SK x align(MN, 4) words.
+void dg_host_mn_major_copy(const uint32_t* sf, dg_host_sf_batches shape, uint32_t* out);
+
+/// The MN-major UE8M0 packing kernel over every output word: writes B x ceil(SK/4) x align(MN, 4)
+/// words and returns the smallest element offset of a scale without UE8M0 encoding (all ones: none).
+uint64_t dg_host_mn_major_pack(const uint32_t* sf, dg_host_sf_batches shape, const uint32_t* ranges, uint32_t num_ranges, uint32_t* out);
+
+/// The k-grouped packing kernel over every output word of [packed_rows, mn]; returns as above.
+uint64_t dg_host_k_grouped_pack(const uint32_t* sf, uint32_t mn, const uint32_t* rows, uint32_t packed_rows, uint32_t* out);
+
+/// The `pack_ue8m0_to_int` kernel over `words` output words; returns as above.
+uint64_t dg_host_pack_ue8m0(const uint32_t* sf, uint64_t words, uint32_t* out);
+
 #ifdef __cplusplus
 }
 #endif

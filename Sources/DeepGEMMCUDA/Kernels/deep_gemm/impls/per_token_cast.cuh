@@ -5,23 +5,9 @@
 // common/scalar_formats.cuh, so the bytes equal the CPU backend's.
 #pragma once
 
-#include <deep_gemm/common/scalar_formats.cuh>
+#include <deep_gemm/common/cast_source.cuh>
 
 namespace dg {
-
-/// Source element types of the casts (the CPU backend's DG_TYPE_* order is not assumed).
-enum class CastSource : u32 { F32 = 0, BF16 = 1, F16 = 2 };
-
-/// Element `i` of a float source widened exactly to binary32.
-template <CastSource kSource>
-DG_DEVICE float load_cast_source(const void* x, u64 i) {
-    if constexpr (kSource == CastSource::F32)
-        return static_cast<const float*>(x)[i];
-    else if constexpr (kSource == CastSource::BF16)
-        return fmt::bf16_to_f32(static_cast<const u16*>(x)[i]);
-    else
-        return fmt::f16_to_f32(static_cast<const u16*>(x)[i]);
-}
 
 /// One warp per (row, group) of a [m, n] input whose rows are `x_row_stride` elements apart; data
 /// is [m, n] contiguous, sf [m, ceil(n / gran_k)] contiguous. Launch with whole warps per CTA.
