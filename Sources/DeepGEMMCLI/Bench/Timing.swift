@@ -29,6 +29,24 @@ enum Timing {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    /// Runs each of `bodies` once to warm up, then all of them in turn, round after round, for at
+    /// least `minimumSeconds` per body (3 to `maximumRuns` rounds), and returns each body's median
+    /// time of one run in seconds. Alternating puts the bodies under the same load of a shared
+    /// machine, so their ratio holds where medians measured one after the other would not.
+    static func alternatingMedians(minimumSeconds: Double = 1, maximumRuns: Int = 100, _ bodies: [() throws -> Void]) throws -> [Double] {
+        for body in bodies { try body() }
+        var samples = [[Double]](repeating: [], count: bodies.count)
+        let start = now(), total = minimumSeconds * Double(bodies.count)
+        while samples[0].count < 3 || (now() - start < total && samples[0].count < maximumRuns) {
+            for (index, body) in bodies.enumerated() {
+                let t0 = now()
+                try body()
+                samples[index].append(now() - t0)
+            }
+        }
+        return samples.map { $0.sorted()[$0.count / 2] }
+    }
+
     /// Runs `body` once to warm up, then repeatedly for at least `minimumSeconds` (3 to `maximumRuns`
     /// runs) and returns the median time of one run in seconds.
     static func median(minimumSeconds: Double = 1, maximumRuns: Int = 100, _ body: () throws -> Void) rethrows -> Double {

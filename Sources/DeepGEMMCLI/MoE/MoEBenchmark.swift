@@ -66,16 +66,25 @@ struct MoEBenchmark {
                                    expertPairs: expertPairs.flatMap { $0 })
     }
 
-    /// The report of one token count: times the dense peer of `reference`'s pairs (rank 0's first
-    /// expert of `weights`) and puts it next to the fused and unfused figures.
-    func report(reference: MoEUnfusedReference, weights: [MoEExpertWeights], fused: MoEFusedOutcome) throws -> MoEReport {
-        let peer = try MoEDensePeer(problem: problem, rows: MoEDensePeer.rows(expertPairs: reference.expertPairs), weights: weights[0])
-        progress("T=\(fused.tokensPerRank): timing the dense peer (M=\(peer.rows))")
-        let denseSeconds = try peer.seconds(minimumSeconds: minimumSeconds)
+    /// The dense peer of `reference`'s pairs (rank 0's first expert of `weights`).
+    func densePeer(reference: MoEUnfusedReference, weights: [MoEExpertWeights]) throws -> MoEDensePeer {
+        try MoEDensePeer(problem: problem, rows: MoEDensePeer.rows(expertPairs: reference.expertPairs), weights: weights[0])
+    }
+
+    /// The report of one token count: the fused and unfused figures next to the dense peer `peer`,
+    /// whose median time is `denseSeconds` (measured here, after the fused op, when nil).
+    func report(reference: MoEUnfusedReference, peer: MoEDensePeer, denseSeconds: Double?, fused: MoEFusedOutcome) throws -> MoEReport {
+        let seconds: Double
+        if let denseSeconds {
+            seconds = denseSeconds
+        } else {
+            progress("T=\(fused.tokensPerRank): timing the dense peer (M=\(peer.rows))")
+            seconds = try peer.seconds(minimumSeconds: minimumSeconds)
+        }
         return MoEReport(problem: problem, ranks: ranks, processes: processes != nil, threadsPerRank: fused.threadsPerRank,
                          tokensPerRank: fused.tokensPerRank, bufferBytesPerRank: fused.bufferBytes, unfusedSeconds: reference.seconds,
                          fusedSeconds: fused.seconds, receivedPairs: reference.receivedPairs, denseRows: peer.rows,
-                         denseSeconds: denseSeconds, mismatch: fused.mismatch, peakResidentBytes: PeakResidentMemory.ofThisProcess(),
+                         denseSeconds: seconds, mismatch: fused.mismatch, peakResidentBytes: PeakResidentMemory.ofThisProcess(),
                          rankPeakResidentBytes: fused.rankPeakResidentBytes)
     }
 }

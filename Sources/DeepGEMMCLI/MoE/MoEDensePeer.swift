@@ -49,6 +49,9 @@ struct MoEDensePeer {
         problem.mmaType == .fp8xfp4 ? "fp8_fp4_gemm_nt" : "bf16_gemm_nt"
     }
 
+    /// Runs the two GEMMs once.
+    func run() throws { try work() }
+
     /// Median seconds of the two GEMMs over at least `minimumSeconds`.
     func seconds(minimumSeconds: Double) throws -> Double {
         try Timing.median(minimumSeconds: minimumSeconds, work)

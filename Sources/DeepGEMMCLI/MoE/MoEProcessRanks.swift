@@ -52,7 +52,8 @@ extension MoEBenchmark {
             let mismatch = try MoEComparison.firstMismatch(fusedY: results.map(\.y), unfusedY: reference.y,
                                                            fusedStats: results.map(\.stats), unfusedStats: reference.stats)
             let bytes = results.map(\.bufferBytes).max() ?? layout.totalBytes
-            let report = try self.report(reference: reference, weights: weights, fused: MoEFusedOutcome(
+            let peer = try densePeer(reference: reference, weights: weights)
+            let report = try self.report(reference: reference, peer: peer, denseSeconds: nil, fused: MoEFusedOutcome(
                 tokensPerRank: count, seconds: results.map(\.seconds).max() ?? 0, threadsPerRank: results.map(\.threads).max() ?? 1,
                 bufferBytes: bytes, mismatch: mismatch, rankPeakResidentBytes: statuses.map { $0.peakResidentBytes ?? 0 }))
             completed(report)

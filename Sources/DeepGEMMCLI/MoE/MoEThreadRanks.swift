@@ -22,10 +22,12 @@ extension MoEBenchmark {
             let stats = zeroStats()
             try call(stats: stats)
             let mismatch = try MoEComparison.firstMismatch(fusedY: y, unfusedY: reference.y, fusedStats: stats, unfusedStats: reference.stats)
-            progress("T=\(count): timing the fused op on \(ranks) thread ranks")
-            let seconds = try Timing.median(minimumSeconds: minimumSeconds) { try call(stats: nil) }
-            let report = try self.report(reference: reference, weights: weights, fused: MoEFusedOutcome(
-                tokensPerRank: count, seconds: seconds, threadsPerRank: buffer.ranks[0].threadsPerRank,
+            // The fused op and its dense peer take turns, so both see the same load of a shared machine.
+            let peer = try densePeer(reference: reference, weights: weights)
+            progress("T=\(count): timing the fused op on \(ranks) thread ranks and the dense peer (M=\(peer.rows)), in turns")
+            let seconds = try Timing.alternatingMedians(minimumSeconds: minimumSeconds, [{ try call(stats: nil) }, { try peer.run() }])
+            let report = try self.report(reference: reference, peer: peer, denseSeconds: seconds[1], fused: MoEFusedOutcome(
+                tokensPerRank: count, seconds: seconds[0], threadsPerRank: buffer.ranks[0].threadsPerRank,
                 bufferBytes: buffer.layout.totalBytes, mismatch: mismatch))
             completed(report)
             return report
