@@ -16,7 +16,9 @@ format when both ran (`x prefill`).
                                  [--s 2048 --skv 8192 --h 64 --d 128 --batch 256 --next-n 1 --context 8192]
 
 With `--repeat R` every figure is measured R times, NumPy and deepgemm alternating, and the median
-of each is reported (each deepgemm figure is itself the median of at least 3 timed calls).
+of each is reported (each deepgemm figure is itself the median of at least 3 timed calls). The
+1-minute load average is read after every measurement and printed with each figure (median and
+range over its samples): on a shared machine it tells how far a figure can be trusted.
 `--threads` sets DG_NUM_THREADS for deepgemm and the BLAS thread count of NumPy (before NumPy
 loads). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both, except
 for the coretype a NumPy child is asked to run with.
@@ -53,6 +55,11 @@ def parse_arguments():
     parser.add_argument("--numpy-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object per row instead of a table")
     return parser.parse_args()
+
+
+def load_text(samples):
+    """The median and range of 1-minute load averages, as text."""
+    return f"{statistics.median(samples):.1f} ({min(samples):.1f}-{max(samples):.1f})"
 
 
 def numpy_gflops(np, s, skv, h, d, runs):
@@ -105,20 +112,24 @@ def main():
 
     numpy_samples = {coretype: [] for coretype in args.coretypes}
     op_samples = {op: [] for op in args.ops}
+    loads = {name: [] for name in [*args.coretypes, *args.ops]}
     results = {}
     for _ in range(args.repeat):
         for coretype in args.coretypes:
             numpy_samples[coretype].append(max(numpy_child(args, env, coretype)))
+            loads[coretype].append(os.getloadavg()[0])
         for op in args.ops:
             results[op] = deepgemm_result(args.binary, op, args, env)
             op_samples[op].append(results[op]["gflops"])
+            loads[op].append(os.getloadavg()[0])
     peers = {coretype: statistics.median(samples) for coretype, samples in numpy_samples.items()}
     rows = []
     for op in args.ops:
         gflops = statistics.median(op_samples[op])
         rows.append({"op": op, "shape": results[op]["shape"], "threads": results[op]["threads"], "kernel": results[op]["kernel"],
                      "deepgemm_gflops": gflops, "numpy_gflops": peers,
-                     "ratio": {coretype: gflops / peer for coretype, peer in peers.items()}, "target": TARGETS.get(op)})
+                     "ratio": {coretype: gflops / peer for coretype, peer in peers.items()}, "target": TARGETS.get(op),
+                     "load_1min": loads[op], "numpy_load_1min": {coretype: loads[coretype] for coretype in args.coretypes}})
     prefill = {row["op"]: row["deepgemm_gflops"] for row in rows if "paged" not in row["op"]}
     for row in rows:
         peer = prefill.get(row["op"].replace("_paged", ""))
@@ -128,14 +139,16 @@ def main():
             print(json.dumps(row))
         return
     print(f"NumPy float32 [S*H, D] x [D, SKV] with S={args.s} SKV={args.skv} H={args.h} D={args.d}, best of whole and "
-          f"4096-row blocks, median of {args.repeat}: " + ", ".join(f"{peer:.1f} GFLOPS ({coretype})" for coretype, peer in peers.items()))
+          f"4096-row blocks, median of {args.repeat}: " + ", ".join(f"{peer:.1f} GFLOPS ({coretype}, load {load_text(loads[coretype])})"
+                                                                  for coretype, peer in peers.items()))
     ratio_columns = "".join(f" {'x ' + coretype:>12}" for coretype in args.coretypes)
-    print(f"{'op':<26} {'kernel':<8} {'GFLOPS':>8}{ratio_columns} {'target':>7} {'x prefill':>9}")
+    print(f"{'op':<26} {'kernel':<8} {'GFLOPS':>8}{ratio_columns} {'target':>7} {'x prefill':>9}  load (1 min)")
     for row in rows:
         target = f"{row['target']:.1f}x" if row["target"] else "-"
         to_prefill = f"{row['ratio_to_prefill']:.2f}" if row["ratio_to_prefill"] else "-"
         ratios = "".join(f" {row['ratio'][coretype]:>12.2f}" for coretype in args.coretypes)
-        print(f"{row['op']:<26} {row['kernel']:<8} {row['deepgemm_gflops']:>8.1f}{ratios} {target:>7} {to_prefill:>9}")
+        print(f"{row['op']:<26} {row['kernel']:<8} {row['deepgemm_gflops']:>8.1f}{ratios} {target:>7} {to_prefill:>9}  "
+              f"{load_text(row['load_1min'])}")
 
 
 if __name__ == "__main__":

@@ -155,10 +155,21 @@ DG_MQA_AVX2_INLINE void decode_e4m3_words(__m256i w, __m256 out[2]) {
     const __m256i magnitude = _mm256_and_si256(_mm256_slli_epi16(w, 7), _mm256_set1_epi16(0x3F80));
     const __m256i sign = _mm256_and_si256(_mm256_slli_epi16(w, 8), _mm256_set1_epi16((short)0x8000));
     const __m256i nan = _mm256_cmpeq_epi16(magnitude, _mm256_set1_epi16(0x3F80));
-    const __m256i half = _mm256_or_si256(_mm256_blendv_epi8(magnitude, _mm256_set1_epi16(0x7E00), nan), sign);
+    // A NaN code's magnitude 0x3F80 becomes 0x7E00 (0x3F80 ^ 0x4180): and + xor, cheaper than a blend.
+    const __m256i half = _mm256_or_si256(_mm256_xor_si256(magnitude, _mm256_and_si256(nan, _mm256_set1_epi16(0x4180))), sign);
     const __m256 scale = _mm256_set1_ps(0x1p8f);
     out[0] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(half)), scale);
     out[1] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(half, 1)), scale);
+}
+
+DG_MQA_AVX2 void dg_mqa_pack_q_fp8_avx2(int64_t count, const uint8_t *q, float *packed) {
+    for (int64_t i = 0; i < count; i += 16) {
+        __m256 v[2];
+        decode_e4m3_words(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(q + i))), v);
+        // Elements 2p and 2p + 1 trade places.
+        _mm256_storeu_ps(packed + i, _mm256_permute_ps(v[0], 0xB1));
+        _mm256_storeu_ps(packed + i + 8, _mm256_permute_ps(v[1], 0xB1));
+    }
 }
 
 /// The 8 bytes at `p`, or zeros for a row past the panel.

@@ -16,11 +16,12 @@ int64_t dg_mqa_q_bytes(int isa, int format, int heads, int dim) {
 }
 
 void dg_mqa_pack_q(int isa, int format, int heads, int dim, const uint8_t *q, const int32_t *q_sf, void *packed) {
+#if defined(__x86_64__)
     if (format == DG_MQA_FP8 && dg_mqa_level_of(isa) == DG_MQA_LEVEL_AVX2) {
-        float *out = (float *)packed;
-        for (int64_t i = 0; i < (int64_t)heads * dim; i++) out[i ^ 1] = dg_e4m3_to_f32(q[i]);
+        dg_mqa_pack_q_fp8_avx2((int64_t)heads * dim, q, (float *)packed);
         return;
     }
+#endif
     if (format == DG_MQA_FP8) {
         uint32_t *out = (uint32_t *)packed;
         for (int64_t i = 0; i < (int64_t)heads * dim / 2; i++)

@@ -276,6 +276,9 @@ void dg_mqa_reduce_chunk_avx2(int format, int heads, int dim, int weights_bf16, 
                               int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out);
 /// AVX2 packing of KV values in the AVX2 level's layout, for every dim dg_mqa.h allows (mqa_avx2.c).
 void dg_mqa_pack_kv_avx2(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed);
+/// AVX2 packing of an FP8 query token: `count` E4M3 codes (a multiple of 16) to floats in the AVX2
+/// level's layout, each pair's two elements swapped (mqa_avx2.c).
+void dg_mqa_pack_q_fp8_avx2(int64_t count, const uint8_t *q, float *packed);
 /// AVX2 packing of KV scales stored 4 bytes apart (mqa_avx2.c).
 void dg_mqa_pack_kv_scales_avx2(int format, int dim, int64_t rows, const uint8_t *scales, float *packed);
 #endif

@@ -69,16 +69,7 @@ import DeepGEMMTestSupport
     func variantsThreadsAndRunsGiveTheSameBits(format: MQAInputFormat, shape: (nextN: Int, h: Int, d: Int, blockKV: Int)) throws {
         let inputs = try PagedMQAInputs(format: format, batch: 6, nextN: shape.nextN, h: shape.h, d: shape.d, blockKV: shape.blockKV,
                                         lengthRange: 1...150, seed: UInt64(71 + shape.h))
-        let problem = try PagedMQALogitsProblem(q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
-                                                contextLens: inputs.contextLens, blockTable: inputs.blockTable,
-                                                scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen, cleanLogits: false,
-                                                logitsDType: .float32, indices: nil, numSMs: PagedMQASchedule.defaultNumSMs,
-                                                settings: .default, strictArch: false)
-        func run(_ variant: CPUKernelVariant, _ threads: Int) throws -> Tensor {
-            try PagedMQALogitsCPU.run(problem, q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
-                                      blockTable: inputs.blockTable, variant: variant, threads: threads)
-        }
-        let expected = try run(.reference, 1)
+        let expected = try Self.runCPU(inputs, .reference, threads: 1)
         let values = expected.doubleValues()
         for (t, length) in inputs.lengths.enumerated() {
             let row = values[(t * inputs.maxContextLen)..<((t + 1) * inputs.maxContextLen)]
@@ -86,8 +77,42 @@ import DeepGEMMTestSupport
         }
         for variant in CPUKernelVariant.supported {
             for threads in [1, 2, 4] {
-                #expect(bitwiseMismatch(try run(variant, threads), expected) == nil, "\(variant) threads=\(threads) \(format) \(shape)")
+                #expect(bitwiseMismatch(try Self.runCPU(inputs, variant, threads: threads), expected) == nil,
+                        "\(variant) threads=\(threads) \(format) \(shape)")
             }
         }
+    }
+
+    /// q and cache values made of random bytes (every E4M3 code, the NaN codes among them, and
+    /// every E2M1 nibble) go through each level's query and per-page key packing to the
+    /// reference's bits, next_n 1 and 2, H = 64, D = 128.
+    @Test(arguments: [MQAInputFormat.fp8, .fp4], [1, 2])
+    func randomCodesGiveTheReferenceBitsOnEveryVariant(format: MQAInputFormat, nextN: Int) throws {
+        let inputs = try PagedMQAInputs(format: format, batch: 3, nextN: nextN, h: 64, d: 128, blockKV: 64, lengthRange: 90...200,
+                                        seed: UInt64(81 + nextN))
+        var generator = SeededGenerator(seed: 83)
+        let valueBytes = format == .fp8 ? inputs.d : inputs.d / 2
+        let cache = inputs.kvCache.dataPointer.assumingMemoryBound(to: UInt8.self)
+        for page in 0..<inputs.kvCache.size(0) {
+            let values = cache + page * inputs.kvCache.stride(0)
+            for i in 0..<(inputs.blockKV * valueBytes) { values[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        }
+        let q = inputs.q.dataPointer.assumingMemoryBound(to: UInt8.self)
+        for i in 0..<(inputs.q.count * inputs.q.dtype.size) { q[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        let expected = try Self.runCPU(inputs, .reference, threads: 1)
+        for variant in CPUKernelVariant.supported where variant != .reference {
+            #expect(bitwiseMismatch(try Self.runCPU(inputs, variant, threads: 2), expected) == nil, "\(variant) \(format) next_n=\(nextN)")
+        }
+    }
+
+    /// The CPU backend on `inputs` (float32 logits) with `variant` on `threads` threads.
+    static func runCPU(_ inputs: PagedMQAInputs, _ variant: CPUKernelVariant, threads: Int) throws -> Tensor {
+        let problem = try PagedMQALogitsProblem(q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
+                                                contextLens: inputs.contextLens, blockTable: inputs.blockTable,
+                                                scheduleMeta: inputs.metadata(), maxContextLen: inputs.maxContextLen, cleanLogits: false,
+                                                logitsDType: .float32, indices: nil, numSMs: PagedMQASchedule.defaultNumSMs,
+                                                settings: .default, strictArch: false)
+        return try PagedMQALogitsCPU.run(problem, q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,
+                                         blockTable: inputs.blockTable, variant: variant, threads: threads)
     }
 }
