@@ -65,6 +65,30 @@ struct DeviceCheckCaseTests {
         }
     }
 
+    /// The stage limits of scripts/device-check.sh (`STAGE_LIMITS="name:seconds ..."`).
+    static func stageLimits() throws -> [String: Double] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/device-check.sh")
+        let text = try String(contentsOf: script, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("STAGE_LIMITS=") })
+        let entries = line.dropFirst("STAGE_LIMITS=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")).split(separator: " ")
+        return Dictionary(uniqueKeysWithValues: entries.map { entry in
+            let parts = entry.split(separator: ":")
+            return (String(parts[0]), Double(parts[1]) ?? 0)
+        })
+    }
+
+    @Test("the precompile stage's limit covers every distinct kernel of a whole run at the budgeted compile time on the GPU machine's cores")
+    func precompileBudget() throws {
+        let limits = try Self.stageLimits()
+        let limit = try #require(limits["precompile"])
+        let cases = DeviceCheckStage.allCases.flatMap { $0.cases(fakeDevice: false) }
+        let (kernels, _) = DeviceCheckKernels.plan(cases.map { testCase in (testCase.description, { try testCase.kernelSources(numSMs: 132) }) })
+        #expect(kernels.count > 100)
+        #expect(DeviceCheckBudget.precompileSeconds(kernels: kernels.count) <= limit,
+                "\(kernels.count) kernels need up to \(DeviceCheckBudget.precompileSeconds(kernels: kernels.count)) s; the limit is \(limit) s")
+        #expect(limits.count == 7 && limits.values.allSatisfy { $0 > 0 })
+    }
+
     @Test("the fake device runs each host case's reference (which passes its own rule), fails an injected case and never finishes a hanging one")
     func fakeDevice() throws {
         for testCase in DeviceCheckFamily.all.flatMap(\.host) {

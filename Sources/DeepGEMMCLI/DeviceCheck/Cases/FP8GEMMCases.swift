@@ -4,16 +4,17 @@ import DeepGEMMCUDA
 /// The SM90 FP8 1D2D GEMM ops as device-check cases: BF16 random operands quantized as DeepGEMM's
 /// tests do (A per token with scales in the MN-major TMA-aligned layout, B per 128x128 block), the
 /// public op on CUDA tensors against the same op on the host (the CPU backend), DeepGEMM's FP8 bound.
+/// K tails are multiples of 16 but not of 128: TMA needs 16-byte rows, and FP8 rows are K bytes.
 enum FP8GEMMCases {
     /// The dense, m-grouped contiguous (per-row and psum layouts), masked and skip-head-mid families.
     static let families: [DeviceCheckFamily] = [
         family("sm90 fp8 gemm", smoke: FP8GEMMCase(.dense, m: 128, n: 256, k: 256), verification: [
-            FP8GEMMCase(.dense, m: 1, n: 2112, k: 7168), FP8GEMMCase(.dense, m: 130, n: 520, k: 1032),
+            FP8GEMMCase(.dense, m: 1, n: 2112, k: 7168), FP8GEMMCase(.dense, m: 130, n: 520, k: 1040),
             FP8GEMMCase(.dense, m: 300, n: 576, k: 7168), FP8GEMMCase(.dense, m: 1024, n: 2112, k: 1536),
             FP8GEMMCase(.dense, m: 2048, n: 4096, k: 512), FP8GEMMCase(.dense, m: 4096, n: 7168, k: 256),
-            FP8GEMMCase(.dense, m: 999, n: 2104, k: 1000),
+            FP8GEMMCase(.dense, m: 999, n: 2104, k: 1104),
         ], benchmark: [128, 4096].flatMap { m in RepresentativeProblems.denseShapes.map { FP8GEMMCase(.dense, m: m, n: $0.0, k: $0.1) } },
-               host: [FP8GEMMCase(.dense, m: 104, n: 136, k: 200)]),
+               host: [FP8GEMMCase(.dense, m: 104, n: 136, k: 208)]),
         family("sm90 fp8 m-grouped contiguous", smoke: FP8GEMMCase(.contiguous, n: 256, k: 256, groupRows: [100, 60]), verification: [
             FP8GEMMCase(.contiguous, n: 1024, k: 1536, groupRows: [200, 0, 57, 384]),
             FP8GEMMCase(.contiguous, n: 4096, k: 2048, groupRows: [1000, 900, 1100, 1024]),
@@ -23,13 +24,13 @@ enum FP8GEMMCases {
             FP8GEMMCase(.psum, n: 4096, k: 1024, groupRows: [300, 250, 0, 310, 290, 333]),
         ], benchmark: groupedBench(.psum), host: [FP8GEMMCase(.psum, n: 128, k: 256, groupRows: [90, 0, 130])]),
         family("sm90 fp8 m-grouped masked", smoke: FP8GEMMCase(.masked, m: 128, n: 256, k: 256, groupRows: [64, 100], expectedM: 80), verification: [
-            FP8GEMMCase(.masked, m: 320, n: 1024, k: 1032, groupRows: [0, 17, 128, 300], expectedM: 150),
+            FP8GEMMCase(.masked, m: 320, n: 1024, k: 1040, groupRows: [0, 17, 128, 300], expectedM: 150),
             FP8GEMMCase(.masked, m: 256, n: 2112, k: 1024, groupRows: [20, 0, 25, 31, 18, 0, 22, 19], expectedM: 20),
         ], benchmark: groupedBench(.masked), host: [FP8GEMMCase(.masked, m: 64, n: 128, k: 256, groupRows: [40, 0, 64], expectedM: 40)]),
         family("sm90 fp8 gemm skip_head_mid", smoke: FP8GEMMCase(.skipHeadMid, m: 128, n: 4 * 256, k: 256, headSplits: [128, 64, 128]),
                verification: [
                    FP8GEMMCase(.skipHeadMid, m: 256, n: 8 * 256, k: 512, headSplits: [128, 64, 128]),
-                   FP8GEMMCase(.skipHeadMid, m: 130, n: 4 * 192, k: 1032, headSplits: [64, 128, 128]),
+                   FP8GEMMCase(.skipHeadMid, m: 130, n: 4 * 192, k: 1040, headSplits: [64, 128, 128]),
                ], benchmark: [], host: [FP8GEMMCase(.skipHeadMid, m: 64, n: 2 * 256, k: 256, headSplits: [128, 64, 128])]),
     ]
 
