@@ -27,7 +27,7 @@ enum IndexerCases {
             name: "sm90 paged mqa metadata", kernelFamilies: [SM90PagedMQAMetadataFamily().name], part: .b,
             smoke: PagedMetadataCheck(PagedMQACase(batch: 3, nextN: 1, h: 64, d: 128, maxContextLen: 300)),
             verification: [PagedMQACase(batch: 5, nextN: 1, h: 64, d: 128, maxContextLen: 1000), PagedMQACase(batch: 7, nextN: 2, h: 32, d: 128, maxContextLen: 700),
-                           PagedMQACase(batch: 300, nextN: 2, h: 64, d: 128, maxContextLen: 5000)].map(PagedMetadataCheck.init),
+                           PagedMQACase(batch: 128, nextN: 2, h: 64, d: 128, maxContextLen: 5000)].map(PagedMetadataCheck.init),
             benchmark: [], host: [PagedMetadataCheck(PagedMQACase(batch: 4, nextN: 2, h: 32, d: 128, maxContextLen: 200))]),
         DeviceCheckFamily(
             name: "sm90 fp8 paged mqa logits", kernelFamilies: [SM90FP8PagedMQALogitsFamily().name, SMXXCleanLogitsFamily().name], part: .b,
