@@ -5,6 +5,9 @@
 #                                            gzipped in device-bin/ (git-ignored, <= 60 MiB) for the device tool to carry.
 #   scripts/device-check.sh run              there (GPU, CUDA 13, PyTorch, no Swift): the stages below, < 8 minutes
 #                                            by construction, at most 7 files under $OUT, the summary printed last.
+#   scripts/device-check.sh run --part A|B   the same for one part of the families only (A: BF16 GEMMs and cuBLASLt;
+#                                            B: FP8 GEMMs, the indexer, casts and layouts), for a rerun of what a
+#                                            stage's limit cut off.
 #   scripts/device-check.sh run --dry-run    here: the same stages on the CPU (`--fake-device`), NVRTC compile when
 #                                            found, a faked torch peer without torch. [--bin PATH] picks the binary
 #                                            (default .build/release/deepgemm). CI runs this.
@@ -12,23 +15,28 @@
 # Stages (each under `timeout`; a stage that fails makes the run fail; a HANG or a timeout stops the run):
 #   0 info        nvidia-smi -L and `deepgemm info` (driver search with every candidate's verdict); no CUDA -> stop
 #   1 precompile  `deepgemm jit precompile`: every kernel the later stages launch, in parallel, into DG_JIT_CACHE_DIR
-#   2 smoke       `deepgemm jit smoke`: one small case per kernel family, each under a cuStreamQuery watchdog
-#   3 verify      `deepgemm jit verify`: every CUDA op against the CPU backend, each case under the watchdog
-#   4 bench       `deepgemm jit bench`, then scripts/device/torch_bench.py (PyTorch on the same operands)
+#                 (116 kernels today; `deepgemm jit precompile --fake-device --gpu-cases --plan-only` counts them here)
+#   2 smoke       `deepgemm jit smoke`: one small case per device-check family, each under a cuStreamQuery watchdog
+#   3 verify      `deepgemm jit verify`: every CUDA op against the CPU backend (bitwise or DeepGEMM's calc_diff
+#                 bound, per op), each case under the watchdog
+#   4 bench       `deepgemm jit bench`, then scripts/device/torch_bench.py (PyTorch peers: same operands for the
+#                 dense BF16 GEMMs, same shapes for the rest)
 #   report        scripts/device/report.py: report.md, results.jsonl, the summary
 #
 # Injected faults (dry run only): DG_DEVICE_CHECK_FAKE_HANG=<case text>, DG_DEVICE_CHECK_FAKE_FAIL=<case text>;
 # DG_DEVICE_CHECK_CASE_DEADLINE=<s> shortens every watchdog (tests).
 #
-# From a session with a device:
+# From a session with a device (15 minutes of device time in all, machine start included: one whole run):
 #   run(command="scripts/device-check.sh run", carry=["device-bin"], timeout_s=540)
+# Only when a stage of it ended TIMEOUT and device time is left, the part it did not reach:
+#   run(command="scripts/device-check.sh run --part B", carry=["device-bin"], timeout_s=540)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 BIN_DIR=device-bin
 PACKED="$BIN_DIR/deepgemm.gz"
 # name:limit seconds. The limits plus KILL_GRACE per stage plus STARTUP stay under TOTAL_LIMIT (checked below).
-STAGE_LIMITS="info:20 precompile:90 smoke:30 verify:140 bench:90 torch:40 report:10"
+STAGE_LIMITS="info:15 precompile:40 smoke:25 verify:160 bench:120 torch:55 report:10"
 KILL_GRACE=5
 STARTUP=15
 TOTAL_LIMIT=480
@@ -123,12 +131,13 @@ info_stage() {
 }
 
 run() {
-    local dry="" bin=""
+    local dry="" bin="" part=()
     while [ $# -gt 0 ]; do
         case $1 in
             --dry-run) dry=1 ;;
             --bin) bin=$2; shift ;;
-            *) echo "usage: scripts/device-check.sh run [--dry-run] [--bin PATH]" >&2; exit 2 ;;
+            --part) part=(--part "$2"); shift ;;
+            *) echo "usage: scripts/device-check.sh run [--dry-run] [--part A|B] [--bin PATH]" >&2; exit 2 ;;
         esac
         shift
     done
@@ -159,14 +168,14 @@ run() {
         ldd "$bin" >&2 || true
         exit 1
     fi
-    echo "device check: $([ -n "$dry" ] && echo "DRY RUN (fake device)" || echo "GPU") with $bin, results in $OUT"
+    echo "device check: $([ -n "$dry" ] && echo "DRY RUN (fake device)" || echo "GPU")${part[1]:+, part ${part[1]}} with $bin, results in $OUT"
     local deadline="${DG_DEVICE_CHECK_CASE_DEADLINE:-}"
     stage info "$PWD/scripts/device-check.sh" info-stage "$bin" "$dry"
     [ "$FAILED" -eq 0 ] || STOPPED="stage 0 failed"
-    stage precompile "$bin" jit precompile "${fake[@]}" --json "$WORK/precompile.jsonl"
-    stage smoke "$bin" jit smoke "${fake[@]}" --case-deadline "${deadline:-$SMOKE_DEADLINE}" --json "$WORK/smoke.jsonl"
-    stage verify "$bin" jit verify "${fake[@]}" --case-deadline "${deadline:-$VERIFY_DEADLINE}" --json "$WORK/verify.jsonl"
-    stage bench "$bin" jit bench "${fake[@]}" --case-deadline "${deadline:-$BENCH_DEADLINE}" --json "$WORK/bench.jsonl"
+    stage precompile "$bin" jit precompile "${fake[@]}" "${part[@]}" --json "$WORK/precompile.jsonl"
+    stage smoke "$bin" jit smoke "${fake[@]}" "${part[@]}" --case-deadline "${deadline:-$SMOKE_DEADLINE}" --json "$WORK/smoke.jsonl"
+    stage verify "$bin" jit verify "${fake[@]}" "${part[@]}" --case-deadline "${deadline:-$VERIFY_DEADLINE}" --json "$WORK/verify.jsonl"
+    stage bench "$bin" jit bench "${fake[@]}" "${part[@]}" --case-deadline "${deadline:-$BENCH_DEADLINE}" --json "$WORK/bench.jsonl"
     if [ -n "$dry" ]; then
         stage torch python3 scripts/device/torch_bench.py "$WORK/bench.jsonl" "$WORK/torch.jsonl" --device cpu --allow-fake
     else
@@ -189,7 +198,7 @@ case "${1:-}" in
     run) shift; run "$@" ;;
     info-stage) shift; info_stage "$@" ;;
     *)
-        echo "usage: scripts/device-check.sh build | run [--dry-run] [--bin PATH]" >&2
+        echo "usage: scripts/device-check.sh build | run [--dry-run] [--part A|B] [--bin PATH]" >&2
         exit 2
         ;;
 esac

@@ -6,27 +6,37 @@ import Testing
 
 /// The device check's case model on the host: every registered family has cases, every case plans
 /// its kernels without a device, and the fake device runs, fails and hangs every case kind.
-@Suite("Device-check cases on the host")
+@Suite("Device-check case model")
 struct DeviceCheckCaseTests {
     /// Every registered CUDA kernel family, and cuBLASLt.
     static let registeredFamilies = Set(GEMMKernelFamilies.all.map(\.name) + KernelFamilies.all.map(\.name) + ["cublaslt"])
 
-    /// Registered kernel families without device-check cases yet (verified by their GPU test suites
-    /// until their cases land); this list only shrinks.
-    static let familiesWithoutCases: Set<String> = [
-        SM90FP8GEMMFamily().name, SM90FP8MQALogitsFamily().name, SMXXCleanLogitsFamily().name, SM90PagedMQAMetadataFamily().name,
-        SM90FP8PagedMQALogitsFamily().name, PerTokenCastKernel().name,
-    ]
-
     @Test("every registered CUDA kernel family has a device-check family with a smoke case, verification cases and host cases")
     func everyFamilyHasCases() {
         let covered = Set(DeviceCheckFamily.all.flatMap(\.kernelFamilies))
-        #expect(covered.isSubset(of: Self.registeredFamilies), "\(covered.subtracting(Self.registeredFamilies)) are not registered families")
-        #expect(Self.registeredFamilies.subtracting(covered) == Self.familiesWithoutCases)
+        #expect(covered == Self.registeredFamilies, "unregistered: \(covered.subtracting(Self.registeredFamilies)); without cases: \(Self.registeredFamilies.subtracting(covered))")
         for family in DeviceCheckFamily.all {
             #expect(!family.verification.isEmpty && !family.host.isEmpty && !family.kernelFamilies.isEmpty, "\(family.name)")
         }
         #expect(Set(DeviceCheckFamily.all.map(\.name)).count == DeviceCheckFamily.all.count)
+    }
+
+    @Test("the verify stage covers every CUDA op the compile check lists (and cuBLASLt's), and the bench stage issue 11's shapes")
+    func opCoverage() throws {
+        let cublasLt = ["nt", "nn", "tn", "tt"].map { "cublaslt_gemm_" + $0 }
+        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op) + (try KernelFamilies.launches(for: .sm90a, numSMs: 132)).map(\.op)
+                      + cublasLt)
+        let verified = Set(DeviceCheckStage.verify.cases(fakeDevice: false).map(\.op))
+        #expect(ops.subtracting(verified).isEmpty, "not verified: \(ops.subtracting(verified))")
+        #expect(Set(DeviceCheckStage.verify.cases(fakeDevice: true).map(\.op)) == verified)
+        let bench = Set(DeviceCheckStage.bench.cases(fakeDevice: false).map(\.description))
+        for m in [128, 4096] {
+            for (n, k) in RepresentativeProblems.denseShapes {
+                #expect(bench.contains(GEMMCase(op: "bf16_gemm_nt", m: m, n: n, k: k).description))
+                #expect(bench.contains(FP8GEMMCase(.dense, m: m, n: n, k: k).description))
+            }
+        }
+        #expect(bench.contains(MQALogitsCheck(MQAPrefillCase(s: 4096, skv: 16384, h: 64, d: 128, causal: true)).description))
     }
 
     @Test("case descriptions, and so seeds, are unique within each stage")
@@ -55,13 +65,38 @@ struct DeviceCheckCaseTests {
         }
     }
 
+    /// The stage limits of scripts/device-check.sh (`STAGE_LIMITS="name:seconds ..."`).
+    static func stageLimits() throws -> [String: Double] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/device-check.sh")
+        let text = try String(contentsOf: script, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("STAGE_LIMITS=") })
+        let entries = line.dropFirst("STAGE_LIMITS=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")).split(separator: " ")
+        return Dictionary(uniqueKeysWithValues: entries.map { entry in
+            let parts = entry.split(separator: ":")
+            return (String(parts[0]), Double(parts[1]) ?? 0)
+        })
+    }
+
+    @Test("the precompile stage's limit covers every distinct kernel of a whole run at the budgeted compile time on the GPU machine's cores")
+    func precompileBudget() throws {
+        let limits = try Self.stageLimits()
+        let limit = try #require(limits["precompile"])
+        let cases = DeviceCheckStage.allCases.flatMap { $0.cases(fakeDevice: false) }
+        let (kernels, _) = DeviceCheckKernels.plan(cases.map { testCase in (testCase.description, { try testCase.kernelSources(numSMs: 132) }) })
+        #expect(kernels.count > 100)
+        #expect(DeviceCheckBudget.precompileSeconds(kernels: kernels.count) <= limit,
+                "\(kernels.count) kernels need up to \(DeviceCheckBudget.precompileSeconds(kernels: kernels.count)) s; the limit is \(limit) s")
+        #expect(limits.count == 7 && limits.values.allSatisfy { $0 > 0 })
+    }
+
     @Test("the fake device runs each host case's reference (which passes its own rule), fails an injected case and never finishes a hanging one")
     func fakeDevice() throws {
-        for family in DeviceCheckFamily.all {
-            try Self.checkFakeDevice(family.host[0])
+        for testCase in DeviceCheckFamily.all.flatMap(\.host) {
+            try Self.checkFakeDevice(testCase)
         }
     }
 
+    /// Runs `testCase` on a clean, a failing and a hanging fake device.
     static func checkFakeDevice<Case: DeviceCheckCase>(_ testCase: Case) throws {
         let inputs = try testCase.makeInputs(fast: false)
         let expected = try testCase.compared(try testCase.reference(inputs), inputs: inputs)

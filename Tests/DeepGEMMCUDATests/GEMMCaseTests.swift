@@ -116,19 +116,10 @@ struct GEMMCaseTests {
         #expect(try GEMMCaseCheck.difference(gemmCase, inputs: inputs, result: result, expected: expected).isNaN)
     }
 
-    /// CUDA ops outside ``GEMMCase``'s lists, whose operands are BF16 only: the SM90 FP8 1D2D ops
-    /// (verified by GPUFP8OpsTests until the cases learn FP8 inputs and a torch `_scaled_mm` peer),
-    /// the FP8 1D1D ops, which have their own device-check cases (`FP81D1DGEMMCases` in the CLI), and
-    /// the einsum ops (per-head GEMMs of these families, verified by GPUEinsumHCTests).
-    static let opsOutsideDeviceCheck: Set<String> = [
-        "fp8_gemm_nt", "fp8_gemm_nt_skip_head_mid", "m_grouped_fp8_gemm_nt_contiguous", "m_grouped_fp8_gemm_nt_masked",
-        "k_grouped_fp8_gemm_nt_contiguous", "einsum", "fp8_einsum",
-    ]
-
-    @Test("the verification and benchmark lists cover every CUDA GEMM op: JIT kernels and cuBLASLt (FP8 1D2D ops: GPU tests only, for now)")
+    @Test("the verification and benchmark lists cover every BF16 CUDA GEMM op: the SM90 BF16 kernel and cuBLASLt")
     func coverage() {
         let cublasLt = ["nt", "nn", "tn", "tt"].map { "cublaslt_gemm_" + $0 }
-        let ops = Set(RepresentativeProblems.entries(for: .sm90a, numSMs: 132).map(\.op) + cublasLt).subtracting(Self.opsOutsideDeviceCheck)
+        let ops = Set(SM90BF16GEMMFamily().representativeProblems(numSMs: 132).map(\.op) + cublasLt)
         #expect(Set(GEMMCase.verification.map(\.op)) == ops)
         #expect(Set(GEMMCase.benchmark.map(\.op)).isSubset(of: ops))
         #expect(GEMMCase.verification.contains { $0.outputType == .float32 && $0.accumulate })

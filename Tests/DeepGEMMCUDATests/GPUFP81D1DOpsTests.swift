@@ -1,4 +1,3 @@
-import DeepGEMMCore
 import DeepGEMM
 import Testing
 @testable import DeepGEMMCUDA

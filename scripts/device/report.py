@@ -73,23 +73,32 @@ def main():
             report.append("")
     bench = records["bench"]
     ratios = []
-    report += ["## Performance next to PyTorch (same operands for dense ops; TFLOPS = 2·M·N·K / t)", ""]
+    report += ["## Performance next to PyTorch", "",
+               "TFLOPS = the case's flops / t (GEMMs 2·M·N·K over the valid rows; logits 2·H·D per (query, key) pair in the windows); "
+               "GB/s = bytes read and written / t. ratio = TFLOPS / peer TFLOPS, or peer time / time where there are no flops (casts). "
+               "Dense BF16 peers use the same operands; the others the same shapes.", ""]
     if bench:
-        report += ["| case | µs | TFLOPS | GB/s | peer | peer TFLOPS | ratio | same data | torch FP8 TFLOPS (scaling) |",
-                   "|---|---|---|---|---|---|---|---|---|"]
+        report += ["| case | µs | TFLOPS | GB/s | peer | peer µs | peer TFLOPS | ratio | same data | torch FP8 TFLOPS (scaling) |",
+                   "|---|---|---|---|---|---|---|---|---|---|"]
         for b in bench:
             if not b.get("passed"):
-                report.append(f"| {b['case']} | FAIL {b.get('error', '')} | | | | | | | |")
+                report.append(f"| {b['case']} | FAIL {b.get('error', '')} | | | | | | | | |")
                 continue
             peer = torch.get(b["case"])
-            if peer and peer.get("tflops"):
-                ratio = b["tflops"] / peer["tflops"]
+            cells = "- | - | - | - | - | -"
+            if peer and peer.get("seconds"):
+                if b.get("tflops") and peer.get("tflops"):
+                    ratio = b["tflops"] / peer["tflops"]
+                else:
+                    ratio = peer["seconds"] / b["seconds"]
                 ratios.append(ratio)
                 fp8 = f"{peer['fp8_tflops']:.1f} ({peer['fp8_recipe']})" if "fp8_tflops" in peer else "-"
-                cells = f"{peer['peer']} | {peer['tflops']:.1f} | {ratio:.2f} | {peer.get('same_data')} | {fp8}"
-            else:
-                cells = "- | - | - | - | -"
-            report.append(f"| {b['case']} | {b['seconds'] * 1e6:.1f} | {b['tflops']:.1f} | {b['gbps']:.0f} | {cells} |")
+                peer_tflops = f"{peer['tflops']:.1f}" if peer.get("tflops") else "-"
+                cells = f"{peer['peer']} | {peer['seconds'] * 1e6:.1f} | {peer_tflops} | {ratio:.2f} | {peer.get('same_data')} | {fp8}"
+            elif peer:
+                cells = f"{peer['peer']} | - | - | - | - | -"
+            tflops = f"{b['tflops']:.1f}" if b.get("tflops") else "-"
+            report.append(f"| {b['case']} | {b['seconds'] * 1e6:.1f} | {tflops} | {b['gbps']:.0f} | {cells} |")
         report.append("")
     with open(os.path.join(out, "report.md"), "w") as text:
         text.write("\n".join(report) + "\n")

@@ -8,8 +8,7 @@ struct JITCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jit",
         abstract: "Compile-check the CUDA kernels (no GPU needed); the device check's stages: precompile, smoke, verify, bench.",
-        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self,
-                      JITIndexerCommand.self]
+        subcommands: [JITCompileCommand.self, JITPrecompileCommand.self, JITSmokeCommand.self, JITVerifyCommand.self, JITBenchCommand.self]
     )
 }
 

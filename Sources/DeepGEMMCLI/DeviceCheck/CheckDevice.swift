@@ -31,6 +31,8 @@ protocol PreparedCase {
 struct CUDACheckDevice: CheckDevice {
     /// The stream the cases run on.
     let stream: CUDAStream
+    /// Where cases upload their inputs: the device ``CUDADevice/current()`` opens (the driver's device 0).
+    static let placement = Device.cuda(0)
 
     /// The device check on `stream`'s device; makes `stream` the current stream (every op and copy
     /// of the check runs on it).

@@ -65,6 +65,24 @@ extension CaseLauncher {
     func launchSetup() throws {}
 }
 
+/// A launcher for ops called through a closure: each launch queues one call and keeps the device
+/// tensors it returns (new ones for ops that allocate their outputs, the same D for in-place ones).
+final class OpLauncher: CaseLauncher {
+    private let call: () throws -> [Tensor]
+    private var last: [Tensor] = []
+
+    /// Launches run `call`, which queues the op on the case's stream and returns its outputs.
+    init(_ call: @escaping () throws -> [Tensor]) {
+        self.call = call
+    }
+
+    /// Queues one call.
+    func launch() throws { last = try call() }
+
+    /// The last call's outputs, on the host.
+    func outputs() throws -> [Tensor] { try last.map { try $0.to(.host) } }
+}
+
 /// How a case's GPU outputs are compared with the CPU backend's.
 enum CaseComparison: Sendable, Equatable {
     /// Every output equal bit for bit (layouts, casts, schedules).

@@ -25,6 +25,9 @@ struct DeviceCheckFamily: Sendable {
     /// Every family of today's CUDA ops: one line per case file under `DeviceCheck/Cases/`.
     static let all: [DeviceCheckFamily] = [
         BF16GEMMCases.families,
+        FP8GEMMCases.families,
+        IndexerCases.families,
+        CastCases.families,
         FP81D1DGEMMCases.families,
         LayoutCastCases.families,
     ].flatMap { $0 }

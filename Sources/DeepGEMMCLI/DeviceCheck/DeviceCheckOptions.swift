@@ -12,6 +12,12 @@ struct DeviceCheckOptions: ParsableArguments {
         """)
     var fakeDevice = false
 
+    @Flag(name: .customLong("gpu-cases"), help: """
+        With --fake-device: the GPU's case lists instead of the small host ones, to size the stages' host-side work \
+        (inputs, CPU references) and, for precompile, to compile every kernel of the GPU stages.
+        """)
+    var gpuCases = false
+
     @Option(help: "Also write one JSON object per case (or kernel) to this file.")
     var json: String?
 
@@ -31,7 +37,7 @@ struct DeviceCheckOptions: ParsableArguments {
 
     /// The stage's cases of `--part` after `--filter`.
     func cases(_ stage: DeviceCheckStage) -> [any DeviceCheckCase] {
-        stage.cases(fakeDevice: fakeDevice, part: part).filter { filter.map($0.description.contains) ?? true }
+        stage.cases(fakeDevice: fakeDevice && !gpuCases, part: part).filter { filter.map($0.description.contains) ?? true }
     }
 
     /// The GPU's stream, or the fake device.

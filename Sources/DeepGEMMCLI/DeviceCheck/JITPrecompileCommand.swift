@@ -13,7 +13,9 @@ struct JITPrecompileCommand: ParsableCommand {
         Plans each case for the device (its architecture and SM count) and builds the distinct kernels with --jobs \
         concurrent NVRTC compiles into DG_JIT_CACHE_DIR. Exits 1 when a kernel fails to compile, has no ptxas \
         register/spill report, or spills. With --fake-device: plans sm_90a with 132 SMs and compiles the smoke cases' \
-        kernels when NVRTC is found, else says so and skips.
+        kernels when NVRTC is found, else says so and skips; with --gpu-cases as well, every kernel of the GPU stages \
+        (how the precompile stage is sized without a GPU). --plan-only prints the distinct kernels per family and \
+        compiles nothing.
         """
     )
 
@@ -22,13 +24,16 @@ struct JITPrecompileCommand: ParsableCommand {
     @Option(help: "Concurrent compiles (default: the number of CPU cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(name: .customLong("plan-only"), help: "Print the distinct kernels per family and compile nothing.")
+    var planOnly = false
+
     func run() throws {
         try runStage {
             let architecture: CUDAArchitecture
             let numSMs: Int
             let stages: [DeviceCheckStage]
             if options.fakeDevice {
-                (architecture, numSMs, stages) = (.sm90a, 132, [.smoke])
+                (architecture, numSMs, stages) = (.sm90a, 132, options.gpuCases ? DeviceCheckStage.allCases : [.smoke])
             } else {
                 let device = try CUDADevice.current()
                 guard let known = device.architecture else {
@@ -39,6 +44,15 @@ struct JITPrecompileCommand: ParsableCommand {
             let (kernels, unplannable) = DeviceCheckKernels.plan(stages.flatMap(options.cases).map { testCase in
                 (testCase.description, { try testCase.kernelSources(numSMs: numSMs) })
             })
+            if planOnly {
+                let families = Dictionary(grouping: kernels, by: \.source.name).mapValues(\.count)
+                for (family, count) in families.sorted(by: { $0.key < $1.key }) { emit("\(family): \(count) kernels") }
+                emit(String(format: "precompile plan: %d kernels for %@ (%d SMs), %d cases unplannable; at most %.0f s on %d cores", kernels.count,
+                            architecture.rawValue, numSMs, unplannable.count, DeviceCheckBudget.precompileSeconds(kernels: kernels.count),
+                            DeviceCheckBudget.deviceCores))
+                if !unplannable.isEmpty { throw ExitCode(1) }
+                return
+            }
             let records = try JSONLines(path: options.json)
             for (label, error) in unplannable {
                 emit("FAIL \(label): the backend cannot plan it: \(error)")

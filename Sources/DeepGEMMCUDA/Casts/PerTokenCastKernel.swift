@@ -28,7 +28,7 @@ public struct PerTokenCastKernel: CUDAKernelFamily {
     }
 
     /// The configuration and generated translation unit for `source` rows and `useUE8M0`.
-    func selection(source: DType, useUE8M0: Bool) -> KernelSelection {
+    public func selection(source: DType, useUE8M0: Bool) -> KernelSelection {
         let kernelName = PerTokenCastKernel.sources.first { $0.dtype == source }?.kernelName ?? "F32"
         let code = """
         #include <deep_gemm/impls/per_token_cast.cuh>

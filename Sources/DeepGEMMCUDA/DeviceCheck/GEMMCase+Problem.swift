@@ -8,10 +8,15 @@ extension GEMMCase {
     /// from `seed`; `[m]` for a dense op.
     public func groupRows(seed: UInt64) -> [Int] {
         guard kind != .normal else { return [m] }
+        return GEMMCase.randomGroupRows(groups: groups, expectedM: expectedM, cap: kind == .mGroupedMasked ? m : nil, seed: seed)
+    }
+
+    /// `groups` row counts `E·U(0.7, 1.3)` (DeepGEMM's generators), each at most `cap` when given, drawn from `seed`.
+    public static func randomGroupRows(groups: Int, expectedM: Int, cap: Int?, seed: UInt64) -> [Int] {
         var generator = SeededGenerator(seed: seed &+ 99)
         return (0..<groups).map { _ in
             let rows = Int(Double(expectedM) * (0.7 + 0.6 * generator.nextUnit()))
-            return kind == .mGroupedMasked ? min(m, rows) : rows
+            return cap.map { min($0, rows) } ?? rows
         }
     }
 

@@ -37,13 +37,7 @@ public struct GEMMCaseInputs: Sendable {
             layout = nil
             validRows = rows
         case .mGroupedContiguous, .mGroupedContiguousPsum:
-            var groupOfRow: [Int32] = []
-            var ends: [Int32] = []
-            for (group, actual) in rows.enumerated() {
-                let aligned = ceilDiv(actual, GEMMCase.mkAlignment) * GEMMCase.mkAlignment
-                ends.append(Int32(groupOfRow.count + actual))
-                groupOfRow += Array(repeating: Int32(group), count: actual) + Array(repeating: -1, count: aligned - actual)
-            }
+            let (groupOfRow, ends) = GEMMCaseInputs.contiguousLayout(groupRows: rows, alignment: GEMMCase.mkAlignment)
             // Padding (psum: gap) rows of A are zero, so D's come out zero
             for (row, group) in groupOfRow.enumerated() where group < 0 { try a.select(dim: 0, index: row).zero() }
             d = Tensor(zeros: shapes.d, dtype: .bfloat16)
@@ -54,6 +48,17 @@ public struct GEMMCaseInputs: Sendable {
             layout = try Tensor(rows.map { Int32($0) }, shape: [gemmCase.groups])
             validRows = rows
         }
+    }
+
+    /// The m-grouped contiguous layouts of groups with `groupRows` rows, each padded to `alignment`:
+    /// the group of every row (-1 for padding) and the cumulative group ends (the psum form).
+    public static func contiguousLayout(groupRows: [Int], alignment: Int) -> (groupOfRow: [Int32], ends: [Int32]) {
+        var groupOfRow: [Int32] = [], ends: [Int32] = []
+        for (group, actual) in groupRows.enumerated() {
+            ends.append(Int32(groupOfRow.count + actual))
+            groupOfRow += Array(repeating: Int32(group), count: actual) + Array(repeating: -1, count: ceilDiv(actual, alignment) * alignment - actual)
+        }
+        return (groupOfRow, ends)
     }
 
     /// A and B as the backend takes them (nt orientation: A [.., M, K], B [.., N, K]).
