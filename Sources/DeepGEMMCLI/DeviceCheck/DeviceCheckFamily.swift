@@ -30,6 +30,7 @@ struct DeviceCheckFamily: Sendable {
         CastCases.families,
         FP81D1DGEMMCases.families,
         LayoutCastCases.families,
+        EinsumHCCases.families,
     ].flatMap { $0 }
 }
 

@@ -30,7 +30,7 @@ public struct SM90BatchedSumFamily: CUDAKernelFamily {
     }
 
     /// The heuristics' configuration and the generated kernel.
-    func selection(s: Int, m: Int, n: Int, k: Int, numSMs: Int) throws -> (config: SM90SplitKConfig, selection: KernelSelection) {
+    public func selection(s: Int, m: Int, n: Int, k: Int, numSMs: Int) throws -> (config: SM90SplitKConfig, selection: KernelSelection) {
         let config = try SM90BatchedSumHeuristics.config(s: s, m: m, n: n, k: k, numSMs: numSMs)
         let mma = WGMMAInstruction(n: config.blockN, transposeA: false, transposeB: false)
         let code = """
@@ -65,7 +65,7 @@ public struct SM90BatchedSumFamily: CUDAKernelFamily {
     }
 
     /// The FP32 -> BF16 (round to nearest even) cast kernel.
-    func castSelection() -> KernelSelection {
+    public func castSelection() -> KernelSelection {
         let code = """
         #include <deep_gemm/impls/sm90_bf16_bmk_bnk_mn.cuh>
 

@@ -25,7 +25,7 @@ public struct SM90HCPrenormFamily: CUDAKernelFamily {
     }
 
     /// The heuristics' configuration and the generated kernel for M x N x K with `numSplits` splits.
-    func selection(m: Int, n: Int, k: Int, numSplits: Int) throws -> (config: SM90SplitKConfig, selection: KernelSelection) {
+    public func selection(m: Int, n: Int, k: Int, numSplits: Int) throws -> (config: SM90SplitKConfig, selection: KernelSelection) {
         let config = try SM90HCPrenormHeuristics.config(m: m, n: n, k: k, numSplits: numSplits)
         let mma = WGMMAInstruction(n: config.blockN, transposeA: false, transposeB: false, operands: .tf32RegisterA)
         let code = """

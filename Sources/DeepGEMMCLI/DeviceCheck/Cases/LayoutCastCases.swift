@@ -9,10 +9,10 @@ enum LayoutCastCases {
         DeviceCheckFamily(name: "block casts", kernelFamilies: [BlockCastKernel().name], part: .b,
                           smoke: LayoutCastCase(.cast(.perBlockFP8, useUE8M0: true, granK: 128, packed: false, transposed: false), m: 256, n: 384),
                           verification: LayoutCastCase.castVerification, benchmark: LayoutCastCase.castBenchmark,
-                          host: [LayoutCastCase(.cast(.perTokenFP4, useUE8M0: true, granK: 32, packed: true, transposed: false), m: 8, n: 64)]),
+                          host: LayoutCastCase.castHost),
         DeviceCheckFamily(name: "sf layouts", kernelFamilies: [SFLayoutKernel().name], part: .b,
                           smoke: LayoutCastCase(.mnMajor, m: 300, n: 56), verification: LayoutCastCase.layoutVerification,
-                          benchmark: LayoutCastCase.layoutBenchmark, host: [LayoutCastCase(.kGrouped(ks: [256, 0, 640]), m: 0, n: 16)]),
+                          benchmark: LayoutCastCase.layoutBenchmark, host: LayoutCastCase.layoutHost),
     ]
 }
 
@@ -60,6 +60,17 @@ struct LayoutCastCase: DeviceCheckCase {
         .init(.mnMajor, m: 4097, n: 57), .init(.mnMajorPacked(psum: nil), m: 4097, n: 57),
         .init(.mnMajorPacked(psum: [1000, 2100, 4000]), m: 4097, n: 228), .init(.kGrouped(ks: [256, 0, 640, 7168]), m: 0, n: 4096),
         .init(.packUE8M0, m: 513, n: 56),
+    ]
+    /// Every cast at a size the fake device runs at once.
+    static let castHost: [LayoutCastCase] = [
+        .init(.cast(.perTokenFP4, useUE8M0: true, granK: 32, packed: true, transposed: false), m: 8, n: 64),
+        .init(.cast(.perChannelFP8, useUE8M0: false, granK: 128, packed: false, transposed: false), m: 256, n: 24),
+        .init(.cast(.perBlockFP8, useUE8M0: true, granK: 128, packed: false, transposed: true), m: 136, n: 200),
+    ]
+    /// Every layout at a size the fake device runs at once.
+    static let layoutHost: [LayoutCastCase] = [
+        .init(.kGrouped(ks: [256, 0, 640]), m: 0, n: 16), .init(.mnMajor, m: 33, n: 5), .init(.mnMajorPacked(psum: [10, 21]), m: 33, n: 12),
+        .init(.packUE8M0, m: 9, n: 8),
     ]
     /// DeepGEMM's test shapes.
     static let layoutBenchmark: [LayoutCastCase] = [.init(.mnMajor, m: 8192, n: 56), .init(.mnMajorPacked(psum: nil), m: 8192, n: 228)]
