@@ -6,20 +6,12 @@
 
 #define DG_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-/// The tile body for `rows` valid rows (a constant after inlining). The accumulator rows are
-/// prefetched first, so the fold after each block finds them in L1.
+/// The tile body for `rows` valid rows (a constant after inlining).
 static inline __attribute__((always_inline)) DG_TARGET_AVX2 void tile_rows(const dg_gemm_tile *t, const int rows) {
     enum { MR = 6, NR = 16 };
     const float *a = (const float *)t->a, *b = (const float *)t->b;
-    const float *const sa = t->sa, *const sb = t->sb;
-    float *const c = t->c;
-    const int64_t ldc = t->ldc, blocks = t->blocks;
-    for (int r = 0; r < rows; r++) {
-        __builtin_prefetch(c + r * ldc, 1, 3);
-        __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
-    }
-    for (int64_t blk = 0; blk < blocks; blk++) {
-        const int64_t steps = blk == blocks - 1 ? t->steps_last : t->steps_full;
+    for (int64_t blk = 0; blk < t->blocks; blk++) {
+        const int64_t steps = blk == t->blocks - 1 ? t->steps_last : t->steps_full;
         __m256 p[MR][2];
         for (int r = 0; r < rows; r++) p[r][0] = p[r][1] = _mm256_setzero_ps();
         for (int64_t s = 0; s < steps; s++) {
@@ -34,13 +26,13 @@ static inline __attribute__((always_inline)) DG_TARGET_AVX2 void tile_rows(const
         }
         const int init = t->first && blk == 0;
         for (int r = 0; r < rows; r++) {
-            float *row = c + r * ldc;
+            float *c = t->c + r * t->ldc;
             for (int j = 0; j < 2; j++) {
-                if (sa) {
-                    const __m256 s = _mm256_mul_ps(_mm256_broadcast_ss(sa + blk * MR + r), _mm256_loadu_ps(sb + blk * NR + 8 * j));
-                    _mm256_storeu_ps(row + 8 * j, init ? _mm256_mul_ps(p[r][j], s) : _mm256_fmadd_ps(p[r][j], s, _mm256_loadu_ps(row + 8 * j)));
+                if (t->sa) {
+                    const __m256 s = _mm256_mul_ps(_mm256_broadcast_ss(t->sa + blk * MR + r), _mm256_loadu_ps(t->sb + blk * NR + 8 * j));
+                    _mm256_storeu_ps(c + 8 * j, init ? _mm256_mul_ps(p[r][j], s) : _mm256_fmadd_ps(p[r][j], s, _mm256_loadu_ps(c + 8 * j)));
                 } else {
-                    _mm256_storeu_ps(row + 8 * j, init ? p[r][j] : _mm256_add_ps(p[r][j], _mm256_loadu_ps(row + 8 * j)));
+                    _mm256_storeu_ps(c + 8 * j, init ? p[r][j] : _mm256_add_ps(p[r][j], _mm256_loadu_ps(c + 8 * j)));
                 }
             }
         }

@@ -100,21 +100,15 @@ void dg_gemm_pack_generic(const dg_gemm_operand *op, int pairs, int64_t row0, in
 
 void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t b0, int64_t count,
                          int64_t block_len, float *dst) {
-    const int64_t valid = dg_max64(0, dg_min64(width, op->rows - row0));
-    // Offsets of the rows' scales, found once per call (integer divisions cost tens of cycles, and
-    // a panel of a per-32 scaled operand has as many scales as a sixteenth of its values).
-    int64_t row_offset[DG_GEMM_MAX_PANEL_WIDTH];
-    if (op->scales)
-        for (int64_t r = 0; r < valid; r++) row_offset[r] = ((row0 + r) / op->gran_rows) * op->scale_stride0;
+    const int64_t valid = dg_min64(width, op->rows - row0);
     for (int64_t b = 0; b < count; b++) {
-        float *out = dst + b * width;
-        if (op->scales) {
-            const float *column = op->scales + ((b0 + b) * block_len / op->gran_k) * op->scale_stride1;
-            for (int64_t r = 0; r < valid; r++) out[r] = column[row_offset[r]];
-        } else {
-            for (int64_t r = 0; r < valid; r++) out[r] = 1.0f;
+        const int64_t k = (b0 + b) * block_len;
+        for (int64_t r = 0; r < width; r++) {
+            float s = r < valid ? 1.0f : 0.0f;
+            if (op->scales && r < valid)
+                s = op->scales[((row0 + r) / op->gran_rows) * op->scale_stride0 + (k / op->gran_k) * op->scale_stride1];
+            dst[b * width + r] = s;
         }
-        for (int64_t r = valid; r < width; r++) out[r] = 0.0f;
     }
 }
 

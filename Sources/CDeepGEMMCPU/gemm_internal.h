@@ -44,12 +44,8 @@ extern const uint16_t dg_gemm_e4m3_bf16[128];
 void dg_gemm_pack_generic(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width, int64_t k0, int64_t len,
                           void *dst);
 
-/// The widest panel (MR or NR) of any level.
-enum { DG_GEMM_MAX_PANEL_WIDTH = 64 };
-
-/// Packs the scales of blocks [b0, b0+count) of a panel of `width` (at most
-/// DG_GEMM_MAX_PANEL_WIDTH) rows as [block][width] floats (1 when the operand is unscaled, 0 past
-/// the last row).
+/// Packs the scales of blocks [b0, b0+count) of a panel as [block][width] floats (1 when the
+/// operand is unscaled, 0 past the last row).
 void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t b0, int64_t count,
                          int64_t block_len, float *dst);
 

@@ -6,20 +6,15 @@
 // finally writes the buffer to D by the output rule. A is packed once up front; B is packed once up
 // front when several items share its columns, otherwise one panel at a time (per chunk) into a
 // per-worker buffer right before the tiles that use it, so it is still in L1 when they run.
-#include <stdint.h>
 #include <string.h>
 #include "gemm_internal.h"
 
 /// K elements per chunk (before rounding to whole scale blocks), output rows and columns per item.
 enum { DG_KC_PAIRS = 512, DG_KC_F32 = 256, DG_MC = 192, DG_NC = 384 };
-/// Plans for at most this many workers have their items balanced (balanced_item_panels).
-enum { DG_GEMM_BALANCED_WORKERS = 64 };
 /// Problems below this many multiply-adds run on one worker.
 static const int64_t dg_single_worker_macs = 1 << 18;
 
 DG_INLINE int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
-
-_Static_assert(48 <= DG_GEMM_MAX_PANEL_WIDTH, "panels of every level fit dg_gemm_pack_scales");
 
 void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
     switch (isa) {
@@ -27,43 +22,6 @@ void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
     case DG_ISA_AVX2: *mr = 6; *nr = 16; break;
     default: *mr = 6; *nr = 8; break;
     }
-}
-
-/// The longest time (in A panels x B panels) any of `workers` workers spends when they take the
-/// items of a plan in order, each the next one as soon as it is free.
-static int64_t makespan(int64_t panels_a, int64_t item_panels_a, int64_t panels_b, int64_t item_panels_b,
-                        int64_t workers) {
-    int64_t finish[DG_GEMM_BALANCED_WORKERS] = {0};
-    const int64_t items_m = dg_ceil_div64(panels_a, item_panels_a), items = items_m * dg_ceil_div64(panels_b, item_panels_b);
-    int64_t longest = 0;
-    for (int64_t item = 0; item < items; item++) {
-        const int64_t pa0 = (item % items_m) * item_panels_a, pb0 = (item / items_m) * item_panels_b;
-        const int64_t work = (dg_min64(panels_a, pa0 + item_panels_a) - pa0) * (dg_min64(panels_b, pb0 + item_panels_b) - pb0);
-        int64_t next = 0;
-        for (int64_t w = 1; w < workers; w++)
-            if (finish[w] < finish[next]) next = w;
-        finish[next] += work;
-        longest = dg_max64(longest, finish[next]);
-    }
-    return longest;
-}
-
-/// The B panels per item, at most `largest` and at least half of it, that finish soonest on
-/// `workers` workers; of equal choices the largest (its A block is reused by more B panels). Only
-/// few items (fewer than 16 per worker, a small M) are worth it: 448 B panels in items of 24 make
-/// 19 items on one row of A panels, 10 for one of two workers (240 panels against 208), while
-/// items of 16 make 28, 14 each.
-static int64_t balanced_item_panels(int64_t panels_a, int64_t item_panels_a, int64_t panels_b, int64_t largest,
-                                    int max_workers) {
-    const int64_t workers = max_workers;
-    const int64_t items = dg_ceil_div64(panels_a, item_panels_a) * dg_ceil_div64(panels_b, largest);
-    if (workers < 2 || workers > DG_GEMM_BALANCED_WORKERS || items >= 16 * workers) return largest;
-    int64_t best = largest, best_time = makespan(panels_a, item_panels_a, panels_b, largest, workers);
-    for (int64_t width = largest - 1; width >= dg_max64(1, largest / 2); width--) {
-        const int64_t time = makespan(panels_a, item_panels_a, panels_b, width, workers);
-        if (time < best_time) best = width, best_time = time;
-    }
-    return best;
 }
 
 int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const dg_gemm_operand *a,
@@ -125,8 +83,6 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
         const int64_t per_item = dg_ceil_div64(plan->panels_b, dg_ceil_div64(wanted, plan->items_m));
         plan->item_panels_b = dg_max64(1, dg_min64(plan->item_panels_b, dg_max64(per_item, 2)));
     }
-    plan->item_panels_b = balanced_item_panels(plan->panels_a, plan->item_panels_a, plan->panels_b, plan->item_panels_b,
-                                               max_workers);
     plan->items_n = dg_ceil_div64(plan->panels_b, plan->item_panels_b);
     plan->global_b = plan->items_m > 1;
     const int64_t items = plan->items_m * plan->items_n;
@@ -208,25 +164,7 @@ static void store(const dg_gemm_plan *plan, int64_t row0, int64_t col0, int64_t 
     }
 }
 
-/// Prefetches into L2 the 64-byte lines [from, to) of the data at `base`.
-DG_INLINE void prefetch_lines(const unsigned char *base, int64_t from, int64_t to) {
-    for (int64_t line = from; line < to; line++) __builtin_prefetch(base + line * 64, 0, 2);
-}
-
-/// The packed bytes of chunk `chunk` of an operand panel (steps of `step_bytes`), and their length.
-DG_INLINE const unsigned char *chunk_bytes(const dg_gemm_plan *plan, const unsigned char *panel, int64_t step_bytes,
-                                           int64_t chunk, int64_t *lines) {
-    const int64_t b0 = chunk * plan->blocks_per_chunk, count = dg_min64(plan->blocks, b0 + plan->blocks_per_chunk) - b0;
-    *lines = count * plan->steps_full * step_bytes / 64;
-    return panel + b0 * plan->steps_full * step_bytes;
-}
-
 /// Computes output item `item` with the buffers of worker `worker`.
-///
-/// Packed panels are read from memory the first time a chunk uses them, so while the tiles of one
-/// B panel run, the next B panel the item reads (the chunk's next one, or the next chunk's first) is
-/// prefetched into L2, a slice of it before each tile; and during the chunk's last B panel each
-/// tile's A panel for the next chunk is prefetched. Prefetches change no result.
 static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     const int64_t mr = plan->mr, nr = plan->nr;
     const int64_t pa0 = (item % plan->items_m) * plan->item_panels_a;
@@ -263,23 +201,7 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
                 tile.b = local_b;
                 tile.sb = plan->scaled ? local_sb : NULL;
             }
-            // The next B panel to prefetch (global B only: a local panel is packed right before use).
-            const int64_t next_chunk = pb + 1 < pb1 ? chunk : chunk + 1;
-            const unsigned char *next_b = NULL;
-            int64_t lines_b = 0, lines_a = 0;
-            if (plan->global_b && next_chunk < plan->chunks)
-                next_b = chunk_bytes(plan, packed_b + (pb + 1 < pb1 ? pb + 1 : pb0) * plan->panel_bytes_b, step_bytes_b,
-                                     next_chunk, &lines_b);
-            const int64_t lines_per_tile = dg_ceil_div64(lines_b, pa1 - pa0);
-            const int last_panel_b = pb == pb1 - 1 && chunk + 1 < plan->chunks;
             for (int64_t pa = pa0; pa < pa1; pa++) {
-                if (next_b) {
-                    const int64_t from = (pa - pa0) * lines_per_tile;
-                    prefetch_lines(next_b, from, dg_min64(lines_b, from + lines_per_tile));
-                }
-                if (last_panel_b)
-                    prefetch_lines(chunk_bytes(plan, packed_a + pa * plan->panel_bytes_a, step_bytes_a, chunk + 1, &lines_a), 0,
-                                   lines_a);
                 tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;
                 tile.sa = plan->scaled ? scales_a + (pa * plan->blocks + b0) * mr : NULL;
                 tile.c = c + (pa - pa0) * mr * ldc + (pb - pb0) * nr;

@@ -151,13 +151,12 @@ struct GEMMCase: Sendable, CustomStringConvertible {
 
     /// The FP32-FMA levels (`.avx2`, `.avx512f`, and `.avx512` when an operand is F32) give the same
     /// bits as each other, and every fast level gives the same bits on 1, 2, 3 and 7 threads, on the
-    /// tails of ``GEMMCase/all`` (M, N past the tiles, K not a multiple of 128, MN-major, spread strides),
-    /// and on a short, wide shape (one row of items whose width the plan balances per thread count).
+    /// tails of ``GEMMCase/all`` (M, N past the tiles, K not a multiple of 128, MN-major, spread strides).
     @Test(arguments: GEMMCase.all)
     func bitIdenticalAcrossFMALevelsAndThreads(_ testCase: GEMMCase) throws {
         let hasF32 = testCase.a.format == .f32 || testCase.b.format == .f32
         let fmaLevels: [CPUKernelVariant] = ([.avx2, .avx512f] + (hasF32 ? [.avx512] : [])).filter(\.isSupported)
-        for (index, shape) in (testCase.shapes + [(m: 70, n: 150, k: 300), (m: 130, n: 900, k: 160)]).enumerated() {
+        for (index, shape) in (testCase.shapes + [(m: 70, n: 150, k: 300)]).enumerated() {
             let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 31))
             let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 32))
             if let first = fmaLevels.first {
