@@ -50,22 +50,7 @@ DG_DEVICE void sm90_bf16_bmk_bnk_mn(u32 shape_s, const TensorMap& map_a, const T
     const u32 warp = __shfl_sync(0xffffffff, threadIdx.x / 32, 0);
     const u32 lane = ptx::lane_index();
 
-    if (warp == kNumMathWarps and ptx::elect_one()) {
-        ptx::prefetch_tensor_map(&map_a);
-        ptx::prefetch_tensor_map(&map_b);
-    }
-    if (warp == kNumMathWarps + 1 and ptx::elect_one()) {
-        #pragma unroll
-        for (u32 i = 0; i < kNumStages; ++ i) {
-            full_barriers[i].init(1);
-            empty_barriers[i].init(kNumMathWarps);
-        }
-        ptx::fence_barrier_init();
-    }
-    __syncthreads();
-
-    // Inputs may still be written by the previous kernel when launched with PDL
-    ptx::wait_for_previous_grid();
+    sm90_gemm_start<kNumMathWarps, kNumStages, 1>(warp, full_barriers, empty_barriers, &map_a, &map_b);
 
     constexpr u32 kNumMBlocks = (SHAPE_M + BLOCK_M - 1) / BLOCK_M;
     constexpr u32 kNumNBlocks = (SHAPE_N + BLOCK_N - 1) / BLOCK_N;

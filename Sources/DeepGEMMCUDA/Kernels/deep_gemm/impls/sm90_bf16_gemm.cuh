@@ -62,26 +62,7 @@ DG_DEVICE void sm90_bf16_gemm(const int* grouped_layout, u32 shape_m, u32 shape_
     const u32 warp = __shfl_sync(0xffffffff, threadIdx.x / 32, 0);
     const u32 lane = ptx::lane_index();
 
-    if (warp == kNumMathWarps and ptx::elect_one()) {
-        ptx::prefetch_tensor_map(&map_a);
-        ptx::prefetch_tensor_map(&map_b);
-        ptx::prefetch_tensor_map(&map_d);
-    }
-    if (warp == kNumMathWarps + 1 and ptx::elect_one()) {
-        #pragma unroll
-        for (u32 i = 0; i < kNumStages; ++ i) {
-            full_barriers[i].init(1);
-            empty_barriers[i].init(kClusterSize * kNumMathWarps);
-        }
-        ptx::fence_barrier_init();
-    }
-    if constexpr (kClusterSize > 1)
-        ptx::cluster_sync();
-    else
-        __syncthreads();
-
-    // Inputs may still be written by the previous kernel when launched with PDL
-    ptx::wait_for_previous_grid();
+    sm90_gemm_start<kNumMathWarps, kNumStages, kClusterSize>(warp, full_barriers, empty_barriers, &map_a, &map_b, &map_d);
 
     using Shape = sched::SM90TileShape<kKind, BLOCK_M, BLOCK_N, kNumGroups, kClusterSize, kMulticastOnA, kBandWidth, kNumSMs>;
     sched::SM90TileScheduler<Shape> scheduler(Shape(), blockIdx.x, shape_m, shape_n, grouped_layout);

@@ -1,6 +1,7 @@
-// Pipeline pieces shared by the SM90 GEMM kernels: how the producer loads one operand tile with
-// TMA (locally or multicast to the 2-CTA cluster) and how a math warp releases a stage to the
-// producers of every CTA that wrote into it.
+// Pipeline pieces shared by the SM90 GEMM kernels: how a kernel starts (tensor-map prefetch,
+// barrier set-up, PDL wait), how the producer loads one operand tile with TMA (locally or multicast
+// to the 2-CTA cluster) and how a math warp releases a stage to the producers of every CTA that
+// wrote into it.
 #pragma once
 
 #include <deep_gemm/ptx/sync.cuh>
@@ -38,6 +39,30 @@ DG_DEVICE void load_operand_tile(const TensorMap* map, ptx::Barrier* barrier, un
         else
             ptx::tma_load(map, barrier, destination, c0, c1, group);
     }
+}
+
+/// The start every SM90 GEMM kernel shares. The producer's first warp (`kNumMathWarps`) prefetches
+/// the tensor maps; the next initialises each stage's full barrier (one arrival: the producer's
+/// transaction) and empty barrier (one arrival per math warp of every CTA of the cluster). The
+/// cluster (or CTA) then syncs, so no barrier is used before it exists, and every thread waits for
+/// the previous grid's writes (programmatic dependent launch).
+template <u32 kNumMathWarps, u32 kNumStages, u32 kClusterSize, typename... Maps>
+DG_DEVICE void sm90_gemm_start(u32 warp, ptx::Barrier* full_barriers, ptx::Barrier* empty_barriers, const Maps*... maps) {
+    if (warp == kNumMathWarps and ptx::elect_one())
+        (ptx::prefetch_tensor_map(maps), ...);
+    if (warp == kNumMathWarps + 1 and ptx::elect_one()) {
+        #pragma unroll
+        for (u32 i = 0; i < kNumStages; ++ i) {
+            full_barriers[i].init(1);
+            empty_barriers[i].init(kClusterSize * kNumMathWarps);
+        }
+        ptx::fence_barrier_init();
+    }
+    if constexpr (kClusterSize > 1)
+        ptx::cluster_sync();
+    else
+        __syncthreads();
+    ptx::wait_for_previous_grid();
 }
 
 /// One arrival per math warp on the empty barrier of a consumed stage, in every CTA whose producer
