@@ -103,11 +103,9 @@ public enum SM90FP8GEMM1D1DHeuristics {
     /// Rejects problems the SM90 FP8 1D1D kernel cannot run although the op's rules allow them (the
     /// op's own rules were checked once, in Core), naming the DeepGEMM argument.
     static func validate(_ problem: GEMMKernelProblem) throws {
-        try DeepGEMMError.require(problem.numSMs > 0 && problem.numSMs % 2 == 0, "num_sms", "must be a positive even number, got \(problem.numSMs)")
-        try DeepGEMMError.require(problem.compiledDims.allSatisfy { "mnk".contains($0) }, "compiled_dims", "may only contain m, n and k, got '\(problem.compiledDims)'")
+        try SM90FP8Heuristics.requireLaunchOptions(problem)
         try DeepGEMMError.require(problem.kind == .normal, "a", "the SM90 FP8 1D1D kernel runs normal and k-grouped GEMMs, got \(problem.kind)")
-        try DeepGEMMError.require(problem.majorA == .k, "a", "the SM90 FP8 kernel needs a K-major A")
-        try DeepGEMMError.require(problem.majorB == .k, "b", "the SM90 FP8 kernel needs a K-major B")
+        try SM90FP8Heuristics.requireKMajorOperands(problem)
         try DeepGEMMError.require(problem.typeCD == .float32 && problem.accumulate, "d", "the SM90 FP8 1D1D kernel adds into float32 D (C required)")
     }
 }

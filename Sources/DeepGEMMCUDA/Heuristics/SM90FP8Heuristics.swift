@@ -81,13 +81,24 @@ public enum SM90FP8Heuristics {
             bandWidth: SM90BF16Heuristics.bandWidth(blockM: blockM, blockN: blockN, numSMs: problem.numSMs, multicastOnA: clusterN > 1))
     }
 
+    /// The launch options every SM90 FP8 kernel (1D2D and 1D1D) takes: an even SM count and compiled
+    /// dimensions among m, n, k.
+    static func requireLaunchOptions(_ problem: GEMMKernelProblem) throws {
+        try DeepGEMMError.require(problem.numSMs > 0 && problem.numSMs % 2 == 0, "num_sms", "must be a positive even number, got \(problem.numSMs)")
+        try DeepGEMMError.require(problem.compiledDims.allSatisfy { "mnk".contains($0) }, "compiled_dims", "may only contain m, n and k, got '\(problem.compiledDims)'")
+    }
+
+    /// Both FP8 operands K-major, as every SM90 FP8 kernel reads them.
+    static func requireKMajorOperands(_ problem: GEMMKernelProblem) throws {
+        try DeepGEMMError.require(problem.majorA == .k, "a", "the SM90 FP8 kernel needs a K-major A")
+        try DeepGEMMError.require(problem.majorB == .k, "b", "the SM90 FP8 kernel needs a K-major B")
+    }
+
     /// Rejects problems the SM90 FP8 1D2D kernels cannot run although the op's rules allow them (the
     /// op's own rules were checked once, in Core), naming the DeepGEMM argument.
     static func validate(_ problem: GEMMKernelProblem) throws {
-        try DeepGEMMError.require(problem.numSMs > 0 && problem.numSMs % 2 == 0, "num_sms", "must be a positive even number, got \(problem.numSMs)")
-        try DeepGEMMError.require(problem.compiledDims.allSatisfy { "mnk".contains($0) }, "compiled_dims", "may only contain m, n and k, got '\(problem.compiledDims)'")
-        try DeepGEMMError.require(problem.majorA == .k, "a", "the SM90 FP8 kernel needs a K-major A")
-        try DeepGEMMError.require(problem.majorB == .k, "b", "the SM90 FP8 kernel needs a K-major B")
+        try requireLaunchOptions(problem)
+        try requireKMajorOperands(problem)
         try DeepGEMMError.require(problem.typeCD == .bfloat16 && !problem.accumulate, "d",
                                   "the SM90 FP8 1D2D kernel writes BF16 D without C")
         if let splits = problem.headSplits {
