@@ -15,7 +15,7 @@
 # Stages (each under `timeout`; a stage that fails makes the run fail; a HANG or a timeout stops the run):
 #   0 info        nvidia-smi -L and `deepgemm info` (driver search with every candidate's verdict); no CUDA -> stop
 #   1 precompile  `deepgemm jit precompile`: every kernel the later stages launch, in parallel, into DG_JIT_CACHE_DIR
-#                 (116 kernels today; `deepgemm jit precompile --fake-device --gpu-cases --plan-only` counts them here)
+#                 (153 kernels today; `deepgemm jit precompile --fake-device --gpu-cases --plan-only` counts them here)
 #   2 smoke       `deepgemm jit smoke`: one small case per device-check family, each under a cuStreamQuery watchdog
 #   3 verify      `deepgemm jit verify`: every CUDA op against the CPU backend (bitwise or DeepGEMM's calc_diff
 #                 bound, per op), each case under the watchdog

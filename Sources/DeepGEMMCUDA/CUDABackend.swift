@@ -60,6 +60,8 @@ public enum CUDABackend {
         let device = stream.device
         let family = try GEMMKernelFamilies.family(for: problem, architecture: device.architecture)
         let kernelProblem = GEMMKernelProblem(problem, numSMs: try numSMs(options, device), compiledDims: options.ignoreCompiledDims ? "" : compiledDims)
+        let sfa = try sfa.map { try tmaScales($0, rows: problem.m, problem: problem, stream: stream) }
+        let sfb = try sfb.map { problem.kernelType == .oneD1D ? try tmaScales($0, rows: problem.n, problem: problem, stream: stream) : $0 }
         let layouts = GEMMOperandLayouts(a: a.layout, b: b.layout, d: d.layout, groupedLayout: groupedLayout?.deviceAddress ?? 0,
                                          sfa: sfa?.layout, sfb: sfb?.layout)
         let plan = try family.plan(kernelProblem, layouts: layouts, pdl: options.pdl)

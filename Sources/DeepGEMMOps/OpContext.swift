@@ -1,3 +1,4 @@
+import Foundation
 import DeepGEMM
 
 /// The inputs of one op call, read by DeepGEMM argument name: tensors, other values (in the
@@ -181,7 +182,22 @@ extension OpContext {
             }
             dtype = parsed
         }
+        try Self.requireAllocatable(name, shape: shape, dtype: dtype)
         return Tensor(zeros: shape, dtype: dtype)
+    }
+
+    /// Checks that a shape derived from other arguments (`num_splits`, sizes of the inputs) can be
+    /// allocated: no negative size, and a byte count that neither overflows nor exceeds this
+    /// machine's memory.
+    private static func requireAllocatable(_ name: String, shape: [Int], dtype: DType) throws {
+        try DeepGEMMError.require(shape.allSatisfy { $0 >= 0 }, name,
+                                  "cannot be allocated as \(shape): a size derived from the other arguments is negative")
+        let bytes = shape.reduce((dtype.size, false)) { partial, size in
+            let product = partial.0.multipliedReportingOverflow(by: size)
+            return (product.partialValue, partial.1 || product.overflow)
+        }
+        try DeepGEMMError.require(!bytes.1 && UInt64(bytes.0) <= ProcessInfo.processInfo.physicalMemory, name,
+                                  "cannot be allocated as \(shape) \(dtype): more bytes than this machine's memory")
     }
 }
 

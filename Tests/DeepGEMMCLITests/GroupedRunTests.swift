@@ -106,6 +106,10 @@ import DeepGEMMTestSupport
             ("k_grouped_bf16_gemm_tn_contiguous", ["ks_cpu=128,128", "compiled_dims=3"], "compiled_dims"),
             ("m_grouped_bf16_gemm_nt_contiguous", [], "b"),
             ("tf32_hc_prenorm_gemm", [], "b"),
+            // The outputs `deepgemm run` allocates are sized from num_splits: a negative or huge count
+            // is refused before any allocation (a fuzz finding: it trapped in Tensor(zeros:)).
+            ("tf32_hc_prenorm_gemm", ["num_splits=-515"], "d"),
+            ("tf32_hc_prenorm_gemm", ["num_splits=9223372036854775807"], "d"),
         ]
         expectRunFailures(failing, input: input, output: output)
     }

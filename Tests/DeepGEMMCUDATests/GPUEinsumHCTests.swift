@@ -5,7 +5,7 @@ import Testing
 
 /// `einsum` and `tf32_hc_prenorm_gemm` on the GPU against the CPU backend on the same inputs
 /// (skipped without a device), with DeepGEMM's thresholds: 1e-5 for `bmk,bnk->mn`, 1e-10 for the
-/// `bh*` expressions, 1e-8 for HC prenorm (summed over the splits).
+/// `bh*` expressions, 1e-3 for `fp8_einsum`, 1e-8 for HC prenorm (summed over the splits).
 @Suite("einsum and tf32_hc_prenorm_gemm on the GPU", .serialized, .enabled(if: isCUDAAvailable))
 struct GPUEinsumHCTests {
     /// Runs `body` on host copies and on device copies of `tensors` and returns both results' values
@@ -43,6 +43,20 @@ struct GPUEinsumHCTests {
             try einsum(expression, a: t[0], b: bView, d: t[2])
         }
         #expect(calcDiff(gpu[0], cpu[0]) < 1e-10)
+    }
+
+    @Test("fp8_einsum bhr,hdr->bhd on DeepGEMM's test operands (A's scales K-major as the cast leaves them) matches the CPU backend (calc_diff < 1e-3)",
+          arguments: [4, 129])
+    func fp8PerHead(batch: Int) throws {
+        let (h, r, dim) = (8, 1024, 384)
+        let x = try perTokenCastToFP8(Tensor.randn([batch * h, r], dtype: .bfloat16, seed: 51), useUE8M0: false)
+        let y = try GPUFP8OpsTests.quantizeGroupedB(Tensor.randn([h, dim, r], dtype: .bfloat16, seed: 52))
+        let tensors = [try x.data.reshaped([batch, h, r]), try x.sf.reshaped([batch, h, r / 128]), y.data, y.sf,
+                       Tensor(zeros: [batch, h, dim], dtype: .bfloat16)]
+        let (cpu, gpu) = try Self.onBoth(tensors, outputs: [4]) { t in
+            try fp8Einsum("bhr,hdr->bhd", a: QuantizedTensor(data: t[0], sf: t[1]), b: QuantizedTensor(data: t[2], sf: t[3]), d: t[4])
+        }
+        #expect(calcDiff(gpu[0], cpu[0]) < 1e-3)
     }
 
     @Test("tf32_hc_prenorm_gemm: D and sqr_sum summed over the splits (calc_diff < 1e-8), each split's partials close",

@@ -123,16 +123,31 @@ struct GPUFP8OpsTests {
         }
     }
 
-    @Test("A scales not in the MN-major TMA-aligned layout are refused on the device, naming a_sf")
+    @Test("A scales as the cast leaves them (K-major) are brought into the kernel's layout, as DeepGEMM does: dense and masked match the CPU backend")
     func kMajorScales() throws {
-        let a = try perTokenCastToFP8(Tensor.randn([64, 256], dtype: .bfloat16, seed: 7), useUE8M0: false)
-        let b = try perBlockCastToFP8(Tensor.randn([128, 256], dtype: .bfloat16, seed: 8), useUE8M0: false)
-        let d = try Tensor(zeros: [64, 128], dtype: .bfloat16).to(.cuda(0))
-        do {
-            try fp8FP4GEMM(.nt, a: Self.device(a), b: Self.device(b), d: d)
-            Issue.record("K-major A scales were accepted")
-        } catch let DeepGEMMError.invalidArgument(argument, _) {
-            #expect(argument == "a_sf")
+        let a = try perTokenCastToFP8(Tensor.randn([130, 1040], dtype: .bfloat16, seed: 7), useUE8M0: false)
+        let b = try perBlockCastToFP8(Tensor.randn([256, 1040], dtype: .bfloat16, seed: 8), useUE8M0: false)
+        #expect(a.sf.stride(-1) == 1, "the cast's scales are K-major")
+        let expected = Tensor(zeros: [130, 256], dtype: .bfloat16)
+        try fp8FP4GEMM(.nt, a: a, b: b, d: expected)
+        let d = try Tensor(zeros: [130, 256], dtype: .bfloat16).to(.cuda(0))
+        try fp8FP4GEMM(.nt, a: Self.device(a), b: Self.device(b), d: d)
+        #expect(try calcDiff(d.to(.host), expected) < Self.tolerance)
+
+        let groups = 3, rows = 96
+        let x = Tensor.randn([groups, rows, 512], dtype: .bfloat16, seed: 9)
+        let cast = try perTokenCastToFP8(x.reshaped([groups * rows, 512]), useUE8M0: false)
+        let grouped = QuantizedTensor(data: try cast.data.reshaped([groups, rows, 512]), sf: try cast.sf.reshaped([groups, rows, 4]))
+        let groupedB = try Self.quantizeGroupedB(Tensor.randn([groups, 256, 512], dtype: .bfloat16, seed: 10))
+        let maskedM = try Tensor([Int32(96), 0, 37], shape: [groups])
+        let hostD = Tensor(zeros: [groups, rows, 256], dtype: .bfloat16)
+        try mGroupedFP8FP4GEMMNTMasked(a: grouped, b: groupedB, d: hostD, maskedM: maskedM, expectedM: 64)
+        let deviceD = try Tensor(zeros: [groups, rows, 256], dtype: .bfloat16).to(.cuda(0))
+        try mGroupedFP8FP4GEMMNTMasked(a: Self.device(grouped), b: Self.device(groupedB), d: deviceD, maskedM: maskedM.to(.cuda(0)), expectedM: 64)
+        let result = try deviceD.to(.host)
+        for (group, count) in [96, 0, 37].enumerated() where count > 0 {
+            let rowsOf = { (t: Tensor) in try t.select(dim: 0, index: group).narrow(dim: 0, start: 0, length: count) }
+            #expect(try calcDiff(rowsOf(result), rowsOf(hostD)) < Self.tolerance, "group \(group)")
         }
     }
 }

@@ -27,7 +27,7 @@ import DeepGEMMCUDA
 /// Runs where the tensors are (see ``Placement``): on the CPU, or on an SM90 device under SM90's
 /// rules whatever `strictArch` says (the other two expressions throw
 /// ``DeepGEMMError/unsupported(argument:rule:)`` naming `expr`), one FP8 1D2D GEMM per batch, whose
-/// A scales must then be in the MN-major TMA-aligned layout as for `fp8_gemm_nt` on the device.
+/// A scales are brought into the MN-major TMA-aligned layout as for `fp8_gemm_nt` on the device.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming `expr`, `a`, `a_sf`, `b`, `b_sf`, `d`, `c` or
 /// `recipe` before anything is written.

@@ -25,10 +25,11 @@
 ///   F32 scale factors that are not powers of two and `disableUE8M0Cast` with F32 scale factors.
 /// - `compiledDims` is a compilation hint of the CUDA kernels; it does not change the result.
 /// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
-///   FP8 1D2D kernel (SM90's rules exactly: FP8 K-major operands, F32 scales with A's in the MN-major
-///   TMA-aligned layout of `get_mn_major_tma_aligned_tensor`, BF16 D, no C) or, for recipe (1, 1, 128),
-///   the FP8 1D1D kernel (B's per-channel scales MN-major TMA-aligned too, F32 D with C) on the
-///   device's current stream; mixed devices throw naming the argument.
+///   FP8 1D2D kernel (SM90's rules exactly: FP8 K-major operands, F32 scales, BF16 D, no C) or, for
+///   recipe (1, 1, 128), the FP8 1D1D kernel (F32 D with C) on the device's current stream; per-row
+///   scales (A's, and B's per-channel ones) not yet in the MN-major TMA-aligned layout are copied
+///   into it first, as DeepGEMM's `transform_sf_into_required_layout` does. Mixed devices throw
+///   naming the argument.
 ///
 /// Bad arguments throw ``DeepGEMMError`` naming DeepGEMM's argument (`a`, `b`, `a_sf`, `b_sf`,
 /// `d`, `c`, `recipe`, `recipe_a`, `recipe_b`, `disable_ue8m0_cast`) before anything is written.

@@ -20,8 +20,9 @@
 ///   `settings.arch`'s: SM90 takes FP8 with K-major B, F32 per-token A scales and the 1D2D kernel
 ///   (gran_n ≠ 1); SM100 needs power-of-two scales.
 /// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
-///   FP8 1D2D kernel under SM90's rules (K-major B, F32 scales, A's MN-major TMA-aligned) on the
-///   device's current stream; mixed devices throw naming the argument.
+///   FP8 1D2D kernel under SM90's rules (K-major B, F32 scales; A's copied into the MN-major
+///   TMA-aligned layout unless they are in it) on the device's current stream; mixed devices throw
+///   naming the argument.
 public func mGroupedFP8FP4GEMMContiguous(
     _ layout: GEMMLayout, a: QuantizedTensor, b: QuantizedTensor, d: Tensor, groupedLayout: Tensor,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,
@@ -83,8 +84,9 @@ public func mGroupedFP8FP4GEMMContiguous(
 ///   `compiledDims` it is a performance hint only.
 /// - Recipes, scale factors and rules as in ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``.
 /// - Runs where the tensors are: host tensors on the CPU; CUDA tensors on an SM90 device with the
-///   FP8 1D2D kernel under SM90's rules (F32 scales, A's MN-major TMA-aligned per group) on the
-///   device's current stream; mixed devices throw naming the argument.
+///   FP8 1D2D kernel under SM90's rules (F32 scales; A's copied into the MN-major TMA-aligned
+///   layout per group unless they are in it) on the device's current stream; mixed devices throw
+///   naming the argument.
 public func mGroupedFP8FP4GEMMNTMasked(
     a: QuantizedTensor, b: QuantizedTensor, d: Tensor, maskedM: Tensor, expectedM: Int,
     recipe: [Int]? = nil, recipeA: [Int]? = nil, recipeB: [Int]? = nil, compiledDims: String? = nil,

@@ -3,9 +3,8 @@ import DeepGEMMCUDA
 
 /// `einsum` and `tf32_hc_prenorm_gemm` as device-check cases (part B): the public ops on device
 /// tensors against the same calls on host tensors, at DeepGEMM's bounds (1e-5 for `bmk,bnk->mn`,
-/// 1e-10 for the per-head `bh*` expressions, 1e-8 for HC prenorm summed over its splits). No bench
-/// cases yet: scripts/device/torch_bench.py has no peer for them. `fp8_einsum` runs the FP8 1D2D
-/// kernel once per head, which the FP8 GEMM cases verify; it has GPU tests but no case here.
+/// 1e-10 for the per-head `bh*` expressions, 1e-3 for `fp8_einsum`, 1e-8 for HC prenorm summed over
+/// its splits). No bench cases yet: scripts/device/torch_bench.py has no peer for them.
 enum EinsumHCCases {
     /// The batched-sum einsum (with the per-head expressions, which run the BF16 GEMM kernel), and HC prenorm.
     static let families: [DeviceCheckFamily] = [
@@ -17,10 +16,13 @@ enum EinsumHCCases {
                 EinsumHCCase(.batchedSum(s: 4096, m: 384, n: 128, k: 384, outputType: .bfloat16)),
                 EinsumHCCase(.perHead(expression: "bhr,hdr->bhd", h: 128, r: 512, d: 128, batch: 4)),
                 EinsumHCCase(.perHead(expression: "bhd,hdr->bhr", h: 8, r: 4096, d: 1024, batch: 129)),
+                EinsumHCCase(.fp8PerHead(h: 8, r: 4096, d: 1024, batch: 4)),
+                EinsumHCCase(.fp8PerHead(h: 8, r: 4096, d: 1024, batch: 129)),
             ],
             benchmark: [],
             host: [EinsumHCCase(.batchedSum(s: 5, m: 64, n: 64, k: 64, outputType: .bfloat16)),
-                   EinsumHCCase(.perHead(expression: "bhr,hdr->bhd", h: 2, r: 128, d: 64, batch: 3))]),
+                   EinsumHCCase(.perHead(expression: "bhr,hdr->bhd", h: 2, r: 128, d: 64, batch: 3)),
+                   EinsumHCCase(.fp8PerHead(h: 2, r: 256, d: 128, batch: 3))]),
         DeviceCheckFamily(
             name: "sm90 hc prenorm", kernelFamilies: [SM90HCPrenormFamily().name], part: .b,
             smoke: EinsumHCCase(.hcPrenorm(m: 64, n: 24, k: 7680, splits: nil)),
@@ -41,6 +43,10 @@ struct EinsumHCCase: DeviceCheckCase {
         case batchedSum(s: Int, m: Int, n: Int, k: Int, outputType: DType)
         /// `bhr,hdr->bhd` or `bhd,hdr->bhr` with B a `[:, :, :r]` slice of [h, d, r + 128].
         case perHead(expression: String, h: Int, r: Int, d: Int, batch: Int)
+        /// `fp8_einsum("bhr,hdr->bhd")` on DeepGEMM's test operands: A [batch, h, r] cast per token
+        /// with its scales [batch, h, r/128] as the cast leaves them (K-major: the op brings them into
+        /// the layout the kernel reads), B [h, d, r] cast per 128x128 block per head, D BF16.
+        case fp8PerHead(h: Int, r: Int, d: Int, batch: Int)
         /// `tf32_hc_prenorm_gemm`: A BF16 [M, K], B F32 [N, K], D and sqr_sum with `splits` splits (2-D when nil).
         case hcPrenorm(m: Int, n: Int, k: Int, splits: Int?)
     }
@@ -53,8 +59,11 @@ struct EinsumHCCase: DeviceCheckCase {
 
     /// DeepGEMM's op name.
     var op: String {
-        if case .hcPrenorm = call { return "tf32_hc_prenorm_gemm" }
-        return "einsum"
+        switch call {
+        case .hcPrenorm: "tf32_hc_prenorm_gemm"
+        case .fp8PerHead: "fp8_einsum"
+        case .batchedSum, .perHead: "einsum"
+        }
     }
 
     /// The op, expression and shape.
@@ -63,6 +72,7 @@ struct EinsumHCCase: DeviceCheckCase {
         case .batchedSum(let s, let m, let n, let k, let outputType):
             "einsum bmk,bnk->mn S=\(s) M=\(m) N=\(n) K=\(k) \(outputType == .float32 ? "f32 +c" : "bf16")"
         case .perHead(let expression, let h, let r, let d, let batch): "einsum \(expression) h=\(h) r=\(r) d=\(d) b=\(batch)"
+        case .fp8PerHead(let h, let r, let d, let batch): "fp8_einsum bhr,hdr->bhd h=\(h) r=\(r) d=\(d) b=\(batch)"
         case .hcPrenorm(let m, let n, let k, let splits): "tf32_hc_prenorm_gemm m=\(m) n=\(n) k=\(k) num_splits=\(splits.map(String.init) ?? "None")"
         }
     }
@@ -72,6 +82,7 @@ struct EinsumHCCase: DeviceCheckCase {
         switch call {
         case .batchedSum: .calcDiff(bound: 1e-5)
         case .perHead: .calcDiff(bound: 1e-10)
+        case .fp8PerHead: .calcDiff(bound: 1e-3)
         case .hcPrenorm: .calcDiff(bound: 1e-8)
         }
     }
@@ -87,6 +98,11 @@ struct EinsumHCCase: DeviceCheckCase {
             return [Tensor.randn([batch, h, reducesR ? r : d], dtype: .bfloat16, seed: seed &+ 1),
                     Tensor.randn([h, d, r + 128], dtype: .bfloat16, seed: seed &+ 2),
                     Tensor(zeros: [batch, h, reducesR ? d : r], dtype: .bfloat16)]
+        case .fp8PerHead(let h, let r, let d, let batch):
+            let x = try perTokenCastToFP8(Tensor.randn([batch * h, r], dtype: .bfloat16, seed: seed &+ 1), useUE8M0: false)
+            let y = try FP8GEMMCase.quantizeGroupedB(Tensor.randn([h, d, r], dtype: .bfloat16, seed: seed &+ 2))
+            return [try x.data.reshaped([batch, h, r]), try x.sf.reshaped([batch, h, r / 128]), y.data, y.sf,
+                    Tensor(zeros: [batch, h, d], dtype: .bfloat16)]
         case .hcPrenorm(let m, let n, let k, let splits):
             return [Tensor.randn([m, k], dtype: .bfloat16, seed: seed &+ 1), Tensor.randn([n, k], dtype: .float32, seed: seed &+ 2),
                     Tensor.randn(splits.map { [$0, m, n] } ?? [m, n], dtype: .float32, seed: seed &+ 3),
@@ -95,7 +111,10 @@ struct EinsumHCCase: DeviceCheckCase {
     }
 
     /// Where the outputs start in the inputs.
-    var firstOutput: Int { 2 }
+    var firstOutput: Int {
+        if case .fp8PerHead = call { return 4 }
+        return 2
+    }
 
     /// The op on `tensors` (operands and outputs, wherever they are), writing the outputs in place.
     func run(_ tensors: [Tensor]) throws {
@@ -104,6 +123,9 @@ struct EinsumHCCase: DeviceCheckCase {
             try einsum("bmk,bnk->mn", a: tensors[0], b: tensors[1], d: tensors[2], c: outputType == .float32 ? tensors[2] : nil)
         case .perHead(let expression, _, let r, _, _):
             try einsum(expression, a: tensors[0], b: try tensors[1].narrow(dim: 2, start: 0, length: r), d: tensors[2])
+        case .fp8PerHead:
+            try fp8Einsum("bhr,hdr->bhd", a: QuantizedTensor(data: tensors[0], sf: tensors[1]), b: QuantizedTensor(data: tensors[2], sf: tensors[3]),
+                          d: tensors[4])
         case .hcPrenorm(_, _, _, let splits):
             try tf32HCPrenormGEMM(a: tensors[0], b: tensors[1], d: tensors[2], sqrSum: tensors[3], numSplits: splits)
         }
@@ -137,15 +159,17 @@ struct EinsumHCCase: DeviceCheckCase {
         let flops: Double
         switch call {
         case .batchedSum(let s, let m, let n, let k, _): flops = 2 * Double(s) * Double(m) * Double(n) * Double(k)
-        case .perHead(_, let h, let r, let d, let batch): flops = 2 * Double(batch) * Double(h) * Double(r) * Double(d)
+        case .perHead(_, let h, let r, let d, let batch), .fp8PerHead(let h, let r, let d, let batch):
+            flops = 2 * Double(batch) * Double(h) * Double(r) * Double(d)
         case .hcPrenorm(let m, let n, let k, _): flops = 2 * Double(m) * Double(n) * Double(k)
         }
         let bytes = inputs.enumerated().reduce(0.0) { $0 + Double($1.element.byteCount) * ($1.offset >= firstOutput ? 2 : 1) }
         return CaseWorkload(flops: flops, bytes: bytes, fields: [("case", .text(description))])
     }
 
-    /// The batched-sum kernel (and its F32 -> BF16 cast) or the HC kernel this shape selects; the
-    /// per-head expressions run BF16 GEMM kernels that JIT on their first call.
+    /// The batched-sum kernel (and its F32 -> BF16 cast), the FP8 GEMM kernel of one head, or the HC
+    /// kernel this shape selects; the BF16 per-head expressions run GEMM kernels that JIT on their
+    /// first call.
     func kernelSources(numSMs: Int) throws -> [KernelSource] {
         switch call {
         case .batchedSum(let s, let m, let n, let k, let outputType):
@@ -154,6 +178,8 @@ struct EinsumHCCase: DeviceCheckCase {
             return outputType == .bfloat16 ? [kernel, family.castSelection().source] : [kernel]
         case .perHead:
             return []
+        case .fp8PerHead(_, let r, let d, let batch):
+            return try FP8GEMMCase(.dense, m: batch, n: d, k: r).kernelSources(numSMs: numSMs)
         case .hcPrenorm(let m, let n, let k, let splits):
             return [try SM90HCPrenormFamily().selection(m: m, n: n, k: k, numSplits: splits ?? 1).selection.source]
         }

@@ -141,12 +141,12 @@ struct FP8GEMMCase: DeviceCheckCase {
             let x = random([groupOfRow.count, k], 1)
             for (row, group) in groupOfRow.enumerated() where group < 0 { try x.select(dim: 0, index: row).zero() }
             let layout = mode == .psum ? try Tensor(ends, shape: [groups]) : try Tensor(groupOfRow, shape: [groupOfRow.count])
-            return Inputs(a: try quantizeA(x), b: try quantizeGroupedB(random([groups, n, k], 2)), d: Tensor(zeros: [groupOfRow.count, n], dtype: .bfloat16),
+            return Inputs(a: try quantizeA(x), b: try Self.quantizeGroupedB(random([groups, n, k], 2)), d: Tensor(zeros: [groupOfRow.count, n], dtype: .bfloat16),
                           layout: layout)
         case .masked:
             let x = random([groups, m, k], 1)
-            let a = try stack((0..<groups).map { try perTokenCastToFP8(x.select(dim: 0, index: $0), useUE8M0: false) }, mnMajorScales: true)
-            return Inputs(a: a, b: try quantizeGroupedB(random([groups, n, k], 2)), d: Tensor(zeros: [groups, m, n], dtype: .bfloat16),
+            let a = try Self.stack((0..<groups).map { try perTokenCastToFP8(x.select(dim: 0, index: $0), useUE8M0: false) }, mnMajorScales: true)
+            return Inputs(a: a, b: try Self.quantizeGroupedB(random([groups, n, k], 2)), d: Tensor(zeros: [groups, m, n], dtype: .bfloat16),
                           layout: try Tensor(groupRows.map(Int32.init), shape: [groups]))
         }
     }
@@ -227,13 +227,13 @@ struct FP8GEMMCase: DeviceCheckCase {
         return QuantizedTensor(data: cast.data, sf: try getMNMajorTMAAlignedTensor(cast.sf))
     }
 
-    /// Each group of B [G, N, K] per 128x128 block, stacked.
-    private func quantizeGroupedB(_ x: Tensor) throws -> QuantizedTensor {
-        try stack((0..<x.size(0)).map { try perBlockCastToFP8(x.select(dim: 0, index: $0), useUE8M0: false) }, mnMajorScales: false)
+    /// Each group of B [G, N, K] per 128x128 block, stacked (also `fp8_einsum`'s per-head B).
+    static func quantizeGroupedB(_ x: Tensor) throws -> QuantizedTensor {
+        try Self.stack((0..<x.size(0)).map { try perBlockCastToFP8(x.select(dim: 0, index: $0), useUE8M0: false) }, mnMajorScales: false)
     }
 
     /// Groups stacked along a new first dimension (scales MN-major TMA-aligned when `mnMajorScales`).
-    private func stack(_ parts: [QuantizedTensor], mnMajorScales: Bool) throws -> QuantizedTensor {
+    private static func stack(_ parts: [QuantizedTensor], mnMajorScales: Bool) throws -> QuantizedTensor {
         let data = Tensor(zeros: [parts.count] + parts[0].data.shape, dtype: .float8E4M3)
         let sf = Tensor(zeros: [parts.count] + parts[0].sf.shape, dtype: .float32)
         for (group, part) in parts.enumerated() {
