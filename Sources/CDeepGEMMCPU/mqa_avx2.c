@@ -11,8 +11,9 @@
 #define DG_MQA_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define DG_MQA_AVX2_INLINE static inline __attribute__((always_inline)) DG_MQA_AVX2
 
-/// Heads per register tile (6 heads x 16 lanes: 12 accumulators).
-enum { TILE_HEADS = 6 };
+/// Heads per register tile: FP8 6 (12 float accumulators); FP4 4 (8 int16 accumulators, which
+/// leaves the per-block scaling its registers instead of spilling it).
+enum { TILE_HEADS = 6, FP4_TILE_HEADS = 4 };
 
 /// FP8 scores of `rows` heads (a constant after inlining) against one lane group: q holds the
 /// heads' swapped float rows, k the group's float [dim][16]; every step is one FMA per head and
@@ -50,30 +51,32 @@ DG_MQA_AVX2_INLINE fp4_query fp4_query_at(const int32_t *q, int heads, int dim, 
 
 /// FP4 scores of `rows` heads (a constant after inlining) against one lane group. Per 32-element
 /// block, vpmaddubsw multiplies the offset KV bytes (0...24) by the doubled q values (-12...12)
-/// into pairs of int16; the int16 sums over the block start from the offset correction and stay
-/// within ±9216, so they are exact; vpmaddwd adds each lane's two halves into its exact int32
-/// dot. Then s = fma(float(dot), qs · ks, s) as the definition says.
+/// into pairs of int16 (the block's first word starts the sums); the int16 sums of each lane's 16
+/// even and 16 odd elements stay within ±4608, so they are exact; vpmaddwd adds the two into the
+/// lane's int32 dot, and the block's offset correction completes it. Then
+/// s = fma(float(dot), qs · ks, s) as the definition says.
 DG_MQA_AVX2_INLINE void fp4_tile(const int rows, int dim, fp4_query q, const uint8_t *k, const float *ks, float *scores) {
     const int words = dim / 4, blocks = dim / 32;
-    const __m256i ones = _mm256_set1_epi16(1);
     for (int b = 0; b < blocks; b++) {
-        __m256i acc[TILE_HEADS][2];
-        for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_set1_epi32(q.corrections[r * blocks + b] & 0xFFFF);
+        __m256i acc[FP4_TILE_HEADS][2];
         for (int w = 8 * b; w < 8 * b + 8; w++) {
             const __m256i k0 = _mm256_load_si256((const __m256i *)(k + w * 64));
             const __m256i k1 = _mm256_load_si256((const __m256i *)(k + w * 64 + 32));
             for (int r = 0; r < rows; r++) {
                 const __m256i qw = _mm256_set1_epi32(q.values[r * words + w]);
-                acc[r][0] = _mm256_add_epi16(acc[r][0], _mm256_maddubs_epi16(k0, qw));
-                acc[r][1] = _mm256_add_epi16(acc[r][1], _mm256_maddubs_epi16(k1, qw));
+                const __m256i p0 = _mm256_maddubs_epi16(k0, qw), p1 = _mm256_maddubs_epi16(k1, qw);
+                acc[r][0] = w == 8 * b ? p0 : _mm256_add_epi16(acc[r][0], p0);
+                acc[r][1] = w == 8 * b ? p1 : _mm256_add_epi16(acc[r][1], p1);
             }
         }
         const __m256 ks0 = _mm256_loadu_ps(ks + b * DG_MQA_LANES), ks1 = _mm256_loadu_ps(ks + b * DG_MQA_LANES + 8);
+        const __m256i ones = _mm256_set1_epi16(1);
         for (int r = 0; r < rows; r++) {
             const __m256 qs = _mm256_set1_ps(q.scales[r * blocks + b]);
+            const __m256i correction = _mm256_set1_epi32(q.corrections[r * blocks + b]);
             float *s = scores + r * DG_MQA_CHUNK_LANES;
-            const __m256 dot0 = _mm256_cvtepi32_ps(_mm256_madd_epi16(acc[r][0], ones));
-            const __m256 dot1 = _mm256_cvtepi32_ps(_mm256_madd_epi16(acc[r][1], ones));
+            const __m256 dot0 = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(acc[r][0], ones), correction));
+            const __m256 dot1 = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16(acc[r][1], ones), correction));
             const __m256 s0 = b == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(s), s1 = b == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(s + 8);
             _mm256_storeu_ps(s, _mm256_fmadd_ps(dot0, _mm256_mul_ps(qs, ks0), s0));
             _mm256_storeu_ps(s + 8, _mm256_fmadd_ps(dot1, _mm256_mul_ps(qs, ks1), s1));
@@ -96,23 +99,20 @@ DG_MQA_AVX2_INLINE void group_tile(int format, int heads, int dim, const void *q
         return;
     }
     const fp4_query qh = fp4_query_at((const int32_t *)q, heads, dim, h);
-    switch (rows) {
-    case 6: fp4_tile(6, dim, qh, kv, ks, scores); break;
-    case 4: fp4_tile(4, dim, qh, kv, ks, scores); break;
-    default: fp4_tile(2, dim, qh, kv, ks, scores); break;
-    }
+    if (rows == 4) fp4_tile(4, dim, qh, kv, ks, scores);
+    else fp4_tile(2, dim, qh, kv, ks, scores);
 }
 
 DG_MQA_AVX2 void dg_mqa_scores_chunk_avx2(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
                                           int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
     const int64_t bytes = dg_mqa_group_bytes(DG_MQA_LEVEL_AVX2, format, dim), floats = dg_mqa_kv_group_scales(format, dim);
-    const int tiles = (heads + TILE_HEADS - 1) / TILE_HEADS;
+    const int height = format == DG_MQA_FP8 ? TILE_HEADS : FP4_TILE_HEADS, tiles = (heads + height - 1) / height;
     for (int j = 0; j < groups; j++) {
         const uint8_t *kv = (const uint8_t *)kv_packed + (g + j) * bytes;
         const float *ks = kv_scales + (g + j) * floats;
         for (int t = 0; t < tiles; t++) {
             dg_mqa_prefetch(dg_mqa_span_part(prefetch, (int64_t)j * tiles + t, (int64_t)groups * tiles));
-            const int h = t * TILE_HEADS, rows = heads - h < TILE_HEADS ? heads - h : TILE_HEADS;
+            const int h = t * height, rows = heads - h < height ? heads - h : height;
             group_tile(format, heads, dim, q, kv, ks, h, rows, scores + h * DG_MQA_CHUNK_LANES + j * DG_MQA_LANES);
         }
     }
