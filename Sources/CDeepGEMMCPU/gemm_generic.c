@@ -102,13 +102,23 @@ void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width,
                          int64_t block_len, float *dst) {
     const int64_t valid = dg_min64(width, op->rows - row0);
     for (int64_t b = 0; b < count; b++) {
-        const int64_t k = (b0 + b) * block_len;
-        for (int64_t r = 0; r < width; r++) {
-            float s = r < valid ? 1.0f : 0.0f;
-            if (op->scales && r < valid)
-                s = op->scales[((row0 + r) / op->gran_rows) * op->scale_stride0 + (k / op->gran_k) * op->scale_stride1];
-            dst[b * width + r] = s;
+        float *out = dst + b * width;
+        int64_t r = 0;
+        if (!op->scales) {
+            for (; r < valid; r++) out[r] = 1.0f;
+        } else {
+            // The block's column of the grid, then its rows in order (no division per element).
+            const float *column = op->scales + ((b0 + b) * block_len / op->gran_k) * op->scale_stride1;
+            int64_t grid_row = row0 / op->gran_rows, left = op->gran_rows - row0 % op->gran_rows;
+            for (; r < valid; r++) {
+                out[r] = column[grid_row * op->scale_stride0];
+                if (--left == 0) {
+                    grid_row++;
+                    left = op->gran_rows;
+                }
+            }
         }
+        for (; r < width; r++) out[r] = 0.0f;
     }
 }
 

@@ -83,11 +83,15 @@ private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) 
         let rows = sf.size(0), blocks = ceilDiv(k, granK)
         let grid = Tensor(zeros: [rows, blocks], dtype: .float32)
         let output = grid.dataPointer.assumingMemoryBound(to: Float.self)
-        let words = UnsafeRawPointer(sf.dataPointer)
+        let words = UnsafeRawPointer(sf.dataPointer).assumingMemoryBound(to: Int32.self)
+        let (rowStride, wordStride) = (sf.stride(0), sf.stride(1))
         for r in 0..<rows {
-            for b in 0..<blocks {
-                let word = words.load(fromByteOffset: (r * sf.strides[0] + (b / 4) * sf.strides[1]) * 4, as: Int32.self)
-                output[r * blocks + b] = UE8M0.scaleValue(UE8M0.byte(word, b % 4))
+            let row = output + r * blocks
+            for j in 0..<ceilDiv(blocks, 4) {
+                let word = words[r * rowStride + j * wordStride]
+                for b in (4 * j)..<min(4 * j + 4, blocks) {
+                    row[b] = UE8M0.scaleValue(UE8M0.byte(word, b - 4 * j))
+                }
             }
         }
         return try ScaleGrid(values: grid, granRows: 1, granK: granK)

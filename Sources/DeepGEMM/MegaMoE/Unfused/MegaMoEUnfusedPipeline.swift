@@ -38,7 +38,9 @@ public struct MegaMoERankWeights: Sendable {
 /// 1. Dispatch: every valid (token, slot) becomes one row on its expert's rank, experts in PSUM
 ///    layout with groups aligned to `settings.mkAlignmentForContiguousLayout` (``MegaMoEDispatchPlan``).
 /// 2. L1: ``mGroupedFP8FP4GEMMContiguous(_:a:b:d:groupedLayout:recipe:recipeA:recipeB:compiledDims:disableUE8M0Cast:usePsumLayout:ensureZeroPadding:expectedMForPsumLayout:settings:strictArch:)``
-///    with recipe (1, 1, 32), BF16 output (one RN of the FP32 accumulator).
+///    with recipe (1, 1, 32), BF16 output (one RN of the FP32 accumulator), over each expert's
+///    received rows only (`ensureZeroPadding: false`: the combine never reads the alignment gaps,
+///    which at small batch would be most of the rows).
 /// 3. ``swigluApplyWeightToFP8(_:topkWeights:activationClamp:fastMath:)`` with each row's weight.
 /// 4. L2: the same grouped GEMM on the FP8 activations.
 /// 5. Combine (``megaMoECombine(destinations:outputs:hidden:)``): per token, a binary32 sum from
@@ -62,12 +64,12 @@ public func fp8FP4MegaMoEUnfused(
         guard let sf = rows.sf else { preconditionFailure("FP8 rows are gathered with their scale factors") }
         let l1Out = Tensor(zeros: [rows.data.size(0), 2 * problem.intermediate], dtype: .bfloat16)
         try mGroupedFP8FP4GEMMContiguous(.nt, a: QuantizedTensor(data: rows.data, sf: sf), b: weights[rank].l1, d: l1Out,
-                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, settings: settings)
+                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, ensureZeroPadding: false, settings: settings)
         let activations = try swigluApplyWeightToFP8(l1Out, topkWeights: rows.weights, activationClamp: activationClamp,
                                                      fastMath: fastMath)
         let l2Out = Tensor(zeros: [rows.data.size(0), problem.hidden], dtype: .bfloat16)
         try mGroupedFP8FP4GEMMContiguous(.nt, a: activations, b: weights[rank].l2, d: l2Out,
-                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, settings: settings)
+                                         groupedLayout: layout, recipe: [1, 1, 32], usePsumLayout: true, ensureZeroPadding: false, settings: settings)
         return l2Out
     }
 }
@@ -108,12 +110,12 @@ public func bf16MegaMoEUnfused(
                                  topkWeights: inputs.map(\.topkWeights), stats: cumulativeLocalExpertRecvStats, settings: settings) { rank, rows, layout in
         let l1Out = Tensor(zeros: [rows.data.size(0), 2 * problem.intermediate], dtype: .bfloat16)
         try mGroupedBF16GEMMContiguous(.nt, a: rows.data, b: l1Weights[rank], d: l1Out, groupedLayout: layout,
-                                       usePsumLayout: true, settings: settings)
+                                       usePsumLayout: true, ensureZeroPadding: false, settings: settings)
         let activations = try swigluApplyWeightToBF16(l1Out, topkWeights: rows.weights, activationClamp: activationClamp,
                                                       fastMath: fastMath)
         let l2Out = Tensor(zeros: [rows.data.size(0), problem.hidden], dtype: .bfloat16)
         try mGroupedBF16GEMMContiguous(.nt, a: activations, b: l2Weights[rank], d: l2Out, groupedLayout: layout,
-                                       usePsumLayout: true, settings: settings)
+                                       usePsumLayout: true, ensureZeroPadding: false, settings: settings)
         return l2Out
     }
 }
