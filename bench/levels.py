@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every CPU comparison on each kernel level and writes the per-level table (BENCHMARKS.md).
 
-    python3 bench/compare.py levels [--binary .build/release/deepgemm] [--levels avx2 avx512f avx512]
+    python3 bench/compare.py levels [--binary .build/release/deepgemm] [--levels avx2 avx512f avx512 amx]
                                     [--sections gemm mqa casts moe] [--repeat 5] [--out BENCHMARKS.md]
 
 For each level (DG_CPU_KERNEL=level; default: every level `deepgemm info` lists as supported, above

@@ -267,7 +267,7 @@ DG_TARGET_AVX512 int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, i
                                          int64_t len, void *dst) {
     // Pairs need formats exact in BF16; F32 panels take F32 sources only (others decode generically).
     if (pairs ? op->format == DG_TYPE_F32 : op->format != DG_TYPE_F32) return 0;
-    if (width != 8 && width != 48) return 0;
+    if (width != 8 && width != DG_AMX_NR && width != 48) return 0;
     const int fp4 = op->format == DG_TYPE_E2M1;
     const int k_contiguous = op->stride1 == 1 && (!fp4 || (op->fp4_packed_along_k && k0 % 2 == 0));
     const int mn_contiguous = op->stride0 == 1 && (!fp4 || (!op->fp4_packed_along_k && row0 % 2 == 0));
@@ -275,6 +275,21 @@ DG_TARGET_AVX512 int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, i
     else if (mn_contiguous) pack_mn_contiguous(op, pairs, row0, width, k0, len, (char *)dst);
     else return 0;
     return 1;
+}
+
+DG_TARGET_AVX512 void dg_gemm_pairs_to_rows_avx512(void *block, int64_t steps) {
+    enum { HALF = 16, GROUP_BYTES = DG_AMX_GROUP_STEPS * DG_AMX_MR * 4 };
+    for (int64_t g = 0; g < steps; g += DG_AMX_GROUP_STEPS) {
+        char *group = (char *)block + g / DG_AMX_GROUP_STEPS * GROUP_BYTES;
+        // Read the whole group (both 16-row halves) before writing it back in place.
+        __m512i r[2][16];
+        for (int h = 0; h < 2; h++)
+            for (int s = 0; s < 16; s++) r[h][s] = _mm512_loadu_si512(group + (s * DG_AMX_MR + h * HALF) * 4);
+        for (int h = 0; h < 2; h++) {
+            transpose16(r[h]);
+            for (int row = 0; row < 16; row++) _mm512_storeu_si512(group + (h * HALF + row) * 64, r[h][row]);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

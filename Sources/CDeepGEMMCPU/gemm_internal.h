@@ -91,5 +91,18 @@ int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, int64_t row0, int6
                         void *dst);
 void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                           const float *c, int64_t ldc);
+/// Rewrites a packed pair-layout A block of `steps` steps (a multiple of DG_AMX_GROUP_STEPS) and
+/// DG_AMX_MR rows in place: each group of 16 steps [step][row][2] becomes [row][step][2], the
+/// row-major layout of an AMX A tile (16 rows of 32 K values).
+void dg_gemm_pairs_to_rows_avx512(void *block, int64_t steps);
+
+/// AMX-BF16 (gemm_amx.c): MR 32, NR 32, BF16 pairs with tdpbf16ps; blocks padded to whole groups
+/// of DG_AMX_GROUP_STEPS steps (32 K values, one tile row), A packed by dg_gemm_pairs_to_rows_avx512.
+enum { DG_AMX_MR = 32, DG_AMX_NR = 32, DG_AMX_GROUP_STEPS = 16 };
+void dg_gemm_tile_amx(const dg_gemm_tile *t);
+/// Loads the AMX tile configuration of dg_gemm_tile_amx on the calling thread (before its first tile).
+void dg_gemm_amx_configure(void);
+/// Releases the calling thread's tile state (after its last tile).
+void dg_gemm_amx_release(void);
 
 #endif

@@ -6,6 +6,11 @@
 // finally writes the buffer to D by the output rule. A is packed once up front; B is packed once up
 // front when several items share its columns, otherwise one panel at a time (per chunk) into a
 // per-worker buffer right before the tiles that use it, so it is still in L1 when they run.
+//
+// DG_ISA_AMX plans run FP8/FP4/BF16 operands on AMX tiles (gemm_amx.c): blocks padded to whole
+// 16-step groups, A rewritten to the tiles' row-major layout after packing, and the tile
+// configuration loaded per item and released when a worker leaves the compute phase. Operands in
+// F32, and processes without the AMX grant, run the AVX-512 FP32 path instead.
 #include <string.h>
 #include "gemm_internal.h"
 
@@ -16,8 +21,14 @@ static const int64_t dg_single_worker_macs = 1 << 18;
 
 DG_INLINE int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
 
+/// Steps a block of `steps` occupies when packed for `isa` (AMX: whole groups of 16 steps).
+DG_INLINE int64_t padded_steps(int isa, int64_t steps) {
+    return isa == DG_ISA_AMX ? dg_ceil_div64(steps, DG_AMX_GROUP_STEPS) * DG_AMX_GROUP_STEPS : steps;
+}
+
 void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
     switch (isa) {
+    case DG_ISA_AMX: *mr = DG_AMX_MR; *nr = DG_AMX_NR; break;
     case DG_ISA_AVX512: *mr = 8; *nr = 48; break;
     case DG_ISA_AVX2: *mr = 6; *nr = 16; break;
     default: *mr = 6; *nr = 8; break;
@@ -30,9 +41,10 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
 #if !DG_GEMM_X86
     isa = DG_ISA_PORTABLE;
 #endif
-    plan->isa = isa;
     const int has_f32 = a->format == DG_TYPE_F32 || b->format == DG_TYPE_F32;
-    plan->pairs = isa == DG_ISA_AVX512 && use_bf16_dot && !has_f32;
+    if (isa == DG_ISA_AMX && (has_f32 || !use_bf16_dot || !dg_cpu_amx_ready())) isa = DG_ISA_AVX512;
+    plan->isa = isa;
+    plan->pairs = isa >= DG_ISA_AVX512 && use_bf16_dot && !has_f32;
     dg_gemm_tile_shape(isa, &plan->mr, &plan->nr);
     plan->kstep = plan->pairs ? 2 : 1;
     plan->element_size = plan->pairs ? 2 : 4;
@@ -64,8 +76,8 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     }
     plan->blocks = dg_ceil_div64(k, plan->block_len);
     plan->chunks = dg_ceil_div64(plan->blocks, plan->blocks_per_chunk);
-    plan->steps_full = dg_ceil_div64(plan->block_len, plan->kstep);
-    plan->steps_last = dg_ceil_div64(k - (plan->blocks - 1) * plan->block_len, plan->kstep);
+    plan->steps_full = padded_steps(isa, dg_ceil_div64(plan->block_len, plan->kstep));
+    plan->steps_last = padded_steps(isa, dg_ceil_div64(k - (plan->blocks - 1) * plan->block_len, plan->kstep));
     const int64_t steps_total = (plan->blocks - 1) * plan->steps_full + plan->steps_last;
     const int64_t chunk_steps = plan->blocks_per_chunk * plan->steps_full;
 
@@ -123,19 +135,35 @@ int dg_gemm_plan_workers(const dg_gemm_plan *plan) { return plan->workers; }
 
 void dg_gemm_plan_bind(dg_gemm_plan *plan, void *workspace) { plan->workspace = (unsigned char *)workspace; }
 
-/// Packs blocks [b0, b0+count) of the panel at `row0` (data at `dst`, scales at `scales`).
-static void pack_panel(const dg_gemm_plan *plan, const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t b0,
-                       int64_t count, unsigned char *dst, float *scales) {
-    const int64_t block_bytes = plan->steps_full * plan->kstep * width * plan->element_size;
+/// Packs one block [k0, k0+len) of the panel at `row0` into `out`.
+static void pack_block(const dg_gemm_plan *plan, const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0,
+                       int64_t len, void *out) {
+#if DG_GEMM_X86
+    if (plan->isa >= DG_ISA_AVX512 && dg_gemm_pack_avx512(op, plan->pairs, row0, width, k0, len, out)) return;
+    if (plan->isa != DG_ISA_PORTABLE && !plan->pairs && dg_gemm_pack_f32_avx2(op, row0, width, k0, len, out)) return;
+#endif
+    dg_gemm_pack_generic(op, plan->pairs, row0, width, k0, len, out);
+}
+
+/// Packs blocks [b0, b0+count) of the panel at `row0` (data at `dst`, scales at `scales`); `is_a`
+/// when the panel is A's (AMX plans rewrite it to the A tiles' row-major layout).
+static void pack_panel(const dg_gemm_plan *plan, const dg_gemm_operand *op, int is_a, int64_t row0, int64_t width,
+                       int64_t b0, int64_t count, unsigned char *dst, float *scales) {
+    const int64_t step_bytes = plan->kstep * width * plan->element_size;
     for (int64_t blk = 0; blk < count; blk++) {
         const int64_t k0 = (b0 + blk) * plan->block_len;
         const int64_t len = dg_min64(plan->block_len, op->k - k0);
-        void *out = dst + blk * block_bytes;
+        unsigned char *out = dst + blk * plan->steps_full * step_bytes;
+        pack_block(plan, op, row0, width, k0, len, out);
 #if DG_GEMM_X86
-        if (plan->isa == DG_ISA_AVX512 && dg_gemm_pack_avx512(op, plan->pairs, row0, width, k0, len, out)) continue;
-        if (plan->isa != DG_ISA_PORTABLE && !plan->pairs && dg_gemm_pack_f32_avx2(op, row0, width, k0, len, out)) continue;
+        if (plan->isa == DG_ISA_AMX) {
+            // Zero the steps that pad the block to whole groups, then give A its tile layout.
+            const int64_t written = dg_ceil_div64(len, plan->kstep);
+            const int64_t steps = b0 + blk == plan->blocks - 1 ? plan->steps_last : plan->steps_full;
+            memset(out + written * step_bytes, 0, (size_t)((steps - written) * step_bytes));
+            if (is_a) dg_gemm_pairs_to_rows_avx512(out, steps);
+        }
 #endif
-        dg_gemm_pack_generic(op, plan->pairs, row0, width, k0, len, out);
     }
     if (plan->scaled) dg_gemm_pack_scales(op, row0, width, b0, count, plan->block_len, scales);
 }
@@ -143,6 +171,7 @@ static void pack_panel(const dg_gemm_plan *plan, const dg_gemm_operand *op, int6
 static void run_tile(const dg_gemm_plan *plan, const dg_gemm_tile *tile) {
     switch (plan->isa) {
 #if DG_GEMM_X86
+    case DG_ISA_AMX: dg_gemm_tile_amx(tile); break;
     case DG_ISA_AVX512:
         if (plan->pairs) dg_gemm_tile_bf16_avx512(tile);
         else dg_gemm_tile_f32_avx512(tile);
@@ -157,6 +186,7 @@ static void store(const dg_gemm_plan *plan, int64_t row0, int64_t col0, int64_t 
                   int64_t ldc) {
     switch (plan->isa) {
 #if DG_GEMM_X86
+    case DG_ISA_AMX:
     case DG_ISA_AVX512: dg_gemm_store_avx512(&plan->d, row0, col0, rows, cols, c, ldc); break;
     case DG_ISA_AVX2: dg_gemm_store_avx2(&plan->d, row0, col0, rows, cols, c, ldc); break;
 #endif
@@ -181,6 +211,9 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     const unsigned char *packed_b = plan->workspace + plan->packed_b;
     const float *scales_b = (const float *)(plan->workspace + plan->scales_b);
     const int64_t step_bytes_a = plan->kstep * mr * plan->element_size, step_bytes_b = plan->kstep * nr * plan->element_size;
+#if DG_GEMM_X86
+    if (plan->isa == DG_ISA_AMX) dg_gemm_amx_configure();
+#endif
 
     for (int64_t chunk = 0; chunk < plan->chunks; chunk++) {
         const int64_t b0 = chunk * plan->blocks_per_chunk;
@@ -197,7 +230,7 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
                 tile.b = packed_b + pb * plan->panel_bytes_b + chunk_step * step_bytes_b;
                 tile.sb = plan->scaled ? scales_b + (pb * plan->blocks + b0) * nr : NULL;
             } else {
-                pack_panel(plan, &plan->b, pb * nr, nr, b0, count, local_b, local_sb);
+                pack_panel(plan, &plan->b, 0, pb * nr, nr, b0, count, local_b, local_sb);
                 tile.b = local_b;
                 tile.sb = plan->scaled ? local_sb : NULL;
             }
@@ -217,19 +250,22 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
 void dg_gemm_plan_work(dg_gemm_plan *plan, int phase, int worker) {
     for (;;) {
         const int64_t task = __atomic_fetch_add(&plan->next_task[phase], 1, __ATOMIC_RELAXED);
-        if (task >= plan->task_counts[phase]) return;
+        if (task >= plan->task_counts[phase]) break;
         switch (phase) {
         case 0:
-            pack_panel(plan, &plan->a, task * plan->mr, plan->mr, 0, plan->blocks,
+            pack_panel(plan, &plan->a, 1, task * plan->mr, plan->mr, 0, plan->blocks,
                        plan->workspace + plan->packed_a + task * plan->panel_bytes_a,
                        (float *)(plan->workspace + plan->scales_a) + task * plan->blocks * plan->mr);
             break;
         case 1:
-            pack_panel(plan, &plan->b, task * plan->nr, plan->nr, 0, plan->blocks,
+            pack_panel(plan, &plan->b, 0, task * plan->nr, plan->nr, 0, plan->blocks,
                        plan->workspace + plan->packed_b + task * plan->panel_bytes_b,
                        (float *)(plan->workspace + plan->scales_b) + task * plan->blocks * plan->nr);
             break;
         default: run_item(plan, task, worker); break;
         }
     }
+#if DG_GEMM_X86
+    if (phase == 2 && plan->isa == DG_ISA_AMX) dg_gemm_amx_release();
+#endif
 }

@@ -149,13 +149,13 @@ struct GEMMCase: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The FP32-FMA levels (`.avx2`, `.avx512f`, and `.avx512` when an operand is F32) give the same
+    /// The FP32-FMA levels (`.avx2`, `.avx512f`, and `.avx512`/`.amx` when an operand is F32) give the same
     /// bits as each other, and every fast level gives the same bits on 1, 2, 3 and 7 threads, on the
     /// tails of ``GEMMCase/all`` (M, N past the tiles, K not a multiple of 128, MN-major, spread strides).
     @Test(arguments: GEMMCase.all)
     func bitIdenticalAcrossFMALevelsAndThreads(_ testCase: GEMMCase) throws {
         let hasF32 = testCase.a.format == .f32 || testCase.b.format == .f32
-        let fmaLevels: [CPUKernelVariant] = ([.avx2, .avx512f] + (hasF32 ? [.avx512] : [])).filter(\.isSupported)
+        let fmaLevels: [CPUKernelVariant] = ([.avx2, .avx512f] + (hasF32 ? [.avx512, .amx] : [])).filter(\.isSupported)
         for (index, shape) in (testCase.shapes + [(m: 70, n: 150, k: 300)]).enumerated() {
             let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 31))
             let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 32))
@@ -175,16 +175,21 @@ struct GEMMCase: Sendable, CustomStringConvertible {
         }
     }
 
-    /// `.avx512` needs AVX-512 BF16 and `.avx512f` only AVX-512 F/BW/VL/DQ; without `DG_CPU_KERNEL`
-    /// the best level is the first supported of avx512, avx512f, avx2; the GEMM description names the
-    /// level's tile and `vdpbf16ps` only where it runs. The GEMM defaults to `avx512f` instead of
-    /// `avx512` on Intel (the vendor read from /proc/cpuinfo where there is one).
+    /// `.amx` needs AMX-BF16 (and the OS grant) on top of AVX-512 BF16, `.avx512` AVX-512 BF16 and
+    /// `.avx512f` only AVX-512 F/BW/VL/DQ; without `DG_CPU_KERNEL` the best level is the first
+    /// supported of amx, avx512, avx512f, avx2; the GEMM description names the level's tile and
+    /// `vdpbf16ps` / `tdpbf16ps` only where they run. The GEMM defaults to `avx512f` instead of
+    /// `avx512` on Intel (the vendor read from /proc/cpuinfo where there is one) without AMX.
     @Test func kernelLevelsAndDescriptions() {
         let features = CPUFeatures.current
+        #expect(CPUKernelVariant.amx.isSupported == features.hasAMXBF16)
+        #expect(!features.hasAMXBF16 || features.hasAVX512BF16)
+        // AMX also needs the OS's grant of the tile data, which a sandbox may refuse.
+        #expect(!features.hasAMXBF16 || (features.names.contains("amx-tile") && features.names.contains("amx-bf16")))
         #expect(CPUKernelVariant.avx512.isSupported == features.hasAVX512BF16)
         #expect(CPUKernelVariant.avx512f.isSupported == features.hasAVX512)
         if ProcessInfo.processInfo.environment["DG_CPU_KERNEL"] == nil {
-            let expected = [CPUKernelVariant.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
+            let expected = [CPUKernelVariant.amx, .avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
             #expect(CPUKernelVariant.best == expected)
             // The GEMM's own default: the FP32-FMA level on Intel where the best level is avx512.
             let vendor = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains("GenuineIntel")
@@ -193,11 +198,13 @@ struct GEMMCase: Sendable, CustomStringConvertible {
         } else {
             #expect(CPUKernelVariant.bestForGEMM == CPUKernelVariant.best)
         }
-        let tiles: [CPUKernelVariant: String] = [.reference: "6x8", .portable: "6x8", .avx2: "6x16", .avx512f: "8x48", .avx512: "8x48"]
+        let tiles: [CPUKernelVariant: String] = [.reference: "6x8", .portable: "6x8", .avx2: "6x16", .avx512f: "8x48", .avx512: "8x48",
+                                                 .amx: "32x32"]
         for variant in CPUKernelVariant.allCases {
             let text = GEMMEngine.kernelDescription(variant)
             #expect(text.hasPrefix(tiles[variant]!), "\(variant): \(text)")
             #expect(text.contains("vdpbf16ps") == (variant == .avx512), "\(variant): \(text)")
+            #expect(text.contains("tdpbf16ps") == (variant == .amx), "\(variant): \(text)")
         }
     }
 

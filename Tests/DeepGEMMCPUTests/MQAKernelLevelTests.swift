@@ -17,5 +17,7 @@ import DeepGEMMCore
         #expect(MQAKernel(variant: .avx2, format: format) == .native(isa: fallback))
         let dot = format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI
         #expect(MQAKernel(variant: .avx512, format: format) == .native(isa: dot ? Self.avx512Dot : fallback))
+        // `.amx` has no indexer code of its own: it runs the `.avx512` kernels.
+        #expect(MQAKernel(variant: .amx, format: format) == MQAKernel(variant: .avx512, format: format))
     }
 }

@@ -18,15 +18,22 @@ enum {
     DG_CPU_NEON = 1 << 9,
     /// The vendor is Intel (a tuning hint, not an instruction set).
     DG_CPU_INTEL = 1 << 10,
+    /// AMX tiles (CPUID AMX-TILE) with the tile state enabled in XCR0 (XTILECFG and XTILEDATA).
+    DG_CPU_AMX_TILE = 1 << 11,
+    /// AMX BF16 tile dot products (`tdpbf16ps`), reported with DG_CPU_AMX_TILE's XCR0 condition.
+    DG_CPU_AMX_BF16 = 1 << 12,
 };
 
 /// Instruction-set variants a kernel can run with. DG_ISA_AVX512 is AVX-512 F/BW/VL/DQ; the kernels
 /// that also have AVX-512 BF16 / VNNI code take that choice separately (dg_gemm_plan_init's
 /// `use_bf16_dot`, DG_MQA_DOT_EXTENSION), so a CPU without them runs the plain AVX-512 code.
+/// DG_ISA_AMX is AVX-512 BF16 plus AMX-BF16 tiles: only the GEMM engine has AMX code; every other
+/// kernel runs its AVX-512 code for it.
 enum {
     DG_ISA_PORTABLE = 0,
     DG_ISA_AVX2 = 1,
     DG_ISA_AVX512 = 2,
+    DG_ISA_AMX = 3,
 };
 
 /// Element types the conversion kernels read and write.
@@ -41,6 +48,12 @@ enum {
 
 /// The features of the running CPU (DG_CPU_* bits).
 uint32_t dg_cpu_features(void);
+
+/// Non-zero when this process may run AMX tile instructions: the CPU has AMX-TILE and AMX-BF16
+/// (with their XCR0 state) and the OS granted the tile data state to the process
+/// (arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA) on Linux; asked once, the answer is cached and the
+/// grant is process-wide). Always 0 off x86-64 Linux.
+int dg_cpu_amx_ready(void);
 
 /// Converts `count` elements from `src_type` to `dst_type` (any of DG_TYPE_*), rounding to nearest
 /// even; FP8 overflow becomes NaN (E4M3) or infinity (E5M2), or the largest finite value when

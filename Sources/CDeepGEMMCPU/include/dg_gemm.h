@@ -63,7 +63,9 @@ void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr);
 
 /// Plans D (+)= A·Bᵀ with instruction set `isa` (DG_ISA_*) for up to `max_workers` workers.
 /// With DG_ISA_AVX512, `use_bf16_dot` selects `vdpbf16ps` for operands that are exact in BF16
-/// (E4M3, E2M1, BF16); F32 operands always use F32 FMA. Both operands have equal k >= 1 and
+/// (E4M3, E2M1, BF16); F32 operands always use F32 FMA. DG_ISA_AMX runs such operands on AMX tiles
+/// (`use_bf16_dot` set); with an F32 operand, without `use_bf16_dot` or where dg_cpu_amx_ready()
+/// is 0 it plans DG_ISA_AVX512 instead. Both operands have equal k >= 1 and
 /// at least one row. Returns the workspace size in bytes (a multiple of 64).
 int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const dg_gemm_operand *a,
                           const dg_gemm_operand *b, const dg_gemm_output *d, int max_workers);

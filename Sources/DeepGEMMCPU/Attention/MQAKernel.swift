@@ -11,14 +11,14 @@ enum MQAKernel: Sendable, Equatable {
     /// The C kernels with this dispatch code.
     case native(isa: Int32)
 
-    /// The kernel of `variant` for `format`: `.portable` runs the portable loops; `.avx512` runs
-    /// the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has them; every other variant (also
+    /// The kernel of `variant` for `format`: `.portable` runs the portable loops; `.avx512` and
+    /// `.amx` (no AMX code here) run the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has them; every other variant (also
     /// `.avx512` without those, or a level added later) runs the best kernels this CPU has below
     /// them: AVX2 + FMA, else the portable loops.
     init(variant: CPUKernelVariant, format: MQAInputFormat) {
         guard variant.isaCode != nil else { self = .reference; return }
         let features = CPUFeatures.current
-        if variant == .avx512 && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI) {
+        if variant.hasBF16Dot && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI) {
             self = .native(isa: Int32(DG_ISA_AVX512) | Int32(DG_MQA_DOT_EXTENSION))
         } else if variant != .portable && features.hasAVX2 {
             self = .native(isa: Int32(DG_ISA_AVX2))

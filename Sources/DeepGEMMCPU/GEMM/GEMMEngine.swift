@@ -17,8 +17,10 @@ import DeepGEMMCore
 /// Bit-identical results: every variant gives the same bits for any thread count. `.avx2` and
 /// `.avx512f` give the same bits as each other (operands decoded exactly to F32, one FMA per
 /// product in K order, the same K blocking and the same fold), and so does `.avx512` when an
-/// operand is F32. `.avx512` on FP8/FP4/BF16 operands (`vdpbf16ps` sums pairs of products) and
-/// `.portable` (multiply, then add) differ from them within FP32 rounding.
+/// operand is F32, and `.amx` when an operand is F32 (it runs the `.avx512f` code then).
+/// `.avx512` on FP8/FP4/BF16 operands (`vdpbf16ps` sums pairs of products), `.amx` on them
+/// (`tdpbf16ps`: pairs of products too, with other intermediate roundings) and `.portable`
+/// (multiply, then add) differ from them and from each other within FP32 rounding.
 public enum GEMMEngine {
     /// Computes `D (+)= A · Bᵀ` for operands of equal `k`; `d` is a 2-D [a.rows, b.rows] view of
     /// F32 or BF16 with any strides. Up to `threads` threads split the output; the result does not
@@ -35,7 +37,7 @@ public enum GEMMEngine {
         }
         if a.rows == 0 || b.rows == 0 { return }
         if let isa = variant.isaCode, a.k > 0 {
-            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, bf16Dot: variant == .avx512,
+            NativeGEMM.run(a: a, b: b, d: d, accumulate: accumulate, isa: isa, bf16Dot: variant.hasBF16Dot,
                            threads: max(1, threads))
         } else {
             SwiftGEMM.run(a: a, b: b, d: d, accumulate: accumulate)

@@ -11,6 +11,10 @@ extension GEMMEngine {
         dg_gemm_tile_shape(isa, &mr, &nr)
         let tile = "\(mr)x\(nr)"
         switch variant {
+        case .amx:
+            var fmaRows: Int32 = 0, fmaColumns: Int32 = 0
+            dg_gemm_tile_shape(Int32(DG_ISA_AVX512), &fmaRows, &fmaColumns)
+            return "\(tile) AMX tdpbf16ps on BF16 pairs (2x2 tiles of 16x16; F32 operands: \(fmaRows)x\(fmaColumns) FP32 FMA); FP8/FP4 decoded to BF16 while packing"
         case .avx512:
             return "\(tile) vdpbf16ps on BF16 pairs (F32 operands: \(tile) FP32 FMA); FP8/FP4 decoded to BF16 while packing"
         case .avx512f, .avx2:

@@ -1,16 +1,19 @@
 import DeepGEMMCore
 internal import CDeepGEMMCPU
 
-/// The C GEMM engine (`Sources/CDeepGEMMCPU/gemm_*.c`) behind the `.portable`, `.avx2`, `.avx512f`
-/// and `.avx512` variants: plans the call, lends it a workspace from the host allocator, and runs its
+/// The C GEMM engine (`Sources/CDeepGEMMCPU/gemm_*.c`) behind the `.portable`, `.avx2`, `.avx512f`,
+/// `.avx512` and `.amx` variants: plans the call, lends it a workspace from the host allocator, and runs its
 /// phases (pack A, pack B, compute output tiles) on the backend's threads.
 ///
 /// With `.avx512` (AVX-512 BF16), E4M3, E2M1 and BF16 operands are decoded to BF16 pairs (exact) and
 /// multiplied with `vdpbf16ps`, which treats BF16 subnormal inputs as zero; F32 operands and the
-/// other variants decode to F32 and use F32 FMA (`.portable`: multiply, then add).
+/// other variants decode to F32 and use F32 FMA (`.portable`: multiply, then add). `.amx` decodes
+/// the same operands to BF16 pairs and multiplies 32x32 tiles with AMX `tdpbf16ps`; with an F32
+/// operand it runs the `.avx512f` code.
 enum NativeGEMM {
     /// Computes `D (+)= A · Bᵀ` for checked operands with `k >= 1` and non-empty M and N.
-    /// `isa` is the C instruction-set code; `bf16Dot` asks for `vdpbf16ps` (DG_ISA_AVX512 only).
+    /// `isa` is the C instruction-set code; `bf16Dot` asks for BF16 pairs (`vdpbf16ps` with
+    /// DG_ISA_AVX512, `tdpbf16ps` with DG_ISA_AMX).
     static func run(a: GEMMOperand, b: GEMMOperand, d: Tensor, accumulate: Bool, isa: Int32, bf16Dot: Bool, threads: Int) {
         var operandA = cOperand(a), operandB = cOperand(b)
         var output = dg_gemm_output(

@@ -20,6 +20,12 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
     public var hasAVX512BF16: Bool { hasAVX512 && bits & UInt32(DG_CPU_AVX512BF16) != 0 }
     /// AVX-512 VNNI (int8 dot products).
     public var hasAVX512VNNI: Bool { hasAVX512 && bits & UInt32(DG_CPU_AVX512VNNI) != 0 }
+    /// AMX-TILE and AMX-BF16 with AVX-512 BF16, their tile state enabled by the OS (XCR0), and this
+    /// process granted the tile data (asked once, on first use: `arch_prctl(ARCH_REQ_XCOMP_PERM)`).
+    public var hasAMXBF16: Bool {
+        let needed = UInt32(DG_CPU_AMX_TILE | DG_CPU_AMX_BF16)
+        return hasAVX512BF16 && bits & needed == needed && dg_cpu_amx_ready() != 0
+    }
     /// ARM NEON.
     public var hasNEON: Bool { bits & UInt32(DG_CPU_NEON) != 0 }
     /// Whether the vendor is Intel (chooses between kernels that are both correct here).
@@ -30,7 +36,8 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
         let table: [(Int, String)] = [
             (DG_CPU_AVX2, "avx2"), (DG_CPU_FMA, "fma"), (DG_CPU_F16C, "f16c"), (DG_CPU_AVX512F, "avx512f"),
             (DG_CPU_AVX512BW, "avx512bw"), (DG_CPU_AVX512VL, "avx512vl"), (DG_CPU_AVX512DQ, "avx512dq"),
-            (DG_CPU_AVX512BF16, "avx512bf16"), (DG_CPU_AVX512VNNI, "avx512vnni"), (DG_CPU_NEON, "neon"),
+            (DG_CPU_AVX512BF16, "avx512bf16"), (DG_CPU_AVX512VNNI, "avx512vnni"), (DG_CPU_AMX_TILE, "amx-tile"),
+            (DG_CPU_AMX_BF16, "amx-bf16"), (DG_CPU_NEON, "neon"),
         ]
         return table.filter { bits & UInt32($0.0) != 0 }.map(\.1)
     }
@@ -42,12 +49,19 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
 ///
 /// `.reference` is plain Swift, the portable path every other variant is tested against. The C
 /// variants are the fast paths: `.portable` is vectorized by the compiler for the baseline target,
-/// `.avx2`, `.avx512f` and `.avx512` are compiled for those instruction sets and run only where
-/// present. `DG_CPU_KERNEL` names: `reference`, `portable`, `avx2`, `avx512f`, `avx512`.
+/// `.avx2`, `.avx512f`, `.avx512` and `.amx` are compiled for those instruction sets and run only
+/// where present. `DG_CPU_KERNEL` names: `reference`, `portable`, `avx2`, `avx512f`, `avx512`, `amx`.
 ///
 /// A kernel family that has no code of its own for a variant runs the best code it has below it:
 /// `.avx512f` and `.avx512` share the AVX-512 (F/BW/VL/DQ) kernels and differ only where a kernel
-/// uses AVX-512 BF16 (the GEMM's and the indexer's `vdpbf16ps`).
+/// uses AVX-512 BF16 (the GEMM's and the indexer's `vdpbf16ps`); `.amx` is `.avx512` everywhere
+/// except in the GEMM engine, whose FP8/FP4/BF16 products run on AMX tiles (`tdpbf16ps`).
+///
+/// Arithmetic classes of the GEMM: `.amx` is a class of its own. `tdpbf16ps` and `vdpbf16ps`
+/// (`.avx512`) both sum BF16 pair products into FP32 in the same K order, but not with the same
+/// intermediate roundings: on Sapphire Rapids about a third of the outputs of random 16x16x32
+/// BF16 products differ in the last bits (both stay within FP32 rounding of the exact result).
+/// With an F32 operand `.amx` runs the FP32-FMA code of `.avx512f` and gives its bits.
 public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
     /// Plain Swift scalar code.
     case reference
@@ -59,6 +73,9 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
     case avx512f
     /// C code compiled for AVX-512 F, BW, VL and DQ with AVX-512 BF16 (`vdpbf16ps`).
     case avx512
+    /// `.avx512` plus AMX-BF16 tiles (`tdpbf16ps`) in the GEMM engine; needs the OS to grant the
+    /// tile state (Linux 5.16+).
+    case amx
 
     /// True when this machine can run the variant.
     public var isSupported: Bool {
@@ -67,39 +84,48 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
         case .avx2: return CPUFeatures.current.hasAVX2
         case .avx512f: return CPUFeatures.current.hasAVX512
         case .avx512: return CPUFeatures.current.hasAVX512BF16
+        case .amx: return CPUFeatures.current.hasAMXBF16
         }
     }
 
-    /// The fastest supported variant, unless the environment variable `DG_CPU_KERNEL` names a
-    /// supported one (`reference`, `portable`, `avx2`, `avx512f`, `avx512`).
-    public static let best: CPUKernelVariant = requested ?? [.avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
+    /// The highest supported level (`.amx`, else `.avx512`, `.avx512f`, `.avx2`, `.portable`), unless
+    /// the environment variable `DG_CPU_KERNEL` names a supported one (`reference`, `portable`,
+    /// `avx2`, `avx512f`, `avx512`, `amx`). With `.amx` every kernel family but the GEMM runs its
+    /// `.avx512` code.
+    public static let best: CPUKernelVariant = requested ?? [.amx, .avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
 
     /// The supported variant `DG_CPU_KERNEL` names, if any.
     private static let requested: CPUKernelVariant? = getenv("DG_CPU_KERNEL")
         .flatMap { CPUKernelVariant(rawValue: String(cString: $0).lowercased()) }
         .flatMap { $0.isSupported ? $0 : nil }
 
-    /// The variant the GEMM engine uses by default: ``best``, except on Intel CPUs with AVX-512 BF16
-    /// when `DG_CPU_KERNEL` names no level, where the FP32-FMA `.avx512f` GEMM is faster: Sapphire
-    /// Rapids runs `vdpbf16ps` at about half its FP32 FMA rate (`fp8_gemm_nt` 4096x7168x2048: 140
-    /// GFLOPS with `avx512`, 204 with `avx512f`), while AMD Zen 4 runs it at twice. The indexer keeps
-    /// ``best`` (its `avx512` kernels are the faster ones on both vendors).
+    /// The variant the GEMM engine uses by default: ``best`` (so `.amx` where AMX-BF16 runs), except
+    /// on Intel CPUs whose best level is `.avx512` when `DG_CPU_KERNEL` names no level, where the
+    /// FP32-FMA `.avx512f` GEMM is faster: Sapphire Rapids runs `vdpbf16ps` at about half its FP32
+    /// FMA rate (`fp8_gemm_nt` 4096x7168x2048: 140 GFLOPS with `avx512`, 204 with `avx512f`), while
+    /// AMD Zen 4 runs it at twice. The indexer keeps ``best`` (its `avx512` kernels are the faster
+    /// ones on both vendors).
     public static let bestForGEMM: CPUKernelVariant =
         requested == nil && best == .avx512 && CPUFeatures.current.isIntel ? .avx512f : best
 
     /// Every variant this machine supports.
     public static var supported: [CPUKernelVariant] { allCases.filter(\.isSupported) }
 
-    /// The C dispatch code (the instruction set; `.avx512f` and `.avx512` share DG_ISA_AVX512); nil
-    /// for the Swift reference.
+    /// The C dispatch code (the instruction set; `.avx512f` and `.avx512` share DG_ISA_AVX512, and
+    /// the C kernels other than the GEMM run DG_ISA_AMX as DG_ISA_AVX512); nil for the Swift reference.
     var isaCode: Int32? {
         switch self {
         case .reference: return nil
         case .portable: return Int32(DG_ISA_PORTABLE)
         case .avx2: return Int32(DG_ISA_AVX2)
         case .avx512f, .avx512: return Int32(DG_ISA_AVX512)
+        case .amx: return Int32(DG_ISA_AMX)
         }
     }
+
+    /// Whether the level has AVX-512 BF16 (`.avx512` and `.amx`): the GEMM's BF16-pair path and the
+    /// indexer's dot kernels.
+    var hasBF16Dot: Bool { self == .avx512 || self == .amx }
 }
 
 #if canImport(Glibc)
