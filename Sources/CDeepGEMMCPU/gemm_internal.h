@@ -74,6 +74,10 @@ void dg_gemm_tile_f32_portable(const dg_gemm_tile *t);
     static void (*const name##s[8])(const dg_gemm_tile *) = {name##1, name##2, name##3, name##4,  \
                                                             name##5, name##6, name##7, name##8};
 
+/// AMX-BF16 (gemm_amx.c): MR 32, NR 32, BF16 pairs with tdpbf16ps; blocks padded to whole groups
+/// of DG_AMX_GROUP_STEPS steps (32 K values, one tile row), A packed by dg_gemm_pairs_to_rows_avx512.
+enum { DG_AMX_MR = 32, DG_AMX_NR = 32, DG_AMX_GROUP_STEPS = 16 };
+
 #if DG_GEMM_X86
 /// AVX2 + FMA: MR 6, NR 16, F32.
 void dg_gemm_tile_f32_avx2(const dg_gemm_tile *t);
@@ -95,10 +99,8 @@ void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, i
 /// DG_AMX_MR rows in place: each group of 16 steps [step][row][2] becomes [row][step][2], the
 /// row-major layout of an AMX A tile (16 rows of 32 K values).
 void dg_gemm_pairs_to_rows_avx512(void *block, int64_t steps);
-
-/// AMX-BF16 (gemm_amx.c): MR 32, NR 32, BF16 pairs with tdpbf16ps; blocks padded to whole groups
-/// of DG_AMX_GROUP_STEPS steps (32 K values, one tile row), A packed by dg_gemm_pairs_to_rows_avx512.
-enum { DG_AMX_MR = 32, DG_AMX_NR = 32, DG_AMX_GROUP_STEPS = 16 };
+/// The AMX-BF16 microkernel: a DG_AMX_MR x DG_AMX_NR tile with tdpbf16ps (the caller has loaded the
+/// tile configuration with dg_gemm_amx_configure).
 void dg_gemm_tile_amx(const dg_gemm_tile *t);
 /// Loads the AMX tile configuration of dg_gemm_tile_amx on the calling thread (before its first tile).
 void dg_gemm_amx_configure(void);
