@@ -192,11 +192,8 @@ extension OpContext {
     private static func requireAllocatable(_ name: String, shape: [Int], dtype: DType) throws {
         try DeepGEMMError.require(shape.allSatisfy { $0 >= 0 }, name,
                                   "cannot be allocated as \(shape): a size derived from the other arguments is negative")
-        let bytes = shape.reduce((dtype.size, false)) { partial, size in
-            let product = partial.0.multipliedReportingOverflow(by: size)
-            return (product.partialValue, partial.1 || product.overflow)
-        }
-        try DeepGEMMError.require(!bytes.1 && UInt64(bytes.0) <= ProcessInfo.processInfo.physicalMemory, name,
+        let bytes = Tensor.contiguousByteCount(shape, dtype: dtype)
+        try DeepGEMMError.require(bytes.map { UInt64($0) <= ProcessInfo.processInfo.physicalMemory } ?? false, name,
                                   "cannot be allocated as \(shape) \(dtype): more bytes than this machine's memory")
     }
 }

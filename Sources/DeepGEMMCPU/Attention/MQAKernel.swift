@@ -12,9 +12,9 @@ enum MQAKernel: Sendable, Equatable {
     case native(isa: Int32)
 
     /// The kernel of `variant` for `format`: `.portable` runs the portable loops; `.avx512` and
-    /// `.amx` (no AMX code here) run the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has them; every other variant (also
-    /// `.avx512` without those, or a level added later) runs the best kernels this CPU has below
-    /// them: AVX2 + FMA, else the portable loops.
+    /// `.amx` (no AMX code here) run the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has
+    /// them; every other variant (also `.avx512` without those, or a level added later) runs the
+    /// best kernels this CPU has below them: AVX2 + FMA, else the portable loops.
     init(variant: CPUKernelVariant, format: MQAInputFormat) {
         guard variant.isaCode != nil else { self = .reference; return }
         let features = CPUFeatures.current

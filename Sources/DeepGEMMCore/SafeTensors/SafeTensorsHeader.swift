@@ -128,17 +128,7 @@ struct SafeTensorsHeader {
         guard entry.end <= dataSize else {
             throw .offsetsOutOfRange(tensor: entry.name, reason: "end \(entry.end) is past the \(dataSize)-byte data area")
         }
-        var bound = 1
-        for size in entry.shape {
-            let (product, overflow) = bound.multipliedReportingOverflow(by: max(size, 1))
-            guard !overflow else {
-                throw .sizeMismatch(tensor: entry.name, reason: "the element count of shape \(entry.shape) overflows")
-            }
-            bound = product
-        }
-        let count = entry.shape.contains(0) ? 0 : bound
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: entry.dtype.size)
-        guard !overflow else {
+        guard let byteCount = Tensor.contiguousByteCount(entry.shape, dtype: entry.dtype) else {
             throw .sizeMismatch(tensor: entry.name, reason: "the byte count of shape \(entry.shape) overflows")
         }
         guard byteCount == entry.end - entry.begin else {

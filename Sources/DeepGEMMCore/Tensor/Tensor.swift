@@ -75,6 +75,21 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// Bytes of a contiguous tensor of `shape` (sizes non-negative) and `dtype`, or nil when they,
+    /// or the row-major strides (``contiguousStrides(_:)``, which count empty dimensions as 1),
+    /// overflow `Int`.
+    public static func contiguousByteCount(_ shape: [Int], dtype: DType) -> Int? {
+        var elements = 1
+        for size in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: max(size, 1))
+            if overflow { return nil }
+            elements = product
+        }
+        if shape.contains(0) { return 0 }
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: dtype.size)
+        return overflow ? nil : bytes
+    }
+
     /// Row-major strides for `shape`.
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
