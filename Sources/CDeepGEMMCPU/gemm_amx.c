@@ -48,7 +48,7 @@ static inline __attribute__((always_inline)) DG_TARGET_AMX void fold(const dg_ge
                                                                   const float (*p)[MR * NR]) {
     for (int r = 0; r < t->rows; r++) {
         float *c = t->c + r * t->ldc;
-        for (int h = 0; h < NR; h += 16) {
+        for (int h = 0; h < t->cols; h += 16) {
             __m512 acc = _mm512_setzero_ps();
             for (int64_t i = 0; i < count; i++) {
                 const int64_t blk = blk0 + i;
@@ -69,37 +69,36 @@ static inline __attribute__((always_inline)) DG_TARGET_AMX void fold(const dg_ge
 DG_TARGET_AMX void dg_gemm_tile_amx(const dg_gemm_tile *t) {
     const char *a = (const char *)t->a, *b = (const char *)t->b;
     float p[BATCH][MR * NR] __attribute__((aligned(64)));
-    const int lower = t->rows > HALF;  // rows 16-31 hold data (else they are padding: skipped)
+    // Rows 16-31 and columns 16-31 are computed only when they hold data (else they are padding).
+    const int lower = t->rows > HALF, right = t->cols > HALF;
     for (int64_t blk0 = 0; blk0 < t->blocks; blk0 += BATCH) {
         const int64_t count = dg_min64(BATCH, t->blocks - blk0);
         for (int64_t i = 0; i < count; i++) {
             const int64_t steps = blk0 + i == t->blocks - 1 ? t->steps_last : t->steps_full;
             _tile_zero(0);
-            _tile_zero(1);
-            if (lower) {
-                _tile_zero(2);
-                _tile_zero(3);
-            }
+            if (right) _tile_zero(1);
+            if (lower) _tile_zero(2);
+            if (lower && right) _tile_zero(3);
             for (int64_t s = 0; s < steps; s += GROUP) {
                 _tile_loadd(4, a, 64);
                 _tile_loadd(6, b, NR * 4);
-                _tile_loadd(7, b + 64, NR * 4);
                 _tile_dpbf16ps(0, 4, 6);
-                _tile_dpbf16ps(1, 4, 7);
+                if (right) {
+                    _tile_loadd(7, b + 64, NR * 4);
+                    _tile_dpbf16ps(1, 4, 7);
+                }
                 if (lower) {
                     _tile_loadd(5, a + HALF * 64, 64);
                     _tile_dpbf16ps(2, 5, 6);
-                    _tile_dpbf16ps(3, 5, 7);
+                    if (right) _tile_dpbf16ps(3, 5, 7);
                 }
                 a += GROUP * MR * 4;
                 b += GROUP * NR * 4;
             }
             _tile_stored(0, p[i], NR * 4);
-            _tile_stored(1, p[i] + HALF, NR * 4);
-            if (lower) {
-                _tile_stored(2, p[i] + HALF * NR, NR * 4);
-                _tile_stored(3, p[i] + HALF * NR + HALF, NR * 4);
-            }
+            if (right) _tile_stored(1, p[i] + HALF, NR * 4);
+            if (lower) _tile_stored(2, p[i] + HALF * NR, NR * 4);
+            if (lower && right) _tile_stored(3, p[i] + HALF * NR + HALF, NR * 4);
         }
         fold(t, blk0, count, p);
     }

@@ -198,18 +198,79 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void store_rows(void *dst, int64_t width, __m5
     else _mm512_storeu_si512(dst, v);
 }
 
-/// K-contiguous source: per group of 16 rows, decode 16 steps of each row, transpose, store.
+/// Elements ahead of the line being packed that the packer prefetches in each row: the rows of a
+/// panel are many streams at once, more than the hardware prefetchers follow.
+enum { DG_PACK_PREFETCH = 512 };
+
+/// Prefetches the line of element `at` of the storage (for E2M1: code `at`).
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void prefetch_line(const dg_gemm_operand *op, int64_t at) {
+    const int64_t bytes = op->format == DG_TYPE_E2M1 ? at / 2 : at * (op->format == DG_TYPE_BF16 ? 2 : 1);
+    _mm_prefetch((const char *)op->data + bytes, _MM_HINT_T0);
+}
+
+/// BF16 lanes times 2^shift (shift <= 0): zeros and NaNs kept, values leaving the normal range ±0.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i shift_exponents(__m512i v, int shift) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i e = _mm512_and_si512(_mm512_srli_epi16(v, 7), _mm512_set1_epi16(0xFF));
+    const __mmask32 live = _mm512_cmpneq_epi16_mask(e, zero) & _mm512_cmpneq_epi16_mask(e, _mm512_set1_epi16(0xFF));
+    const __mmask32 gone = live & _mm512_cmple_epi16_mask(_mm512_add_epi16(e, _mm512_set1_epi16((short)shift)), zero);
+    v = _mm512_mask_add_epi16(v, live & ~gone, v, _mm512_set1_epi16((short)(shift * 128)));
+    return _mm512_mask_mov_epi16(v, gone, _mm512_and_si512(v, _mm512_set1_epi16((short)0x8000)));
+}
+
+/// Where dg_gemm_pack_prescaled_avx512 finds each row's scales: the row of the grid, and the row's
+/// largest exponent (INT32_MIN for a NaN row, which is packed unscaled).
+typedef struct {
+    const float *grid_row[DG_AMX_NR];
+    int largest[DG_AMX_NR];
+    /// dg_gemm_e2m1_scaled_tables().
+    const uint16_t *e2m1_tables;
+} prescale_rows;
+
+DG_ALWAYS_INLINE void prescale_rows_init(prescale_rows *p, const dg_gemm_operand *op, const float *row_exp, int64_t row0,
+                                         int64_t valid) {
+    p->e2m1_tables = dg_gemm_e2m1_scaled_tables();
+    for (int64_t r = 0; r < valid; r++) {
+        p->grid_row[r] = op->scales + (row0 + r) / op->gran_rows * op->scale_stride0;
+        p->largest[r] = row_exp[r] != row_exp[r] ? INT32_MIN : (int)row_exp[r];
+    }
+}
+
+/// The shift of row `row`'s line whose scale is at `column` of the grid row: the scale's exponent
+/// minus the row's largest (0 for a NaN row). The plan checked that every scale is a power of two
+/// (or NaN), so the exponent is the biased exponent field less 127, which also holds for 2^-127.
+DG_ALWAYS_INLINE int line_shift(const prescale_rows *p, int64_t row, int64_t column) {
+    if (p->largest[row] == INT32_MIN) return 0;
+    return (int)(dg_f2u(p->grid_row[row][column]) >> 23) - 127 - p->largest[row];
+}
+
+/// load_line_bf16 of a prescaled line: times 2^shift (E2M1 through the table scaled by 2^shift).
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i load_line_shifted(const dg_gemm_operand *op, const e4m3_table *t, __m512i e2m1,
+                                                            const prescale_rows *p, int shift, int64_t at, int64_t n) {
+    if (shift == 0) return load_line_bf16(op, t, e2m1, at, n);
+    if (op->format == DG_TYPE_E2M1) {
+        const __m512i scaled = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p->e2m1_tables + (-shift) * 16)));
+        return load_line_bf16(op, t, scaled, at, n);
+    }
+    return shift_exponents(load_line_bf16(op, t, e2m1, at, n), shift);
+}
+
+/// K-contiguous source: per group of 16 rows, decode 16 steps of each row, transpose, store. With
+/// `row_exp` (pairs only), each 32-element line is shifted by line_shift.
 DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_k_contiguous(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width,
-                                                         int64_t k0, int64_t len, char *dst) {
+                                                         int64_t k0, int64_t len, const float *row_exp, char *dst) {
     const e4m3_table table = load_e4m3_table();
     const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
     const int64_t valid = dg_min64(width, op->rows - row0);
     const int64_t per_step = pairs ? 32 : 16;  // elements per 16 lanes
     const int64_t lane_stride = pairs ? 2 : 1;
     const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    prescale_rows prescale;
+    if (row_exp) prescale_rows_init(&prescale, op, row_exp, row0, valid);
     for (int64_t kk = 0; kk < len; kk += per_step) {
         const int64_t n = dg_min64(per_step, len - kk);
         const int64_t lanes = (n + lane_stride - 1) / lane_stride;
+        const int64_t column = row_exp ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
         for (int64_t group = 0; group < width; group += 16) {
             __m512i r[16];
             for (int i = 0; i < 16; i++) {
@@ -217,7 +278,10 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_k_contiguous(const dg_gemm_operand *
                 if (row >= valid || row >= width) {
                     r[i] = _mm512_setzero_si512();
                 } else if (pairs) {
-                    r[i] = load_line_bf16(op, &table, e2m1, (row0 + row) * row_stride + k0 + kk, n);
+                    const int64_t at = (row0 + row) * row_stride + k0 + kk;
+                    const int shift = row_exp ? line_shift(&prescale, row, column) : 0;
+                    r[i] = load_line_shifted(op, &table, e2m1, &prescale, shift, at, n);
+                    prefetch_line(op, at + DG_PACK_PREFETCH);
                 } else {
                     r[i] = _mm512_castps_si512(_mm512_maskz_loadu_ps(mask16(n), (const float *)op->data + (row0 + row) * op->stride0 + k0 + kk));
                 }
@@ -271,10 +335,73 @@ DG_TARGET_AVX512 int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, i
     const int fp4 = op->format == DG_TYPE_E2M1;
     const int k_contiguous = op->stride1 == 1 && (!fp4 || (op->fp4_packed_along_k && k0 % 2 == 0));
     const int mn_contiguous = op->stride0 == 1 && (!fp4 || (!op->fp4_packed_along_k && row0 % 2 == 0));
-    if (k_contiguous) pack_k_contiguous(op, pairs, row0, width, k0, len, (char *)dst);
+    if (k_contiguous) pack_k_contiguous(op, pairs, row0, width, k0, len, NULL, (char *)dst);
     else if (mn_contiguous) pack_mn_contiguous(op, pairs, row0, width, k0, len, (char *)dst);
     else return 0;
     return 1;
+}
+
+DG_TARGET_AVX512 void dg_gemm_pack_prescaled_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0,
+                                                   int64_t len, const float *row_exp, void *dst) {
+    pack_k_contiguous(op, 1, row0, width, k0, len, row_exp, (char *)dst);
+}
+
+/// dg_gemm_pack_rows_avx512 for E2M1 (packed along K): per line one 16-byte load and one lookup in
+/// the decode table scaled by the line's shift.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_rows_e2m1(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0,
+                                                      int64_t len, int64_t steps, const prescale_rows *prescale, char *dst) {
+    const uint16_t *tables = prescale ? prescale->e2m1_tables : dg_gemm_e2m1_bf16;
+    const int64_t valid = dg_min64(width, op->rows - row0);
+    const uint8_t *base = (const uint8_t *)op->data + row0 * op->stride0 + k0 / 2;
+    for (int64_t g = 0; g * DG_AMX_GROUP_STEPS < steps; g++) {
+        const int64_t kk = g * 2 * DG_AMX_GROUP_STEPS, n = len - kk;
+        const int64_t column = prescale && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
+        char *out = dst + g * width * 64;
+        int64_t r = 0;
+        for (; r < valid && n > 0; r++) {
+            const uint8_t *src = base + r * op->stride0 + kk / 2;
+            const __m128i bytes = n >= 32 ? _mm_loadu_si128((const __m128i *)src) : _mm_maskz_loadu_epi8(mask16((n + 1) / 2), src);
+            _mm_prefetch((const char *)src + DG_PACK_PREFETCH / 2, _MM_HINT_T0);
+            const int shift = prescale ? line_shift(prescale, r, column) : 0;
+            const __m512i table = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(tables + (-shift) * 16)));
+            __m512i v = decode_e2m1_pairs(table, bytes);
+            if (n < 32) v = _mm512_maskz_mov_epi16(mask32(n), v);
+            _mm512_storeu_si512(out + r * 64, v);
+        }
+        for (; r < width; r++) _mm512_storeu_si512(out + r * 64, _mm512_setzero_si512());
+    }
+}
+
+DG_TARGET_AVX512 void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0,
+                                              int64_t len, int64_t steps, const float *row_exp, void *dst) {
+    if (op->format == DG_TYPE_E2M1) {
+        prescale_rows prescale;
+        if (row_exp && op->scales) prescale_rows_init(&prescale, op, row_exp, row0, dg_min64(width, op->rows - row0));
+        pack_rows_e2m1(op, row0, width, k0, len, steps, row_exp && op->scales ? &prescale : NULL, (char *)dst);
+        return;
+    }
+    const e4m3_table table = load_e4m3_table();
+    const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
+    const int64_t valid = dg_min64(width, op->rows - row0);
+    const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    prescale_rows prescale;
+    if (row_exp && op->scales) prescale_rows_init(&prescale, op, row_exp, row0, valid);
+    else row_exp = NULL;
+    for (int64_t g = 0; g * DG_AMX_GROUP_STEPS < steps; g++) {
+        const int64_t kk = g * 2 * DG_AMX_GROUP_STEPS, n = len - kk;
+        const int64_t column = row_exp && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
+        char *out = (char *)dst + g * width * 64;
+        for (int64_t r = 0; r < width; r++) {
+            __m512i v = _mm512_setzero_si512();
+            if (r < valid && n > 0) {
+                const int64_t at = (row0 + r) * row_stride + k0 + kk;
+                const int shift = row_exp ? line_shift(&prescale, r, column) : 0;
+                v = load_line_shifted(op, &table, e2m1, &prescale, shift, at, n);
+                prefetch_line(op, at + DG_PACK_PREFETCH);
+            }
+            _mm512_storeu_si512(out + r * 64, v);
+        }
+    }
 }
 
 DG_TARGET_AVX512 void dg_gemm_pairs_to_rows_avx512(void *block, int64_t steps) {
@@ -294,6 +421,19 @@ DG_TARGET_AVX512 void dg_gemm_pairs_to_rows_avx512(void *block, int64_t steps) {
 
 // ---------------------------------------------------------------------------------------------
 // Output.
+
+DG_TARGET_AVX512 void dg_gemm_scale_tile_avx512(float *c, int64_t ldc, int64_t rows, int64_t cols, const float *row_exp,
+                                               const float *col_exp) {
+    for (int64_t r = 0; r < rows; r++) {
+        const __m512 e = _mm512_set1_ps(row_exp[r]);
+        for (int64_t j = 0; j < cols; j += 16) {
+            const __mmask16 m = mask16(cols - j);
+            const __m512 v = _mm512_maskz_loadu_ps(m, c + r * ldc + j);
+            const __m512 x = _mm512_add_ps(e, _mm512_maskz_loadu_ps(m, col_exp + j));
+            _mm512_mask_storeu_ps(c + r * ldc + j, m, _mm512_scalef_ps(v, x));
+        }
+    }
+}
 
 /// BF16 bits (RNE, NaN kept quiet with its sign) of 16 floats.
 DG_ALWAYS_INLINE DG_TARGET_AVX512 __m256i to_bf16(__m512 v) {

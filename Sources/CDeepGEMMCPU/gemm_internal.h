@@ -27,13 +27,14 @@ typedef struct dg_gemm_tile {
     int64_t ldc;
     /// Blocks in the chunk, and steps in each block (the last one may be shorter).
     int64_t blocks, steps_full, steps_last;
-    /// Valid rows (1 ... MR); non-zero `first` when the accumulators hold nothing yet.
-    int32_t rows, first;
+    /// Valid rows (1 ... MR) and columns (1 ... NR); non-zero `first` when the accumulators hold nothing yet.
+    int32_t rows, cols, first;
 } dg_gemm_tile;
 
 DG_INLINE int64_t dg_ceil_div64(int64_t a, int64_t b) { return (a + b - 1) / b; }
 DG_INLINE int64_t dg_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 DG_INLINE int64_t dg_max64(int64_t a, int64_t b) { return a > b ? a : b; }
+DG_INLINE uint32_t dg_max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 /// BF16 bits of the E2M1 codes 0 ... 15 (code 8, negative zero, decodes to +0).
 extern const uint16_t dg_gemm_e2m1_bf16[16];
@@ -52,6 +53,18 @@ void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width,
 /// Writes `rows` x `cols` accumulators (`ldc` floats apart) to D at (row0, col0) by the output rule.
 void dg_gemm_store_generic(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                            const float *c, int64_t ldc);
+
+/// Power-of-two scaling (gemm_prescale.c): AMX plans whose scaled operands have only power-of-two
+/// scales pack each value times 2^(e - E_row) and scale the output by 2^(E_row + E_col) at the end.
+/// Non-zero when the operand is unscaled, or scaled by powers of two (or NaN) in blocks of a
+/// multiple of 32 along a K-contiguous E4M3 or E2M1 storage: the layouts the prescaled packing takes.
+int dg_gemm_prescalable(const dg_gemm_operand *op);
+/// 255 tables of 16 BF16 values, table s being dg_gemm_e2m1_bf16 times 2^-s (values that leave the
+/// normal range ±0): the E2M1 decode tables of the prescaled packers.
+const uint16_t *dg_gemm_e2m1_scaled_tables(void);
+/// E_row of rows [row0, row0+width) as floats: the largest exponent of the row's scales, NaN when
+/// one of them is NaN, 0 for rows past the last and for an unscaled operand.
+void dg_gemm_row_exponents(const dg_gemm_operand *op, int64_t row0, int64_t width, float *dst);
 
 /// Portable C: MR 6, NR 8, F32.
 void dg_gemm_tile_f32_portable(const dg_gemm_tile *t);
@@ -95,6 +108,21 @@ int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, int64_t row0, int6
                         void *dst);
 void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                           const float *c, int64_t ldc);
+/// Packs a scaled operand like dg_gemm_pack_avx512 (pairs, K-contiguous E4M3 or E2M1, width 32) with each value of
+/// row r times 2^(e - row_exp[r]) for its block's scale 2^e (see dg_gemm_row_exponents); values that
+/// leave the normal range become ±0, NaN stays NaN, rows with a NaN row_exp are packed unscaled.
+void dg_gemm_pack_prescaled_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len,
+                                   const float *row_exp, void *dst);
+/// Packs rows [row0, row0+width) of a K-contiguous E4M3, E2M1 (packed along K) or BF16 operand, block
+/// [k0, k0+len), straight into the AMX A tiles' layout (per group of 16 steps: [width rows][32 K]
+/// BF16, zero past the last row and past `len` up to `steps` steps); with `row_exp` (prescaled
+/// plans, scaled operands) each value is scaled as by dg_gemm_pack_prescaled_avx512.
+void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len,
+                              int64_t steps, const float *row_exp, void *dst);
+/// Multiplies `rows` x `cols` accumulators (`ldc` floats apart) by 2^(row_exp[r] + col_exp[c]), one
+/// rounding each (vscalefps; NaN exponents give NaN).
+void dg_gemm_scale_tile_avx512(float *c, int64_t ldc, int64_t rows, int64_t cols, const float *row_exp,
+                               const float *col_exp);
 /// Rewrites a packed pair-layout A block of `steps` steps (a multiple of DG_AMX_GROUP_STEPS) and
 /// DG_AMX_MR rows in place: each group of 16 steps [step][row][2] becomes [row][step][2], the
 /// row-major layout of an AMX A tile (16 rows of 32 K values).

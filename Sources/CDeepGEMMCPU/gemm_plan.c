@@ -10,7 +10,9 @@
 // DG_ISA_AMX plans run FP8/FP4/BF16 operands on AMX tiles (gemm_amx.c): blocks padded to whole
 // 16-step groups, A rewritten to the tiles' row-major layout after packing, and the tile
 // configuration loaded per item and released when a worker leaves the compute phase. Operands in
-// F32, and processes without the AMX grant, run the AVX-512 FP32 path instead.
+// F32, and processes without the AMX grant, run the AVX-512 FP32 path instead. AMX plans whose
+// scales are all powers of two are "prescaled" (gemm_prescale.c): the scales go into the packed
+// values, the tiles run unscaled over whole chunks, and the output is scaled by 2^(E_row + E_col).
 #include <string.h>
 #include "gemm_internal.h"
 
@@ -24,6 +26,12 @@ DG_INLINE int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
 /// Steps a block of `steps` occupies when packed for `isa` (AMX: whole groups of 16 steps).
 DG_INLINE int64_t padded_steps(int isa, int64_t steps) {
     return isa == DG_ISA_AMX ? dg_ceil_div64(steps, DG_AMX_GROUP_STEPS) * DG_AMX_GROUP_STEPS : steps;
+}
+
+/// Non-zero when dg_gemm_pack_rows_avx512 takes the operand (K-contiguous E4M3, E2M1 packed along K, BF16).
+static int rows_decodable(const dg_gemm_operand *op) {
+    return op->stride1 == 1 && (op->format == DG_TYPE_E4M3 || op->format == DG_TYPE_BF16 ||
+                                (op->format == DG_TYPE_E2M1 && op->fp4_packed_along_k));
 }
 
 void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
@@ -50,10 +58,14 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     plan->element_size = plan->pairs ? 2 : 4;
 
     // Vectors run along B's rows; when B is narrower than a vector and A is taller, compute Dᵀ = B·Aᵀ.
+    // AMX plans with at most one tile of A rows and B rows that decode straight into the A tiles'
+    // layout also swap, and stream the new A (B's rows) through per-chunk panels (stream_a).
     plan->a = *a;
     plan->b = *b;
     plan->d = *d;
-    if (b->rows < plan->nr && a->rows > b->rows) {
+    plan->stream_a = isa == DG_ISA_AMX && plan->pairs && a->rows <= DG_AMX_NR && b->rows >= 2 * DG_AMX_MR &&
+                     rows_decodable(b);
+    if (plan->stream_a || (b->rows < plan->nr && a->rows > b->rows)) {
         plan->a = *b;
         plan->b = *a;
         plan->d.stride0 = d->stride1;
@@ -63,7 +75,9 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
 
     // K blocking: scale blocks of min(gran_k), several per chunk; unscaled GEMMs use one block per chunk.
     const int64_t kc = plan->pairs ? DG_KC_PAIRS : DG_KC_F32;
-    plan->scaled = plan->a.scales != NULL || plan->b.scales != NULL;
+    const int has_scales = plan->a.scales != NULL || plan->b.scales != NULL;
+    plan->prescaled = isa == DG_ISA_AMX && has_scales && dg_gemm_prescalable(&plan->a) && dg_gemm_prescalable(&plan->b);
+    plan->scaled = has_scales && !plan->prescaled;
     if (plan->scaled) {
         int64_t kb = k;
         if (plan->a.scales) kb = dg_min64(kb, plan->a.gran_k);
@@ -108,13 +122,17 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     plan->local_panel_bytes_b = align64(chunk_bytes_b);
     int64_t offset = 0;
     plan->packed_a = offset;
-    offset += plan->panels_a * plan->panel_bytes_a;
+    if (!plan->stream_a) offset += plan->panels_a * plan->panel_bytes_a;
     plan->scales_a = offset;
-    if (plan->scaled) offset += align64(plan->panels_a * plan->blocks * plan->mr * 4);
+    if (plan->scaled && !plan->stream_a) offset += align64(plan->panels_a * plan->blocks * plan->mr * 4);
     plan->packed_b = offset;
     if (plan->global_b) offset += plan->panels_b * plan->panel_bytes_b;
     plan->scales_b = offset;
     if (plan->global_b && plan->scaled) offset += align64(plan->panels_b * plan->blocks * plan->nr * 4);
+    plan->row_exp_a = offset;
+    if (plan->prescaled) offset += align64(plan->panels_a * plan->mr * 4);
+    plan->row_exp_b = offset;
+    if (plan->prescaled) offset += align64(plan->panels_b * plan->nr * 4);
     plan->worker_area = offset;
     plan->c_offset = 0;
     int64_t area = align64(plan->item_panels_a * plan->mr * plan->item_panels_b * plan->nr * 4);
@@ -122,11 +140,15 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     if (!plan->global_b) area += plan->local_panel_bytes_b;
     plan->local_sb_offset = area;
     if (!plan->global_b && plan->scaled) area += align64(plan->blocks_per_chunk * plan->nr * 4);
+    plan->local_a_offset = area;
+    if (plan->stream_a) area += align64(chunk_steps * plan->kstep * plan->mr * plan->element_size);
+    plan->local_sa_offset = area;
+    if (plan->stream_a && plan->scaled) area += align64(plan->blocks_per_chunk * plan->mr * 4);
     plan->worker_bytes = area;
     offset += workers * area;
 
-    plan->task_counts[0] = plan->panels_a;
-    plan->task_counts[1] = plan->global_b ? plan->panels_b : 0;
+    plan->task_counts[0] = !plan->stream_a || plan->prescaled ? plan->panels_a : 0;
+    plan->task_counts[1] = plan->global_b || plan->prescaled ? plan->panels_b : 0;
     plan->task_counts[2] = items;
     return offset;
 }
@@ -135,26 +157,39 @@ int dg_gemm_plan_workers(const dg_gemm_plan *plan) { return plan->workers; }
 
 void dg_gemm_plan_bind(dg_gemm_plan *plan, void *workspace) { plan->workspace = (unsigned char *)workspace; }
 
-/// Packs one block [k0, k0+len) of the panel at `row0` into `out`.
+/// Packs one block [k0, k0+len) of the panel at `row0` into `out` (prescaled plans: scaled by the
+/// panel's row exponents `row_exp`).
 static void pack_block(const dg_gemm_plan *plan, const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0,
-                       int64_t len, void *out) {
+                       int64_t len, const float *row_exp, void *out) {
 #if DG_GEMM_X86
+    if (plan->prescaled && op->scales) {
+        dg_gemm_pack_prescaled_avx512(op, row0, width, k0, len, row_exp, out);
+        return;
+    }
     if (plan->isa >= DG_ISA_AVX512 && dg_gemm_pack_avx512(op, plan->pairs, row0, width, k0, len, out)) return;
     if (plan->isa != DG_ISA_PORTABLE && !plan->pairs && dg_gemm_pack_f32_avx2(op, row0, width, k0, len, out)) return;
 #endif
     dg_gemm_pack_generic(op, plan->pairs, row0, width, k0, len, out);
 }
 
-/// Packs blocks [b0, b0+count) of the panel at `row0` (data at `dst`, scales at `scales`); `is_a`
-/// when the panel is A's (AMX plans rewrite it to the A tiles' row-major layout).
+/// Packs blocks [b0, b0+count) of the panel at `row0` (data at `dst`, scales at `scales`, row
+/// exponents of prescaled plans at `row_exp`); `is_a` when the panel is A's (AMX plans rewrite it
+/// to the A tiles' row-major layout).
 static void pack_panel(const dg_gemm_plan *plan, const dg_gemm_operand *op, int is_a, int64_t row0, int64_t width,
-                       int64_t b0, int64_t count, unsigned char *dst, float *scales) {
+                       int64_t b0, int64_t count, const float *row_exp, unsigned char *dst, float *scales) {
     const int64_t step_bytes = plan->kstep * width * plan->element_size;
     for (int64_t blk = 0; blk < count; blk++) {
         const int64_t k0 = (b0 + blk) * plan->block_len;
         const int64_t len = dg_min64(plan->block_len, op->k - k0);
         unsigned char *out = dst + blk * plan->steps_full * step_bytes;
-        pack_block(plan, op, row0, width, k0, len, out);
+#if DG_GEMM_X86
+        if (is_a && plan->stream_a) {
+            const int64_t steps = b0 + blk == plan->blocks - 1 ? plan->steps_last : plan->steps_full;
+            dg_gemm_pack_rows_avx512(op, row0, width, k0, len, steps, plan->prescaled ? row_exp : NULL, out);
+            continue;
+        }
+#endif
+        pack_block(plan, op, row0, width, k0, len, row_exp, out);
 #if DG_GEMM_X86
         if (plan->isa == DG_ISA_AMX) {
             // Zero the steps that pad the block to whole groups, then give A its tile layout.
@@ -206,9 +241,13 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     const int64_t ldc = plan->item_panels_b * nr;
     unsigned char *local_b = area + plan->local_b_offset;
     float *local_sb = (float *)(area + plan->local_sb_offset);
+    unsigned char *local_a = area + plan->local_a_offset;
+    float *local_sa = (float *)(area + plan->local_sa_offset);
     const unsigned char *packed_a = plan->workspace + plan->packed_a;
     const float *scales_a = (const float *)(plan->workspace + plan->scales_a);
     const unsigned char *packed_b = plan->workspace + plan->packed_b;
+    const float *row_exp_a = (const float *)(plan->workspace + plan->row_exp_a);
+    const float *row_exp_b = (const float *)(plan->workspace + plan->row_exp_b);
     const float *scales_b = (const float *)(plan->workspace + plan->scales_b);
     const int64_t step_bytes_a = plan->kstep * mr * plan->element_size, step_bytes_b = plan->kstep * nr * plan->element_size;
 #if DG_GEMM_X86
@@ -226,17 +265,24 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
         tile.steps_last = b0 + count == plan->blocks ? plan->steps_last : plan->steps_full;
         tile.first = chunk == 0;
         for (int64_t pb = pb0; pb < pb1; pb++) {
+            tile.cols = (int32_t)dg_min64(nr, plan->b.rows - pb * nr);
             if (plan->global_b) {
                 tile.b = packed_b + pb * plan->panel_bytes_b + chunk_step * step_bytes_b;
                 tile.sb = plan->scaled ? scales_b + (pb * plan->blocks + b0) * nr : NULL;
             } else {
-                pack_panel(plan, &plan->b, 0, pb * nr, nr, b0, count, local_b, local_sb);
+                pack_panel(plan, &plan->b, 0, pb * nr, nr, b0, count, row_exp_b + pb * nr, local_b, local_sb);
                 tile.b = local_b;
                 tile.sb = plan->scaled ? local_sb : NULL;
             }
             for (int64_t pa = pa0; pa < pa1; pa++) {
-                tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;
-                tile.sa = plan->scaled ? scales_a + (pa * plan->blocks + b0) * mr : NULL;
+                if (plan->stream_a) {  // one B panel: each A panel is packed once per chunk
+                    pack_panel(plan, &plan->a, 1, pa * mr, mr, b0, count, row_exp_a + pa * mr, local_a, local_sa);
+                    tile.a = local_a;
+                    tile.sa = plan->scaled ? local_sa : NULL;
+                } else {
+                    tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;
+                    tile.sa = plan->scaled ? scales_a + (pa * plan->blocks + b0) * mr : NULL;
+                }
                 tile.c = c + (pa - pa0) * mr * ldc + (pb - pb0) * nr;
                 tile.rows = (int32_t)dg_min64(mr, plan->a.rows - pa * mr);
                 run_tile(plan, &tile);
@@ -244,7 +290,11 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
         }
     }
     const int64_t row0 = pa0 * mr, col0 = pb0 * nr;
-    store(plan, row0, col0, dg_min64(plan->a.rows, pa1 * mr) - row0, dg_min64(plan->b.rows, pb1 * nr) - col0, c, ldc);
+    const int64_t rows = dg_min64(plan->a.rows, pa1 * mr) - row0, cols = dg_min64(plan->b.rows, pb1 * nr) - col0;
+#if DG_GEMM_X86
+    if (plan->prescaled) dg_gemm_scale_tile_avx512(c, ldc, rows, cols, row_exp_a + row0, row_exp_b + col0);
+#endif
+    store(plan, row0, col0, rows, cols, c, ldc);
 }
 
 void dg_gemm_plan_work(dg_gemm_plan *plan, int phase, int worker) {
@@ -252,16 +302,25 @@ void dg_gemm_plan_work(dg_gemm_plan *plan, int phase, int worker) {
         const int64_t task = __atomic_fetch_add(&plan->next_task[phase], 1, __ATOMIC_RELAXED);
         if (task >= plan->task_counts[phase]) break;
         switch (phase) {
-        case 0:
-            pack_panel(plan, &plan->a, 1, task * plan->mr, plan->mr, 0, plan->blocks,
-                       plan->workspace + plan->packed_a + task * plan->panel_bytes_a,
-                       (float *)(plan->workspace + plan->scales_a) + task * plan->blocks * plan->mr);
+        case 0: {
+            float *row_exp = (float *)(plan->workspace + plan->row_exp_a) + task * plan->mr;
+            if (plan->prescaled) dg_gemm_row_exponents(&plan->a, task * plan->mr, plan->mr, row_exp);
+            if (!plan->stream_a)
+                pack_panel(plan, &plan->a, 1, task * plan->mr, plan->mr, 0, plan->blocks, row_exp,
+                           plan->workspace + plan->packed_a + task * plan->panel_bytes_a,
+                           (float *)(plan->workspace + plan->scales_a) + task * plan->blocks * plan->mr);
             break;
-        case 1:
-            pack_panel(plan, &plan->b, 0, task * plan->nr, plan->nr, 0, plan->blocks,
-                       plan->workspace + plan->packed_b + task * plan->panel_bytes_b,
-                       (float *)(plan->workspace + plan->scales_b) + task * plan->blocks * plan->nr);
+        }
+        case 1: {
+            // Prescaled plans find B's row exponents here, before any local panel is packed.
+            float *row_exp = (float *)(plan->workspace + plan->row_exp_b) + task * plan->nr;
+            if (plan->prescaled) dg_gemm_row_exponents(&plan->b, task * plan->nr, plan->nr, row_exp);
+            if (plan->global_b)
+                pack_panel(plan, &plan->b, 0, task * plan->nr, plan->nr, 0, plan->blocks, row_exp,
+                           plan->workspace + plan->packed_b + task * plan->panel_bytes_b,
+                           (float *)(plan->workspace + plan->scales_b) + task * plan->blocks * plan->nr);
             break;
+        }
         default: run_item(plan, task, worker); break;
         }
     }

@@ -15,6 +15,8 @@ struct GEMMOperandSpec: Sendable, CustomStringConvertible {
     var scales: (rows: Int, k: Int)?
     /// Storage with every stride doubled (a view that no fast packer handles).
     var spread = false
+    /// Scales 2^e with e uniform in this range (UE8M0-like), instead of random floats in [1/4, 8).
+    var scaleExponents: ClosedRange<Int>? = nil
 
     var description: String {
         var text = "\(format)"
@@ -22,6 +24,7 @@ struct GEMMOperandSpec: Sendable, CustomStringConvertible {
         text += mnMajor ? "/mn-major" : "/k-major"
         if spread { text += "/spread" }
         if let scales { text += "/sf(\(scales.rows),\(scales.k))" }
+        if let scaleExponents { text += "/2^[\(scaleExponents.lowerBound),\(scaleExponents.upperBound)]" }
         return text
     }
 
@@ -50,8 +53,12 @@ struct GEMMOperandSpec: Sendable, CustomStringConvertible {
         var grid: ScaleGrid?
         if let scales {
             let shape = [ceilDiv(rows, scales.rows), ceilDiv(k, scales.k)]
-            let values = (0..<shape[0] * shape[1]).map { _ in
-                Float(1 + rng.nextUnit()) * Float(1 << (rng.next() % 5)) / 4
+            let values = (0..<shape[0] * shape[1]).map { _ -> Float in
+                if let scaleExponents {
+                    let span = UInt64(scaleExponents.count)
+                    return Float(sign: .plus, exponent: scaleExponents.lowerBound + Int(rng.next() % span), significand: 1)
+                }
+                return Float(1 + rng.nextUnit()) * Float(1 << (rng.next() % 5)) / 4
             }
             var tensor = try Tensor(values, shape: shape)
             if mnMajor { tensor = try stridedCopy(of: tensor, strides: [1, shape[0]]) }

@@ -46,12 +46,12 @@ typedef struct dg_gemm_output {
 typedef struct dg_gemm_plan {
     dg_gemm_operand a, b;
     dg_gemm_output d;
-    int32_t isa, pairs, mr, nr, kstep, element_size, scaled, global_b, workers;
+    int32_t isa, pairs, mr, nr, kstep, element_size, scaled, prescaled, stream_a, global_b, workers;
     int64_t block_len, blocks, steps_full, steps_last, blocks_per_chunk, chunks;
     int64_t panels_a, panels_b, item_panels_a, item_panels_b, items_m, items_n;
     int64_t panel_bytes_a, panel_bytes_b, local_panel_bytes_b;
-    int64_t packed_a, scales_a, packed_b, scales_b, worker_area, worker_bytes;
-    int64_t c_offset, local_b_offset, local_sb_offset;
+    int64_t packed_a, scales_a, packed_b, scales_b, row_exp_a, row_exp_b, worker_area, worker_bytes;
+    int64_t c_offset, local_b_offset, local_sb_offset, local_a_offset, local_sa_offset;
     int64_t task_counts[DG_GEMM_PHASES];
     int64_t next_task[DG_GEMM_PHASES];
     unsigned char *workspace;

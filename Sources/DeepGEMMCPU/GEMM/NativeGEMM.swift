@@ -8,8 +8,10 @@ internal import CDeepGEMMCPU
 /// With `.avx512` (AVX-512 BF16), E4M3, E2M1 and BF16 operands are decoded to BF16 pairs (exact) and
 /// multiplied with `vdpbf16ps`, which treats BF16 subnormal inputs as zero; F32 operands and the
 /// other variants decode to F32 and use F32 FMA (`.portable`: multiply, then add). `.amx` decodes
-/// the same operands to BF16 pairs and multiplies 32x32 tiles with AMX `tdpbf16ps`; with an F32
-/// operand it runs the `.avx512f` code.
+/// the same operands to BF16 pairs and multiplies 32x32 tiles with AMX `tdpbf16ps` (power-of-two
+/// scales folded into the packed values, see ``GEMMEngine``; with at most 32 rows of A, B's rows
+/// stream through the A tiles per K chunk and A sits in the B tiles); with an F32 operand it runs
+/// the `.avx512f` code.
 enum NativeGEMM {
     /// Computes `D (+)= A · Bᵀ` for checked operands with `k >= 1` and non-empty M and N.
     /// `isa` is the C instruction-set code; `bf16Dot` asks for BF16 pairs (`vdpbf16ps` with

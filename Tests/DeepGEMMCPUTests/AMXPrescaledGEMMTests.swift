@@ -1,0 +1,92 @@
+import Testing
+import DeepGEMMCore
+import DeepGEMMTestSupport
+@testable import DeepGEMMCPU
+
+/// The AMX level with power-of-two scales (the "prescaled" plans of gemm_prescale.c): the scales go
+/// into the packed values relative to each row's largest one, the tiles sum over all of K, and the
+/// output is scaled by 2^(E_row + E_col). Checked against FP64 and the reference at tile edges and
+/// swapped roles, for thread counts, for rows computed alone or inside a larger M (the Mega MoE's
+/// fused blocks and unfused experts rely on it), and for NaN data and NaN / 2^-127 scales.
+@Suite(.enabled(if: CPUKernelVariant.amx.isSupported, "needs AMX-BF16 and the OS tile grant"))
+struct AMXPrescaledGEMMTests {
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 32), (1, 70, 600), (16, 17, 31), (33, 15, 300), (65, 100, 160), (40, 33, 1100),
+    ]
+
+    static let cases: [GEMMCase] = [
+        GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128), scaleExponents: -8...8),
+                 b: GEMMOperandSpec(format: .e4m3, scales: (128, 128), scaleExponents: -8...8), shapes: shapes),
+        GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 32), scaleExponents: -8...8),
+                 b: GEMMOperandSpec(format: .e2m1, scales: (1, 32), scaleExponents: -8...8), shapes: shapes),
+        // Scales 2^100 apart inside a row: blocks far below the row's largest add nothing visible.
+        GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128), scaleExponents: -90...10),
+                 b: GEMMOperandSpec(format: .e2m1, scales: (1, 32), scaleExponents: -20...20), shapes: shapes),
+        GEMMCase(a: GEMMOperandSpec(format: .bf16),
+                 b: GEMMOperandSpec(format: .e2m1, scales: (1, 64), scaleExponents: -30...30), shapes: shapes),
+    ]
+
+    @Test(arguments: cases)
+    func matchesFP64AndTheReference(_ testCase: GEMMCase) throws {
+        for (index, shape) in testCase.shapes.enumerated() {
+            let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 301))
+            let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 302))
+            let got = try GEMMEngineTests.product(a, b, variant: .amx, threads: 1)
+            #expect(calcDiff(got.doubleValues(), GEMMEngineTests.fp64Product(a, b)) < 1e-6, "\(shape)")
+            #expect(try calcDiff(got, GEMMEngineTests.product(a, b, variant: .reference)) < 1e-10, "vs reference \(shape)")
+            #expect(try GEMMEngineTests.product(a, b, variant: .amx, threads: 3).bitwiseEqual(got), "threads \(shape)")
+        }
+    }
+
+    /// Rows computed in a call of their own give the bits they get inside the full call (whose
+    /// roles may be swapped when B is narrow, and which streams B's rows through the A tiles when
+    /// A has at most 32 rows), with power-of-two scales and with float scales (per-block folds).
+    @Test(arguments: cases + [GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128)),
+                                       b: GEMMOperandSpec(format: .e2m1, scales: (1, 32)), shapes: shapes)])
+    func rowsDoNotDependOnTheirNeighbours(_ testCase: GEMMCase) throws {
+        for (index, shape) in testCase.shapes.enumerated() where shape.m > 1 {
+            let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 401))
+            let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 402))
+            let full = try GEMMEngineTests.product(a, b, variant: .amx)
+            for (start, length) in [(0, 1), (shape.m - 1, 1), (1, min(shape.m - 1, 17))] {
+                let part = try GEMMEngineTests.product(try Self.rows(of: a, start: start, length: length), b, variant: .amx)
+                #expect(try part.bitwiseEqual(full.narrow(dim: 0, start: start, length: length).contiguous()),
+                        "\(shape) rows \(start)..<\(start + length)")
+            }
+        }
+    }
+
+    /// NaN data or a NaN scale makes its row NaN (as in the reference); a 2^-127 scale (UE8M0 code 0)
+    /// still takes the prescaled path and matches the reference.
+    @Test func nanAndTinyScales() throws {
+        let spec = GEMMOperandSpec(format: .e4m3, scales: (1, 32), scaleExponents: -4...4)
+        let bSpec = GEMMOperandSpec(format: .e2m1, scales: (1, 32), scaleExponents: -4...4)
+        let (m, n, k) = (6, 40, 96)
+        let a = try spec.make(rows: m, k: k, seed: 501)
+        let b = try bSpec.make(rows: n, k: k, seed: 502)
+        let scales = a.scales!.values
+        scales.dataPointer.assumingMemoryBound(to: Float.self)[1 * 3 + 2] = .nan               // row 1, last block
+        scales.dataPointer.assumingMemoryBound(to: Float.self)[2 * 3 + 0] = Float(bitPattern: 0x0040_0000)  // row 2: 2^-127
+        a.data.dataPointer.assumingMemoryBound(to: UInt8.self)[4 * k + 50] = 0x7F            // row 4: NaN
+        let got = try GEMMEngineTests.product(a, b, variant: .amx).doubleValues()
+        let reference = try GEMMEngineTests.product(a, b, variant: .reference).doubleValues()
+        for row in 0..<m {
+            let values = got[(row * n)..<((row + 1) * n)], expected = reference[(row * n)..<((row + 1) * n)]
+            if row == 1 || row == 4 {
+                #expect(values.allSatisfy(\.isNaN) && expected.allSatisfy(\.isNaN), "row \(row)")
+            } else {
+                #expect(calcDiff(Array(values), Array(expected)) < 1e-10, "row \(row)")
+            }
+        }
+    }
+
+    /// Rows [start, start + length) of a row-scaled operand (scale grid rows of one row each).
+    static func rows(of op: GEMMOperand, start: Int, length: Int) throws -> GEMMOperand {
+        let scales = try op.scales.map {
+            try ScaleGrid(values: $0.values.narrow(dim: 0, start: start / $0.granRows, length: Swift.max(1, length / $0.granRows)),
+                          granRows: $0.granRows, granK: $0.granK)
+        }
+        return try GEMMOperand(format: op.format, rows: length, k: op.k, data: op.data.narrow(dim: 0, start: start, length: length),
+                               fp4PackedAlongK: op.fp4PackedAlongK, scales: scales)
+    }
+}
