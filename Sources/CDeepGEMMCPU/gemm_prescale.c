@@ -25,6 +25,7 @@ int dg_gemm_prescalable(const dg_gemm_operand *op) {
     if (!op->scales) return 1;
     const int k_contiguous = op->stride1 == 1 && (op->format == DG_TYPE_E4M3 || (op->format == DG_TYPE_E2M1 && op->fp4_packed_along_k));
     if (!k_contiguous || op->gran_k % 32 != 0) return 0;
+    if (op->scales_from_ue8m0) return 1;
     const int64_t grid_rows = dg_ceil_div64(op->rows, op->gran_rows), grid_cols = dg_ceil_div64(op->k, op->gran_k);
     const int64_t stride = op->scale_stride1;
     uint32_t ok = 1;

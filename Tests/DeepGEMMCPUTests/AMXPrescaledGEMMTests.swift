@@ -80,6 +80,25 @@ struct AMXPrescaledGEMMTests {
         }
     }
 
+    /// Grids the library decoded from UE8M0 skip the power-of-two check and give the same bits as
+    /// the same values checked; assigning `values` drops the mark.
+    @Test func ue8m0DecodedGridsSkipTheCheckWithTheSameBits() throws {
+        let testCase = Self.cases[1]
+        let a = try testCase.a.make(rows: 20, k: 300, seed: 601), b = try testCase.b.make(rows: 90, k: 300, seed: 602)
+        func marked(_ op: GEMMOperand) throws -> GEMMOperand {
+            var copy = op
+            copy.scales = try op.scales.map { try ScaleGrid(ue8m0Decoded: $0.values, granRows: $0.granRows, granK: $0.granK) }
+            return copy
+        }
+        let (markedA, markedB) = (try marked(a), try marked(b))
+        #expect(markedA.scales?.decodedFromUE8M0 == true && a.scales?.decodedFromUE8M0 == false)
+        #expect(try GEMMEngineTests.product(markedA, markedB, variant: .amx)
+            .bitwiseEqual(GEMMEngineTests.product(a, b, variant: .amx)))
+        var reassigned = markedA.scales!
+        reassigned.values = reassigned.values.clone()
+        #expect(!reassigned.decodedFromUE8M0)
+    }
+
     /// Rows [start, start + length) of a row-scaled operand (scale grid rows of one row each).
     static func rows(of op: GEMMOperand, start: Int, length: Int) throws -> GEMMOperand {
         let scales = try op.scales.map {

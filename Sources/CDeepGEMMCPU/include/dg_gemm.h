@@ -28,6 +28,9 @@ typedef struct dg_gemm_operand {
     int64_t scale_stride0, scale_stride1;
     /// Rows and K elements sharing one scale.
     int64_t gran_rows, gran_k;
+    /// Non-zero when every scale is known to be 2^e (e in -127 ... 127) or NaN (decoded from UE8M0):
+    /// AMX plans then use them as powers of two without checking the grid.
+    int32_t scales_from_ue8m0;
 } dg_gemm_operand;
 
 /// The output D, a [A.rows, B.rows] view of F32 or BF16.

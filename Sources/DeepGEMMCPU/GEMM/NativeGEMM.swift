@@ -54,7 +54,8 @@ enum NativeGEMM {
             fp4_packed_along_k: op.fp4PackedAlongK ? 1 : 0,
             scales: scales.map { UnsafePointer($0.values.dataPointer.assumingMemoryBound(to: Float.self)) },
             scale_stride0: Int64(scales?.values.strides[0] ?? 0), scale_stride1: Int64(scales?.values.strides[1] ?? 0),
-            gran_rows: Int64(scales?.granRows ?? 1), gran_k: Int64(scales?.granK ?? 1))
+            gran_rows: Int64(scales?.granRows ?? 1), gran_k: Int64(scales?.granK ?? 1),
+            scales_from_ue8m0: scales?.decodedFromUE8M0 == true ? 1 : 0)
     }
 }
 

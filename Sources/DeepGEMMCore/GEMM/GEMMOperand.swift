@@ -14,11 +14,17 @@ public enum GEMMElementFormat: String, Sendable, Hashable {
 /// multiplied by `values[row / granRows, k / granK]`.
 public struct ScaleGrid: Sendable {
     /// F32 [ceil(rows / granRows), ceil(k / granK)] (any strides).
-    public var values: Tensor
+    public var values: Tensor {
+        didSet { decodedFromUE8M0 = false }
+    }
     /// Rows sharing one scale.
     public var granRows: Int
     /// K elements sharing one scale.
     public var granK: Int
+    /// Whether the library decoded `values` from UE8M0 bytes (so each is 2^e with e in -127...127,
+    /// or NaN): the AMX GEMMs then take them as powers of two without checking. Assigning `values`
+    /// clears it.
+    public private(set) var decodedFromUE8M0 = false
 
     /// Creates a grid; `values` must be 2-D F32.
     public init(values: Tensor, granRows: Int, granK: Int) throws {
@@ -27,6 +33,20 @@ public struct ScaleGrid: Sendable {
         self.values = values
         self.granRows = granRows
         self.granK = granK
+    }
+
+    /// A grid whose `values` the library has just decoded from UE8M0 bytes (``UE8M0/scaleValue(_:)``).
+    package init(ue8m0Decoded values: Tensor, granRows: Int, granK: Int) throws {
+        try self.init(values: values, granRows: granRows, granK: granK)
+        decodedFromUE8M0 = true
+    }
+
+    /// A grid of `values` taken from this one's (rows of it, or rows repeated), at row granularity
+    /// `granRows`: it keeps ``decodedFromUE8M0``.
+    package func derived(values: Tensor, granRows: Int) throws -> ScaleGrid {
+        var grid = try ScaleGrid(values: values, granRows: granRows, granK: granK)
+        grid.decodedFromUE8M0 = decodedFromUE8M0
+        return grid
     }
 
     /// The scale of element (row, k).

@@ -14,15 +14,14 @@ extension GEMMOperand {
         if range.lowerBound % scales.granRows == 0 {
             let first = range.lowerBound / scales.granRows
             let count = min(ceilDiv(range.count, scales.granRows), scales.values.size(0) - first)
-            slicedScales = try ScaleGrid(values: scales.values.narrow(dim: 0, start: first, length: count),
-                                         granRows: scales.granRows, granK: scales.granK)
+            slicedScales = try scales.derived(values: scales.values.narrow(dim: 0, start: first, length: count), granRows: scales.granRows)
         } else {
             let blocks = scales.values.size(1)
             let expanded = Tensor(zeros: [range.count, blocks], dtype: .float32)
             for (local, row) in range.enumerated() {
                 try expanded.select(dim: 0, index: local).copy(from: scales.values.select(dim: 0, index: row / scales.granRows))
             }
-            slicedScales = try ScaleGrid(values: expanded, granRows: 1, granK: scales.granK)
+            slicedScales = try scales.derived(values: expanded, granRows: 1)
         }
         return try GEMMOperand(format: format, rows: range.count, k: k, data: slicedData, fp4PackedAlongK: fp4PackedAlongK, scales: slicedScales)
     }

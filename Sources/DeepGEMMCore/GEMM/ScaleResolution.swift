@@ -94,6 +94,6 @@ private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) 
                 }
             }
         }
-        return try ScaleGrid(values: grid, granRows: 1, granK: granK)
+        return try ScaleGrid(ue8m0Decoded: grid, granRows: 1, granK: granK)
     }
 }
