@@ -254,38 +254,44 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     if (plan->isa == DG_ISA_AMX) dg_gemm_amx_configure();
 #endif
 
-    for (int64_t chunk = 0; chunk < plan->chunks; chunk++) {
-        const int64_t b0 = chunk * plan->blocks_per_chunk;
-        const int64_t count = dg_min64(plan->blocks, b0 + plan->blocks_per_chunk) - b0;
-        const int64_t chunk_step = b0 * plan->steps_full;
-        dg_gemm_tile tile;
-        tile.ldc = ldc;
-        tile.blocks = count;
-        tile.steps_full = plan->steps_full;
-        tile.steps_last = b0 + count == plan->blocks ? plan->steps_last : plan->steps_full;
-        tile.first = chunk == 0;
-        for (int64_t pb = pb0; pb < pb1; pb++) {
-            tile.cols = (int32_t)dg_min64(nr, plan->b.rows - pb * nr);
-            if (plan->global_b) {
-                tile.b = packed_b + pb * plan->panel_bytes_b + chunk_step * step_bytes_b;
-                tile.sb = plan->scaled ? scales_b + (pb * plan->blocks + b0) * nr : NULL;
-            } else {
-                pack_panel(plan, &plan->b, 0, pb * nr, nr, b0, count, row_exp_b + pb * nr, local_b, local_sb);
-                tile.b = local_b;
-                tile.sb = plan->scaled ? local_sb : NULL;
-            }
-            for (int64_t pa = pa0; pa < pa1; pa++) {
-                if (plan->stream_a) {  // one B panel: each A panel is packed once per chunk
-                    pack_panel(plan, &plan->a, 1, pa * mr, mr, b0, count, row_exp_a + pa * mr, local_a, local_sa);
-                    tile.a = local_a;
-                    tile.sa = plan->scaled ? local_sa : NULL;
+    // Streamed A panels run all of K one panel at a time, so that the panel's rows are read as
+    // sequential streams; other plans run each chunk over all the item's A panels.
+    const int64_t step_a = plan->stream_a ? 1 : pa1 - pa0;
+    for (int64_t qa0 = pa0; qa0 < pa1; qa0 += step_a) {
+        const int64_t qa1 = dg_min64(pa1, qa0 + step_a);
+        for (int64_t chunk = 0; chunk < plan->chunks; chunk++) {
+            const int64_t b0 = chunk * plan->blocks_per_chunk;
+            const int64_t count = dg_min64(plan->blocks, b0 + plan->blocks_per_chunk) - b0;
+            const int64_t chunk_step = b0 * plan->steps_full;
+            dg_gemm_tile tile;
+            tile.ldc = ldc;
+            tile.blocks = count;
+            tile.steps_full = plan->steps_full;
+            tile.steps_last = b0 + count == plan->blocks ? plan->steps_last : plan->steps_full;
+            tile.first = chunk == 0;
+            for (int64_t pb = pb0; pb < pb1; pb++) {
+                tile.cols = (int32_t)dg_min64(nr, plan->b.rows - pb * nr);
+                if (plan->global_b) {
+                    tile.b = packed_b + pb * plan->panel_bytes_b + chunk_step * step_bytes_b;
+                    tile.sb = plan->scaled ? scales_b + (pb * plan->blocks + b0) * nr : NULL;
                 } else {
-                    tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;
-                    tile.sa = plan->scaled ? scales_a + (pa * plan->blocks + b0) * mr : NULL;
+                    pack_panel(plan, &plan->b, 0, pb * nr, nr, b0, count, row_exp_b + pb * nr, local_b, local_sb);
+                    tile.b = local_b;
+                    tile.sb = plan->scaled ? local_sb : NULL;
                 }
-                tile.c = c + (pa - pa0) * mr * ldc + (pb - pb0) * nr;
-                tile.rows = (int32_t)dg_min64(mr, plan->a.rows - pa * mr);
-                run_tile(plan, &tile);
+                for (int64_t pa = qa0; pa < qa1; pa++) {
+                    if (plan->stream_a) {  // one B panel: each A panel is packed once per chunk
+                        pack_panel(plan, &plan->a, 1, pa * mr, mr, b0, count, row_exp_a + pa * mr, local_a, local_sa);
+                        tile.a = local_a;
+                        tile.sa = plan->scaled ? local_sa : NULL;
+                    } else {
+                        tile.a = packed_a + pa * plan->panel_bytes_a + chunk_step * step_bytes_a;
+                        tile.sa = plan->scaled ? scales_a + (pa * plan->blocks + b0) * mr : NULL;
+                    }
+                    tile.c = c + (pa - pa0) * mr * ldc + (pb - pb0) * nr;
+                    tile.rows = (int32_t)dg_min64(mr, plan->a.rows - pa * mr);
+                    run_tile(plan, &tile);
+                }
             }
         }
     }
