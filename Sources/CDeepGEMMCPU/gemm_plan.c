@@ -103,8 +103,10 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     // Long chunks (huge scale blocks) shrink the items' B so its chunk stays near the L2 size.
     const int64_t chunk_bytes_b = chunk_steps * plan->kstep * plan->nr * plan->element_size;
     while (plan->item_panels_b > 1 && plan->item_panels_b * chunk_bytes_b > (2 << 20)) plan->item_panels_b /= 2;
-    plan->items_m = dg_ceil_div64(plan->panels_a, plan->item_panels_a);
     const int64_t wanted = 8 * (int64_t)(max_workers > 0 ? max_workers : 1);
+    // Streamed A (one B panel) splits A's panels instead.
+    if (plan->stream_a) plan->item_panels_a = dg_max64(1, dg_min64(plan->item_panels_a, dg_ceil_div64(plan->panels_a, wanted)));
+    plan->items_m = dg_ceil_div64(plan->panels_a, plan->item_panels_a);
     if (plan->items_m * dg_ceil_div64(plan->panels_b, plan->item_panels_b) < wanted) {
         const int64_t per_item = dg_ceil_div64(plan->panels_b, dg_ceil_div64(wanted, plan->items_m));
         plan->item_panels_b = dg_max64(1, dg_min64(plan->item_panels_b, dg_max64(per_item, 2)));
