@@ -246,10 +246,12 @@ DG_MQA_AVX512_VBMI static void pack_fp8_vbmi(int dim, int64_t rows, const uint8_
     }
 }
 
-/// FP4 KV rows to offset bytes (2·v + 12) in lane groups: each row's nibbles are looked up with
-/// vpshufb, interleaved back into element order, and each 16 x 16 block of 4-byte words transposed.
-DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint8_t *packed) {
-    const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+/// FP4 KV rows to bytes 2·v + bias in lane groups: each row's nibbles are looked up with vpshufb,
+/// interleaved back into element order, and each 16 x 16 block of 4-byte words transposed.
+DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, int bias,
+                                          uint8_t *packed) {
+    const __m512i doubled = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)dg_mqa_e2m1_doubled_table));
+    const __m512i table = _mm512_add_epi8(doubled, _mm512_set1_epi8((char)bias));
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
     const int words = dim / 4;
@@ -259,7 +261,7 @@ DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *
         for (int l = 0; l < DG_MQA_LANES; l++) {
             const int64_t row = g * DG_MQA_LANES + l;
             if (row >= rows) {
-                halves[0][l] = halves[1][l] = _mm512_set1_epi8(12);
+                halves[0][l] = halves[1][l] = _mm512_set1_epi8((char)bias);
                 continue;
             }
             const uint8_t *v = values + row * value_stride;
@@ -275,14 +277,15 @@ DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *
     }
 }
 
-int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed) {
+int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, int fp4_bias,
+                          void *packed) {
     if (format == DG_MQA_FP8 && dim % 32 == 0) {
         if (!__builtin_cpu_supports("avx512vbmi")) return 0;
         pack_fp8_vbmi(dim, rows, values, value_stride, (uint32_t *)packed);
         return 1;
     }
     if (format == DG_MQA_FP4 && (dim == 64 || dim == 128)) {
-        pack_fp4_avx512(dim, rows, values, value_stride, (uint8_t *)packed);
+        pack_fp4_avx512(dim, rows, values, value_stride, fp4_bias, (uint8_t *)packed);
         return 1;
     }
     return 0;
