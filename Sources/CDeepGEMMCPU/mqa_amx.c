@@ -5,9 +5,13 @@
 // tokens' corrections are not used.
 //
 // Tiles (palette 1), with R = min(heads, 16) rows of heads:
-// - 0, 1: the dots of one block, R heads x 16 lanes of int32 (64-byte rows);
-// - 2, 3: one block of R query heads, R x 32 int8 (32-byte rows, read from the packed token);
+// - 0, 1: the dots of two blocks, R heads x 16 lanes of int32 each (64-byte rows);
+// - 2, 3: two blocks of R query heads, R x 32 int8 each (32-byte rows, read from the packed token);
 // - 4...7: the blocks of one KV lane group, 8 quads x 16 lanes x 4 int8 each (the packed group).
+// Measured on Sapphire Rapids, the tile stores and the vector fold take about equal time and
+// barely overlap; the products themselves are hidden. Triple-buffered dots, a deeper lag or BF16
+// tiles (tdpbf16ps, whose sums of these integers are exact too, saving the int32 conversion but
+// doubling the KV panel) were no faster.
 #pragma clang fp contract(off)
 #include "CDeepGEMMCPU.h"
 #include "mqa_internal.h"
@@ -48,65 +52,94 @@ DG_MQA_AMX static void configure(int rows) {
     _tile_loadconfig(&config);
 }
 
-/// Dots of block B (a literal) of the heads at `q` (rows `dim` bytes apart) against KV tile
-/// TILE_KV + B, stored to `dots` + B · DOT_TILE ([head][16 lanes] int32).
-#define DG_MQA_BLOCK_DOTS(B)                                                  \
-    _tile_loadd(TILE_QUERY + (B) % 2, q + (B) * BLOCK, dim);                  \
-    _tile_zero(TILE_DOTS + (B) % 2);                                          \
-    _tile_dpbssd(TILE_DOTS + (B) % 2, TILE_QUERY + (B) % 2, TILE_KV + (B));   \
-    _tile_stored(TILE_DOTS + (B) % 2, dots + (B) * DOT_TILE, DG_MQA_LANES * 4)
+/// Products of blocks B and B + 1 (B a literal) of the heads at `q` (rows `dim` bytes apart) with
+/// KV tiles TILE_KV + B and TILE_KV + B + 1, into dot tiles TILE_DOTS and TILE_DOTS + 1.
+#define DG_MQA_PAIR_PRODUCTS(B)                                               \
+    _tile_loadd(TILE_QUERY, q + (B) * BLOCK, dim);                            \
+    _tile_loadd(TILE_QUERY + 1, q + ((B) + 1) * BLOCK, dim);                  \
+    _tile_zero(TILE_DOTS);                                                    \
+    _tile_zero(TILE_DOTS + 1);                                                \
+    _tile_dpbssd(TILE_DOTS, TILE_QUERY, TILE_KV + (B));                       \
+    _tile_dpbssd(TILE_DOTS + 1, TILE_QUERY + 1, TILE_KV + (B) + 1)
 
-/// Dots of every block (2 or 4) of the heads at `q` against the loaded KV tiles.
-DG_MQA_AMX static inline __attribute__((always_inline)) void head_dots(int blocks, int dim, const int8_t *q, int32_t *dots) {
-    DG_MQA_BLOCK_DOTS(0);
-    DG_MQA_BLOCK_DOTS(1);
-    if (blocks == 4) {
-        DG_MQA_BLOCK_DOTS(2);
-        DG_MQA_BLOCK_DOTS(3);
-    }
+/// One step of a chunk: block pair `pair` of the heads from `head` against lane group `group`.
+typedef struct {
+    int group, head, pair;
+} step_place;
+
+/// Step `step` of a chunk whose steps run pair by pair, then head tile by head tile (`rows` heads
+/// each), then lane group by lane group.
+DG_INLINE step_place place_of(int step, int pairs, int head_steps, int rows) {
+    const step_place place = {step / (pairs * head_steps), step / pairs % head_steps * rows, step % pairs};
+    return place;
 }
 
-/// Scores of `rows` heads from their block dots: s = fma(float(d_b), qs_b · ks_b, s) block after
-/// block from 0, the order of every level; `q_scales` holds the first head's block scales, then the
-/// next head's, and `scores` the first head's 16 lanes (heads DG_MQA_CHUNK_LANES apart).
-DG_MQA_AMX static inline __attribute__((always_inline)) void fold(int rows, int blocks, const int32_t *dots, const float *q_scales,
-                                                                  const __m512 kv_scales[4], float *scores) {
-    for (int r = 0; r < rows; r++) {
-        __m512 s = _mm512_setzero_ps();
-        for (int b = 0; b < blocks; b++) {
-            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(q_scales[r * blocks + b]), kv_scales[b]);
-            const __m512 dot = _mm512_cvtepi32_ps(_mm512_load_si512(dots + b * DOT_TILE + r * DG_MQA_LANES));
-            s = _mm512_fmadd_ps(dot, scale, s);
+/// Issues the tile products of step `at`, loading the KV tiles of its lane group at the group's
+/// first step (and prefetching that group's part of `prefetch`).
+DG_MQA_AMX static inline __attribute__((always_inline)) void products(step_place at, int dim, int groups, const int8_t *query,
+                                                                      const int8_t *kv, dg_mqa_span prefetch) {
+    if (at.head == 0 && at.pair == 0) {
+        dg_mqa_prefetch(dg_mqa_span_part(prefetch, at.group, groups));
+        const int8_t *group = kv + (int64_t)at.group * dim * DG_MQA_LANES;
+        _tile_loadd(TILE_KV + 0, group, 64);
+        _tile_loadd(TILE_KV + 1, group + KV_BLOCK_BYTES, 64);
+        if (dim == 4 * BLOCK) {
+            _tile_loadd(TILE_KV + 2, group + 2 * KV_BLOCK_BYTES, 64);
+            _tile_loadd(TILE_KV + 3, group + 3 * KV_BLOCK_BYTES, 64);
         }
-        _mm512_storeu_ps(scores + r * DG_MQA_CHUNK_LANES, s);
+    }
+    const int8_t *q = query + (int64_t)at.head * dim;
+    if (at.pair == 0) {
+        DG_MQA_PAIR_PRODUCTS(0);
+    } else {
+        DG_MQA_PAIR_PRODUCTS(2);
     }
 }
 
-/// FP4 scores of one chunk (a dg_mqa_scores_fn): per lane group, its KV blocks stay in tiles while
-/// the dots of the next heads are computed ahead of the fold of the current ones.
+/// Folds the dots of step `at` (`dots`: the pair's two tiles, [head][16 lanes] int32 each) into
+/// `acc`, one register per head: s = fma(float(d_b), qs_b · ks_b, s) block after block from 0, the
+/// order of every level; the last pair stores the scores of the `rows` heads.
+DG_MQA_AMX static inline __attribute__((always_inline)) void fold(step_place at, int rows, int pairs, int blocks, const int32_t *dots,
+                                                                  const float *q_scales, const float *kv_scales, __m512 acc[16],
+                                                                  float *scores) {
+    const float *ks = kv_scales + ((int64_t)at.group * blocks + 2 * at.pair) * DG_MQA_LANES;
+    const __m512 ks0 = _mm512_loadu_ps(ks), ks1 = _mm512_loadu_ps(ks + DG_MQA_LANES);
+    const float *qs = q_scales + at.head * blocks + 2 * at.pair;
+    float *out = scores + at.head * DG_MQA_CHUNK_LANES + at.group * DG_MQA_LANES;
+    for (int r = 0; r < rows; r++) {
+        __m512 s = at.pair == 0 ? _mm512_setzero_ps() : acc[r];
+        s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + r * DG_MQA_LANES)),
+                            _mm512_mul_ps(_mm512_set1_ps(qs[r * blocks]), ks0), s);
+        s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(dots + DOT_TILE + r * DG_MQA_LANES)),
+                            _mm512_mul_ps(_mm512_set1_ps(qs[r * blocks + 1]), ks1), s);
+        acc[r] = s;
+        if (at.pair + 1 == pairs) _mm512_storeu_ps(out + r * DG_MQA_CHUNK_LANES, s);
+    }
+}
+
+/// FP4 scores of one chunk (a dg_mqa_scores_fn). The products of step i + 1 are issued before the
+/// dots of step i are folded and stored after them, two dot buffers taking turns.
 DG_MQA_AMX static void scores_chunk(int format, int heads, int dim, const void *q_packed, const void *kv_packed,
                                     const float *kv_scales, int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
     (void)format;
-    const int blocks = dim / BLOCK, rows = heads < 16 ? heads : 16;
-    const int8_t *q = (const int8_t *)q_packed;
+    const int blocks = dim / BLOCK, pairs = blocks / 2, rows = heads < 16 ? heads : 16, head_steps = heads / rows;
+    const int steps = groups * head_steps * pairs;
+    const int8_t *query = (const int8_t *)q_packed;
     const float *q_scales = (const float *)((const int32_t *)q_packed + dg_mqa_q4_scales(heads, dim));
-    int32_t dots[2][4 * DOT_TILE] __attribute__((aligned(64)));
-    for (int v = 0; v < groups; v++) {
-        dg_mqa_prefetch(dg_mqa_span_part(prefetch, v, groups));
-        const int8_t *kv = (const int8_t *)kv_packed + (g + v) * dim * DG_MQA_LANES;
-        const float *group_scales = kv_scales + (g + v) * blocks * DG_MQA_LANES;
-        __m512 ks[4];
-        for (int b = 0; b < blocks; b++) ks[b] = _mm512_loadu_ps(group_scales + b * DG_MQA_LANES);
-        _tile_loadd(TILE_KV + 0, kv, 64);
-        _tile_loadd(TILE_KV + 1, kv + KV_BLOCK_BYTES, 64);
-        if (blocks == 4) {
-            _tile_loadd(TILE_KV + 2, kv + 2 * KV_BLOCK_BYTES, 64);
-            _tile_loadd(TILE_KV + 3, kv + 3 * KV_BLOCK_BYTES, 64);
-        }
-        head_dots(blocks, dim, q, dots[0]);
-        for (int hb = 0, step = 0; hb < heads; hb += rows, step++) {
-            if (hb + rows < heads) head_dots(blocks, dim, q + (int64_t)(hb + rows) * dim, dots[(step + 1) % 2]);
-            fold(rows, blocks, dots[step % 2], q_scales + hb * blocks, ks, scores + hb * DG_MQA_CHUNK_LANES + v * DG_MQA_LANES);
+    const int8_t *kv = (const int8_t *)kv_packed + g * dim * DG_MQA_LANES;
+    const float *ks = kv_scales + g * blocks * DG_MQA_LANES;
+    int32_t dots[2][2 * DOT_TILE] __attribute__((aligned(64)));
+    __m512 acc[16];
+    products(place_of(0, pairs, head_steps, rows), dim, groups, query, kv, prefetch);
+    _tile_stored(TILE_DOTS, dots[0], DG_MQA_LANES * 4);
+    _tile_stored(TILE_DOTS + 1, dots[0] + DOT_TILE, DG_MQA_LANES * 4);
+    for (int step = 0; step < steps; step++) {
+        const int next = step + 1;
+        if (next < steps) products(place_of(next, pairs, head_steps, rows), dim, groups, query, kv, prefetch);
+        fold(place_of(step, pairs, head_steps, rows), rows, pairs, blocks, dots[step % 2], q_scales, ks, acc, scores);
+        if (next < steps) {
+            _tile_stored(TILE_DOTS, dots[next % 2], DG_MQA_LANES * 4);
+            _tile_stored(TILE_DOTS + 1, dots[next % 2] + DOT_TILE, DG_MQA_LANES * 4);
         }
     }
 }
