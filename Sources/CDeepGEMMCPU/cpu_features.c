@@ -9,8 +9,9 @@
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
-/// AMX-TILE and AMX-BF16 bits: CPUID leaf 7 EDX bits 24 and 22, reported only when the OS enables
-/// the tile state in XCR0 (bits 17 XTILECFG and 18 XTILEDATA, read with xgetbv after OSXSAVE).
+/// AMX-TILE, AMX-BF16 and AMX-INT8 bits: CPUID leaf 7 EDX bits 24, 22 and 25, reported only when
+/// the OS enables the tile state in XCR0 (bits 17 XTILECFG and 18 XTILEDATA, read with xgetbv after
+/// OSXSAVE).
 static uint32_t amx_features(void) {
     unsigned eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return 0;  // OSXSAVE
@@ -22,6 +23,7 @@ static uint32_t amx_features(void) {
     uint32_t features = 0;
     if (edx & (1u << 24)) features |= DG_CPU_AMX_TILE;
     if (edx & (1u << 22)) features |= DG_CPU_AMX_BF16;
+    if (edx & (1u << 25)) features |= DG_CPU_AMX_INT8;
     return features;
 }
 #endif

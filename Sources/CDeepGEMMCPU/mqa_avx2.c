@@ -231,8 +231,8 @@ DG_MQA_AVX2_INLINE void transpose8(__m256 m[8]) {
 /// at a time: vpshufb looks the nibbles up, interleaving them gives words 0-3 and 8-11 (low) and
 /// 4-7 and 12-15 (high) of each row, and 8 x 8 transposes give each word across the 8 rows.
 DG_MQA_AVX2 static void pack_fp4(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint8_t *packed) {
-    const __m256i table = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
-                                           12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+    const __m256i doubled = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)dg_mqa_e2m1_doubled_table));
+    const __m256i table = _mm256_add_epi8(doubled, _mm256_set1_epi8((char)dg_mqa_fp4_bias(DG_MQA_LEVEL_AVX2)));
     const __m256i nibble = _mm256_set1_epi8(0x0F);
     const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
     for (int64_t g = 0; g < groups; g++) {

@@ -174,10 +174,9 @@ static const uint16_t e4m3_magnitudes[128] __attribute__((aligned(64))) = {
     0x4300, 0x4310, 0x4320, 0x4330, 0x4340, 0x4350, 0x4360, 0x4370, 0x4380, 0x4390, 0x43A0, 0x43B0, 0x43C0, 0x43D0, 0x43E0, 0x7FC0,
 };
 
-/// Transposes 16 rows of 16 dwords (`in[row]`) and stores column m (the 16 rows' dword m) as 64
-/// bytes at `out + ((m / 4) · quad_stride + m % 4) · 64`, for m < count.
-DG_MQA_AVX512 static inline void transpose16_store(const __m512i in[16], uint8_t *out, int quad_stride, int count) {
-    __m512i r[16], t[16];
+/// Transposes 16 rows of 16 dwords: r[m] holds dword m of in[0], ..., in[15].
+DG_MQA_AVX512 static inline void transpose16(const __m512i in[16], __m512i r[16]) {
+    __m512i t[16];
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_epi32(in[i], in[i + 1]);
         t[i + 1] = _mm512_unpackhi_epi32(in[i], in[i + 1]);
@@ -203,6 +202,13 @@ DG_MQA_AVX512 static inline void transpose16_store(const __m512i in[16], uint8_t
         r[4 + b] = _mm512_shuffle_i32x4(t[8 + b], t[12 + b], 0x88);
         r[12 + b] = _mm512_shuffle_i32x4(t[8 + b], t[12 + b], 0xDD);
     }
+}
+
+/// Transposes 16 rows of 16 dwords (`in[row]`) and stores column m (the 16 rows' dword m) as 64
+/// bytes at `out + ((m / 4) · quad_stride + m % 4) · 64`, for m < count.
+DG_MQA_AVX512 static inline void transpose16_store(const __m512i in[16], uint8_t *out, int quad_stride, int count) {
+    __m512i r[16];
+    transpose16(in, r);
     for (int m = 0; m < 16; m++)
         if (m < count) _mm512_storeu_si512(out + ((m / 4) * quad_stride + m % 4) * 64, r[m]);
 }
@@ -246,43 +252,51 @@ DG_MQA_AVX512_VBMI static void pack_fp8_vbmi(int dim, int64_t rows, const uint8_
     }
 }
 
-/// FP4 KV rows to offset bytes (2·v + 12) in lane groups: each row's nibbles are looked up with
-/// vpshufb, interleaved back into element order, and each 16 x 16 block of 4-byte words transposed.
-DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, uint8_t *packed) {
-    const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+/// FP4 KV rows to bytes 2·v + bias in lane groups: the packed rows' dwords (8 elements each) are
+/// transposed first, so that dword j of the 16 rows is one register, whose nibbles are looked up
+/// with vpshufb and interleaved into quads 2j and 2j + 1 of the 16 rows.
+DG_MQA_AVX512 static void pack_fp4_avx512(int dim, int64_t rows, const uint8_t *values, int64_t value_stride, int bias,
+                                          uint8_t *packed) {
+    const __m512i doubled = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)dg_mqa_e2m1_doubled_table));
+    const __m512i table = _mm512_add_epi8(doubled, _mm512_set1_epi8((char)bias));
     const __m512i nibble = _mm512_set1_epi8(0x0F);
-    const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
-    const int words = dim / 4;
+    // After the interleave, 128-bit lane i holds quads (2j, 2j + 1) of rows 4i, 4i + 1 (low) and
+    // 4i + 2, 4i + 3 (high): quad 2j of row 4i + k is dword 4i + 2·(k % 2) of the low (k < 2) or high half.
+    const __m512i even = _mm512_setr_epi32(0, 2, 16, 18, 4, 6, 20, 22, 8, 10, 24, 26, 12, 14, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
     for (int64_t g = 0; g < groups; g++) {
-        __m512i halves[2][16];
+        __m512i in[16], words[16];
         for (int l = 0; l < DG_MQA_LANES; l++) {
             const int64_t row = g * DG_MQA_LANES + l;
             if (row >= rows) {
-                halves[0][l] = halves[1][l] = _mm512_set1_epi8(12);
+                in[l] = _mm512_setzero_si512();  // code 0 reads 0
                 continue;
             }
             const uint8_t *v = values + row * value_stride;
-            const __m512i bytes = dim == 128 ? _mm512_loadu_si512(v) : _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)v));
-            const __m512i even = _mm512_shuffle_epi8(table, _mm512_and_si512(bytes, nibble));
-            const __m512i odd = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble));
-            const __m512i low = _mm512_unpacklo_epi8(even, odd), high = _mm512_unpackhi_epi8(even, odd);
-            halves[0][l] = _mm512_permutex2var_epi64(low, first, high);
-            halves[1][l] = _mm512_permutex2var_epi64(low, second, high);
+            in[l] = dim == 128 ? _mm512_loadu_si512(v) : _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)v));
         }
+        transpose16(in, words);
         uint8_t *out = packed + g * (int64_t)dim * DG_MQA_LANES;
-        for (int half = 0; half < words / 16; half++) transpose16_store(halves[half], out + half * 16 * 64, 4, 16);
+        for (int j = 0; j < dim / 8; j++) {
+            const __m512i low = _mm512_shuffle_epi8(table, _mm512_and_si512(words[j], nibble));
+            const __m512i high = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(words[j], 4), nibble));
+            const __m512i first = _mm512_unpacklo_epi8(low, high), second = _mm512_unpackhi_epi8(low, high);
+            _mm512_storeu_si512(out + 2 * j * 64, _mm512_permutex2var_epi32(first, even, second));
+            _mm512_storeu_si512(out + (2 * j + 1) * 64, _mm512_permutex2var_epi32(first, odd, second));
+        }
     }
 }
 
-int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed) {
+int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, int fp4_bias,
+                          void *packed) {
     if (format == DG_MQA_FP8 && dim % 32 == 0) {
         if (!__builtin_cpu_supports("avx512vbmi")) return 0;
         pack_fp8_vbmi(dim, rows, values, value_stride, (uint32_t *)packed);
         return 1;
     }
     if (format == DG_MQA_FP4 && (dim == 64 || dim == 128)) {
-        pack_fp4_avx512(dim, rows, values, value_stride, (uint8_t *)packed);
+        pack_fp4_avx512(dim, rows, values, value_stride, fp4_bias, (uint8_t *)packed);
         return 1;
     }
     return 0;

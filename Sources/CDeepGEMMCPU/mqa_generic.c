@@ -50,8 +50,9 @@ void dg_mqa_pack_q(int isa, int format, int heads, int dim, const uint8_t *q, co
     }
 }
 
-/// Packs KV values by the portable loops (see dg_mqa_pack_kv).
-static void pack_kv_values_generic(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed) {
+/// Packs KV values by the portable loops (see dg_mqa_pack_kv), FP4 bytes 2·v + `fp4_bias`.
+static void pack_kv_values_generic(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, int fp4_bias,
+                                   void *packed) {
     const int64_t groups = (rows + DG_MQA_LANES - 1) / DG_MQA_LANES;
     if (format == DG_MQA_FP8) {
         const int pairs = dim / 2;
@@ -78,14 +79,14 @@ static void pack_kv_values_generic(int format, int dim, int64_t rows, const uint
             for (int w = 0; w < words; w++) {
                 uint8_t *o = out + (w * DG_MQA_LANES + l) * 4;
                 if (row >= rows) {
-                    o[0] = o[1] = o[2] = o[3] = 12;
+                    o[0] = o[1] = o[2] = o[3] = (uint8_t)fp4_bias;
                     continue;
                 }
                 const uint8_t *v = values + row * value_stride + 2 * w;
-                o[0] = (uint8_t)(dg_mqa_e2m1_doubled(v[0]) + 12);
-                o[1] = (uint8_t)(dg_mqa_e2m1_doubled((uint8_t)(v[0] >> 4)) + 12);
-                o[2] = (uint8_t)(dg_mqa_e2m1_doubled(v[1]) + 12);
-                o[3] = (uint8_t)(dg_mqa_e2m1_doubled((uint8_t)(v[1] >> 4)) + 12);
+                o[0] = (uint8_t)(dg_mqa_e2m1_doubled(v[0]) + fp4_bias);
+                o[1] = (uint8_t)(dg_mqa_e2m1_doubled((uint8_t)(v[0] >> 4)) + fp4_bias);
+                o[2] = (uint8_t)(dg_mqa_e2m1_doubled(v[1]) + fp4_bias);
+                o[3] = (uint8_t)(dg_mqa_e2m1_doubled((uint8_t)(v[1] >> 4)) + fp4_bias);
             }
         }
     }
@@ -112,7 +113,9 @@ static void pack_kv_scales(int format, int dim, int64_t rows, const uint8_t *sca
 
 void dg_mqa_pack_kv(int isa, int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride,
                     const uint8_t *scales, int64_t scale_stride, void *packed, float *packed_scales) {
-    switch (dg_mqa_level_of(isa)) {
+    const dg_mqa_level level = dg_mqa_level_of(isa);
+    const int bias = dg_mqa_fp4_bias(level);
+    switch (level) {
 #if defined(__x86_64__)
     case DG_MQA_LEVEL_AVX2:
         dg_mqa_pack_kv_avx2(format, dim, rows, values, value_stride, packed);
@@ -122,15 +125,16 @@ void dg_mqa_pack_kv(int isa, int format, int dim, int64_t rows, const uint8_t *v
         }
         break;
     case DG_MQA_LEVEL_AVX512_DOT:
-        if (!dg_mqa_pack_kv_avx512(format, dim, rows, values, value_stride, packed))
-            pack_kv_values_generic(format, dim, rows, values, value_stride, packed);
+    case DG_MQA_LEVEL_AMX:
+        if (!dg_mqa_pack_kv_avx512(format, dim, rows, values, value_stride, bias, packed))
+            pack_kv_values_generic(format, dim, rows, values, value_stride, bias, packed);
         if (scale_stride == 4) {
             dg_mqa_pack_kv_scales_avx512(format, dim, rows, scales, packed_scales);
             return;
         }
         break;
 #endif
-    default: pack_kv_values_generic(format, dim, rows, values, value_stride, packed); break;
+    default: pack_kv_values_generic(format, dim, rows, values, value_stride, bias, packed); break;
     }
     pack_kv_scales(format, dim, rows, scales, scale_stride, packed_scales);
 }
@@ -153,16 +157,23 @@ void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, in
                    const void *weights, const void *kv_packed, const float *kv_scales, int64_t lane_begin, int64_t lane_end,
                    const void *prefetch, int64_t prefetch_bytes, void *out) {
     if (lane_end <= lane_begin) return;
+    const dg_mqa_span span = {(const uint8_t *)prefetch, prefetch ? prefetch_bytes : 0};
     dg_mqa_scores_fn scores = scores_portable;
     dg_mqa_reduce_fn reduce = reduce_portable;
     switch (dg_mqa_level_of(isa)) {
 #if defined(__x86_64__)
     case DG_MQA_LEVEL_AVX2: scores = dg_mqa_scores_chunk_avx2; reduce = dg_mqa_reduce_chunk_avx2; break;
+    case DG_MQA_LEVEL_AMX:
+        if (format == DG_MQA_FP4) {
+            dg_mqa_logits_fp4_amx(heads, dim, weights_bf16, out_bf16, q_packed, weights, kv_packed, kv_scales, lane_begin, lane_end,
+                                  span, out);
+            return;
+        }
+        __attribute__((fallthrough));  // FP8 at the AMX level runs the AVX-512 dot kernels.
     case DG_MQA_LEVEL_AVX512_DOT: scores = dg_mqa_scores_chunk_avx512_dot; reduce = dg_mqa_reduce_chunk_avx512; break;
 #endif
     default: break;
     }
-    const dg_mqa_span span = {(const uint8_t *)prefetch, prefetch ? prefetch_bytes : 0};
     dg_mqa_logits_loop(scores, reduce, format, heads, dim, weights_bf16, out_bf16, q_packed, weights, kv_packed, kv_scales,
                        lane_begin, lane_end, span, out);
 }

@@ -18,14 +18,17 @@ typedef enum {
     DG_MQA_LEVEL_PORTABLE,
     DG_MQA_LEVEL_AVX2,
     DG_MQA_LEVEL_AVX512_DOT,
+    /// FP4 scores on AMX-INT8 tiles; FP8 runs the DG_MQA_LEVEL_AVX512_DOT kernels.
+    DG_MQA_LEVEL_AMX,
 } dg_mqa_level;
 
-/// The level of dispatch code `isa`: every x86 code other than portable and AVX-512 with the dot
-/// extension (including codes added after this file) runs the AVX2 kernels.
+/// The level of dispatch code `isa`: every x86 code other than portable, AVX-512 and AMX with the
+/// dot extension (including codes added after this file) runs the AVX2 kernels.
 DG_INLINE dg_mqa_level dg_mqa_level_of(int isa) {
 #if defined(__x86_64__)
     if ((isa & 0xFF) == DG_ISA_PORTABLE) return DG_MQA_LEVEL_PORTABLE;
     if ((isa & 0xFF) == DG_ISA_AVX512 && (isa & DG_MQA_DOT_EXTENSION)) return DG_MQA_LEVEL_AVX512_DOT;
+    if ((isa & 0xFF) == DG_ISA_AMX && (isa & DG_MQA_DOT_EXTENSION)) return DG_MQA_LEVEL_AMX;
     return DG_MQA_LEVEL_AVX2;
 #else
     (void)isa;
@@ -40,6 +43,10 @@ DG_INLINE int64_t dg_mqa_group_bytes(dg_mqa_level level, int format, int dim) {
     return (int64_t)dim * (level == DG_MQA_LEVEL_AVX2 ? 4 : 2) * DG_MQA_LANES;
 }
 
+/// What a packed FP4 KV byte adds to 2·v at `level`: 12 (unsigned bytes for vpdpbusd and the
+/// integer loops, whose query tokens carry the correction), or 0 (signed bytes for tdpbssd).
+DG_INLINE int dg_mqa_fp4_bias(dg_mqa_level level) { return level == DG_MQA_LEVEL_AMX ? 0 : 12; }
+
 /// Offsets of the parts of a packed FP4 query token (in 4-byte words).
 DG_INLINE int64_t dg_mqa_q4_corrections(int heads, int dim) { return (int64_t)heads * (dim / 4); }
 DG_INLINE int64_t dg_mqa_q4_scales(int heads, int dim) { return (int64_t)heads * (dim / 4 + dim / 32); }
@@ -47,11 +54,12 @@ DG_INLINE int64_t dg_mqa_q4_scales(int heads, int dim) { return (int64_t)heads *
 /// BF16 bits of an E4M3 code (exact; NaN codes give the quiet NaN).
 DG_INLINE uint16_t dg_mqa_e4m3_to_bf16(uint8_t code) { return (uint16_t)(dg_f2u(dg_e4m3_to_f32(code)) >> 16); }
 
+/// 2·v for each E2M1 code (the index): the table of every level's FP4 decode.
+static const int8_t dg_mqa_e2m1_doubled_table[16] __attribute__((aligned(16))) = {0,  1,  2,  3,  4,  6,  8,  12,
+                                                                                   0, -1, -2, -3, -4, -6, -8, -12};
+
 /// 2·v for the E2M1 code in the low nibble of `code`.
-DG_INLINE int8_t dg_mqa_e2m1_doubled(uint8_t code) {
-    static const int8_t table[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-    return table[code & 0xF];
-}
+DG_INLINE int8_t dg_mqa_e2m1_doubled(uint8_t code) { return dg_mqa_e2m1_doubled_table[code & 0xF]; }
 
 /// The value of a UE8M0 byte as the hardware reads it: 2^(e-127), byte 0 is 2^-127, 255 NaN.
 DG_INLINE float dg_mqa_ue8m0(uint8_t byte) {
@@ -265,9 +273,16 @@ void dg_mqa_reduce_chunk_avx512(int format, int heads, int dim, int weights_bf16
                                 int groups, const void *weights, const float *kv_scales, int64_t g, int a, int b, void *out);
 /// AVX-512 packing of KV scales stored 4 bytes apart (mqa_avx512.c).
 void dg_mqa_pack_kv_scales_avx512(int format, int dim, int64_t rows, const uint8_t *scales, float *packed);
-/// AVX-512 packing of FP8 (with VBMI) and FP4 KV rows (mqa_avx512.c); returns 0 when it does not
-/// handle the case.
-int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, void *packed);
+/// AVX-512 packing of FP8 (with VBMI) and FP4 KV rows, FP4 bytes 2·v + `fp4_bias` (mqa_avx512.c);
+/// returns 0 when it does not handle the case.
+int dg_mqa_pack_kv_avx512(int format, int dim, int64_t rows, const uint8_t *values, int64_t value_stride, int fp4_bias,
+                          void *packed);
+/// FP4 logits of one packed query token on AMX-INT8 tiles (dg_mqa_logits at the AMX level; KV bytes
+/// are the signed 2·v), the tile configuration loaded before the first tile and released after the
+/// last (mqa_amx.c).
+void dg_mqa_logits_fp4_amx(int heads, int dim, int weights_bf16, int out_bf16, const void *q_packed, const void *weights,
+                           const void *kv_packed, const float *kv_scales, int64_t lane_begin, int64_t lane_end, dg_mqa_span prefetch,
+                           void *out);
 /// AVX2 + FMA scores of one chunk: FP32 FMA (FP8) or exact int16/int32 dots (FP4) (mqa_avx2.c).
 void dg_mqa_scores_chunk_avx2(int format, int heads, int dim, const void *q, const void *kv_packed, const float *kv_scales,
                               int64_t g, int groups, dg_mqa_span prefetch, float *scores);

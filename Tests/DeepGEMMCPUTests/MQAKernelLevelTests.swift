@@ -3,9 +3,9 @@ import DeepGEMMCore
 @testable import DeepGEMMCPU
 
 /// Which C level of the indexer kernels a kernel variant runs (dispatch codes of `CDeepGEMMCPU.h`
-/// and `dg_mqa.h`: portable 0, AVX2 1, AVX-512 2, dot extension 0x100).
+/// and `dg_mqa.h`: portable 0, AVX2 1, AVX-512 2, AMX 3, dot extension 0x100).
 @Suite struct MQAKernelLevelTests {
-    static let (portable, avx2, avx512Dot): (Int32, Int32, Int32) = (0, 1, 2 | 0x100)
+    static let (portable, avx2, avx512Dot, amxDot): (Int32, Int32, Int32, Int32) = (0, 1, 2 | 0x100, 3 | 0x100)
 
     @Test(arguments: [MQAInputFormat.fp8, .fp4])
     func variantsChooseTheirLevelOrTheBestOneBelow(format: MQAInputFormat) {
@@ -17,7 +17,8 @@ import DeepGEMMCore
         #expect(MQAKernel(variant: .avx2, format: format) == .native(isa: fallback))
         let dot = format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI
         #expect(MQAKernel(variant: .avx512, format: format) == .native(isa: dot ? Self.avx512Dot : fallback))
-        // `.amx` has no indexer code of its own: it runs the `.avx512` kernels.
-        #expect(MQAKernel(variant: .amx, format: format) == MQAKernel(variant: .avx512, format: format))
+        // `.amx` runs FP4 scores on AMX-INT8 tiles where the process may; else (and for FP8) the `.avx512` kernels.
+        let tiles = format == .fp4 && features.hasAMXINT8
+        #expect(MQAKernel(variant: .amx, format: format) == (tiles ? .native(isa: Self.amxDot) : MQAKernel(variant: .avx512, format: format)))
     }
 }

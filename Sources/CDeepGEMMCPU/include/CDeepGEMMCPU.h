@@ -22,13 +22,16 @@ enum {
     DG_CPU_AMX_TILE = 1 << 11,
     /// AMX BF16 tile dot products (`tdpbf16ps`), reported with DG_CPU_AMX_TILE's XCR0 condition.
     DG_CPU_AMX_BF16 = 1 << 12,
+    /// AMX INT8 tile dot products (`tdpbssd`), reported with DG_CPU_AMX_TILE's XCR0 condition.
+    DG_CPU_AMX_INT8 = 1 << 13,
 };
 
 /// Instruction-set variants a kernel can run with. DG_ISA_AVX512 is AVX-512 F/BW/VL/DQ; the kernels
 /// that also have AVX-512 BF16 / VNNI code take that choice separately (dg_gemm_plan_init's
 /// `use_bf16_dot`, DG_MQA_DOT_EXTENSION), so a CPU without them runs the plain AVX-512 code.
-/// DG_ISA_AMX is AVX-512 BF16 plus AMX-BF16 tiles: only the GEMM engine has AMX code; every other
-/// kernel runs its AVX-512 code for it.
+/// DG_ISA_AMX is AVX-512 BF16 plus AMX tiles: the GEMM engine (AMX-BF16) and the FP4 lightning
+/// indexer (AMX-INT8, with DG_MQA_DOT_EXTENSION) have AMX code; every other kernel runs its AVX-512
+/// code for it.
 enum {
     DG_ISA_PORTABLE = 0,
     DG_ISA_AVX2 = 1,

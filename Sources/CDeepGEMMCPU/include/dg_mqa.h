@@ -6,8 +6,8 @@
 // - FP8: a group is [dim/2][16] uint32, each the BF16 pair (even element in the low half) of one
 //   row; its scales are float[16] (the per-token kv_sf).
 // - FP4: a group is [dim/4][16][4] bytes, each byte 2·v + 12 for the E2M1 value v of one row (an
-//   unsigned int8 in [0, 24]); its scales are float[dim/32][16], the UE8M0 values 2^(e-127)
-//   (byte 0 reads 2^-127, 255 NaN).
+//   unsigned int8 in [0, 24]; at the AMX level the signed int8 2·v, in [-12, 12]); its scales are
+//   float[dim/32][16], the UE8M0 values 2^(e-127) (byte 0 reads 2^-127, 255 NaN).
 // - A query token: FP8 [heads][dim/2] uint32 BF16 pairs; FP4 [heads][dim/4] int32 (four int8
 //   2·v), then int32 [heads][dim/32] (-12 · Σ 2·v over each 32-element block), then float
 //   [heads][dim/32] (the q block scale times 0.25).
@@ -18,10 +18,12 @@
 //   are the same at every level.
 //
 // Levels. `isa` selects the kernels: DG_ISA_PORTABLE the portable loops; DG_ISA_AVX512 with
-// DG_MQA_DOT_EXTENSION the AVX-512 BF16 (FP8) / VNNI (FP4) dot kernels; any other code (AVX2,
-// AVX-512 without the extension, or a level this file does not know) the AVX2 + FMA kernels,
-// which the caller must only ask for on a CPU with AVX2, FMA and F16C. A panel must be packed and
-// read with codes of the same level.
+// DG_MQA_DOT_EXTENSION the AVX-512 BF16 (FP8) / VNNI (FP4) dot kernels; DG_ISA_AMX with
+// DG_MQA_DOT_EXTENSION FP4 scores on AMX-INT8 tiles (tdpbssd; the caller must only ask for it
+// where the CPU has AMX-INT8 and the process the tile state, see dg_cpu_amx_ready) and the AVX-512
+// dot kernels for FP8; any other code (AVX2, AVX-512 or AMX without the extension, or a level this
+// file does not know) the AVX2 + FMA kernels, which the caller must only ask for on a CPU with
+// AVX2, FMA and F16C. A panel must be packed and read with codes of the same level.
 //
 // Arithmetic (every kernel, bit for bit):
 // - FP8 score of head h and row j: acc = 0; for p in 0..<dim/2: acc = acc + q[2p+1]·k[2p+1];

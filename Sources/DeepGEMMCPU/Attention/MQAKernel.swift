@@ -2,23 +2,26 @@ import DeepGEMMCore
 internal import CDeepGEMMCPU
 
 /// The implementation of the lightning-indexer kernels a call uses: the plain-Swift reference or
-/// a C level (`isa` is the C dispatch code: `DG_ISA_PORTABLE`, `DG_ISA_AVX2`, or `DG_ISA_AVX512`
-/// with `DG_MQA_DOT_EXTENSION` for the AVX-512 BF16 / VNNI dot kernels). Every implementation
-/// gives the same bits.
+/// a C level (`isa` is the C dispatch code: `DG_ISA_PORTABLE`, `DG_ISA_AVX2`, `DG_ISA_AVX512`
+/// with `DG_MQA_DOT_EXTENSION` for the AVX-512 BF16 / VNNI dot kernels, or `DG_ISA_AMX` with it
+/// for FP4 scores on AMX-INT8 tiles). Every implementation gives the same bits.
 enum MQAKernel: Sendable, Equatable {
     /// Plain Swift (``CPUKernelVariant/reference``).
     case reference
     /// The C kernels with this dispatch code.
     case native(isa: Int32)
 
-    /// The kernel of `variant` for `format`: `.portable` runs the portable loops; `.avx512` and
-    /// `.amx` (no AMX code here) run the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has
-    /// them; every other variant (also `.avx512` without those, or a level added later) runs the
-    /// best kernels this CPU has below them: AVX2 + FMA, else the portable loops.
+    /// The kernel of `variant` for `format`: `.portable` runs the portable loops; `.amx` runs FP4
+    /// scores on AMX-INT8 tiles where the process may use them; `.avx512` and `.amx` otherwise run
+    /// the BF16 (FP8) or VNNI (FP4) dot kernels where the CPU has them; every other variant (also
+    /// `.avx512` without those, or a level added later) runs the best kernels this CPU has below
+    /// them: AVX2 + FMA, else the portable loops.
     init(variant: CPUKernelVariant, format: MQAInputFormat) {
         guard variant.isaCode != nil else { self = .reference; return }
         let features = CPUFeatures.current
-        if variant.hasBF16Dot && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI) {
+        if variant == .amx && format == .fp4 && features.hasAMXINT8 {
+            self = .native(isa: Int32(DG_ISA_AMX) | Int32(DG_MQA_DOT_EXTENSION))
+        } else if variant.hasBF16Dot && (format == .fp8 ? features.hasAVX512BF16 : features.hasAVX512VNNI) {
             self = .native(isa: Int32(DG_ISA_AVX512) | Int32(DG_MQA_DOT_EXTENSION))
         } else if variant != .portable && features.hasAVX2 {
             self = .native(isa: Int32(DG_ISA_AVX2))

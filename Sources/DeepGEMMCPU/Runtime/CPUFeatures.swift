@@ -26,6 +26,12 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
         let needed = UInt32(DG_CPU_AMX_TILE | DG_CPU_AMX_BF16)
         return hasAVX512BF16 && bits & needed == needed && dg_cpu_amx_ready() != 0
     }
+    /// AMX-TILE and AMX-INT8 (`tdpbssd`) with the same OS conditions as ``hasAMXBF16`` (the
+    /// process grant is asked for there).
+    public var hasAMXINT8: Bool {
+        let needed = UInt32(DG_CPU_AMX_TILE | DG_CPU_AMX_INT8)
+        return hasAVX512 && bits & needed == needed && dg_cpu_amx_ready() != 0
+    }
     /// ARM NEON.
     public var hasNEON: Bool { bits & UInt32(DG_CPU_NEON) != 0 }
     /// Whether the vendor is Intel (chooses between kernels that are both correct here).
@@ -37,7 +43,7 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
             (DG_CPU_AVX2, "avx2"), (DG_CPU_FMA, "fma"), (DG_CPU_F16C, "f16c"), (DG_CPU_AVX512F, "avx512f"),
             (DG_CPU_AVX512BW, "avx512bw"), (DG_CPU_AVX512VL, "avx512vl"), (DG_CPU_AVX512DQ, "avx512dq"),
             (DG_CPU_AVX512BF16, "avx512bf16"), (DG_CPU_AVX512VNNI, "avx512vnni"), (DG_CPU_AMX_TILE, "amx-tile"),
-            (DG_CPU_AMX_BF16, "amx-bf16"), (DG_CPU_NEON, "neon"),
+            (DG_CPU_AMX_BF16, "amx-bf16"), (DG_CPU_AMX_INT8, "amx-int8"), (DG_CPU_NEON, "neon"),
         ]
         return table.filter { bits & UInt32($0.0) != 0 }.map(\.1)
     }
@@ -55,7 +61,9 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
 /// A kernel family that has no code of its own for a variant runs the best code it has below it:
 /// `.avx512f` and `.avx512` share the AVX-512 (F/BW/VL/DQ) kernels and differ only where a kernel
 /// uses AVX-512 BF16 (the GEMM's and the indexer's `vdpbf16ps`); `.amx` is `.avx512` everywhere
-/// except in the GEMM engine, whose FP8/FP4/BF16 products run on AMX tiles (`tdpbf16ps`).
+/// except in the GEMM engine, whose FP8/FP4/BF16 products run on AMX tiles (`tdpbf16ps`), and in
+/// the FP4 lightning indexer, whose scores run on AMX-INT8 tiles (`tdpbssd`) where the CPU has
+/// them (the same bits as `.avx512`: its block dots are exact integers).
 ///
 /// Arithmetic classes of the GEMM: `.amx` is a class of its own. `tdpbf16ps` and `vdpbf16ps`
 /// (`.avx512`) both sum BF16 pair products into FP32 in the same K order, but not with the same
@@ -73,8 +81,8 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
     case avx512f
     /// C code compiled for AVX-512 F, BW, VL and DQ with AVX-512 BF16 (`vdpbf16ps`).
     case avx512
-    /// `.avx512` plus AMX-BF16 tiles (`tdpbf16ps`) in the GEMM engine; needs the OS to grant the
-    /// tile state (Linux 5.16+).
+    /// `.avx512` plus AMX-BF16 tiles (`tdpbf16ps`) in the GEMM engine and AMX-INT8 tiles
+    /// (`tdpbssd`) in the FP4 indexer; needs the OS to grant the tile state (Linux 5.16+).
     case amx
 
     /// True when this machine can run the variant.
@@ -90,8 +98,8 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
 
     /// The highest supported level (`.amx`, else `.avx512`, `.avx512f`, `.avx2`, `.portable`), unless
     /// the environment variable `DG_CPU_KERNEL` names a supported one (`reference`, `portable`,
-    /// `avx2`, `avx512f`, `avx512`, `amx`). With `.amx` every kernel family but the GEMM runs its
-    /// `.avx512` code.
+    /// `avx2`, `avx512f`, `avx512`, `amx`). With `.amx` every kernel family but the GEMM and the
+    /// FP4 indexer runs its `.avx512` code.
     public static let best: CPUKernelVariant = requested ?? [.amx, .avx512, .avx512f, .avx2].first(where: \.isSupported) ?? .portable
 
     /// The supported variant `DG_CPU_KERNEL` names, if any.
@@ -112,7 +120,8 @@ public enum CPUKernelVariant: String, Sendable, CaseIterable, Hashable {
     public static var supported: [CPUKernelVariant] { allCases.filter(\.isSupported) }
 
     /// The C dispatch code (the instruction set; `.avx512f` and `.avx512` share DG_ISA_AVX512, and
-    /// the C kernels other than the GEMM run DG_ISA_AMX as DG_ISA_AVX512); nil for the Swift reference.
+    /// the C kernels other than the GEMM and the FP4 indexer run DG_ISA_AMX as DG_ISA_AVX512); nil
+    /// for the Swift reference.
     var isaCode: Int32? {
         switch self {
         case .reference: return nil
