@@ -8,26 +8,18 @@
 // Packed A (see dg_gemm_pairs_to_rows_avx512): per group of 16 steps, [MR rows][16 steps][2].
 // Packed B: the common pair layout [step][NR][2]. Blocks are padded to whole groups of 16 steps.
 #include "gemm_internal.h"
+#include "amx_tile_config.h"
 
 #if DG_GEMM_X86
 #include <immintrin.h>
-#include <string.h>
 
 #define DG_TARGET_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 
 enum { MR = DG_AMX_MR, NR = DG_AMX_NR, GROUP = DG_AMX_GROUP_STEPS, HALF = 16 };
 
-/// The tile configuration (palette 1): every tile 16 rows of 64 bytes.
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t bytes_per_row[16];
-    uint8_t rows[16];
-} amx_config;
-
+/// Every tile 16 rows of 64 bytes.
 DG_TARGET_AMX void dg_gemm_amx_configure(void) {
-    amx_config config;
-    memset(&config, 0, sizeof config);
-    config.palette = 1;
+    dg_amx_tile_config config = dg_amx_palette1();
     for (int i = 0; i < 8; i++) {
         config.bytes_per_row[i] = 64;
         config.rows[i] = 16;

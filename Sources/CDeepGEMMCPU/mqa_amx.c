@@ -15,6 +15,7 @@
 #pragma clang fp contract(off)
 #include "CDeepGEMMCPU.h"
 #include "mqa_internal.h"
+#include "amx_tile_config.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -33,18 +34,9 @@ enum {
     DOT_TILE = 16 * DG_MQA_LANES,
 };
 
-/// The 64-byte operand of ldtilecfg.
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t bytes_per_row[16];
-    uint8_t rows[16];
-} tile_config;
-
 /// Loads the tile configuration for `rows` heads per tile (see the list above).
 DG_MQA_AMX static void configure(int rows) {
-    tile_config config;
-    memset(&config, 0, sizeof config);
-    config.palette = 1;
+    dg_amx_tile_config config = dg_amx_palette1();
     for (int t = TILE_DOTS; t < TILE_KV + 4; t++) {
         config.rows[t] = (uint8_t)(t < TILE_KV ? rows : BLOCK / 4);
         config.bytes_per_row[t] = t >= TILE_QUERY && t < TILE_KV ? BLOCK : 64;
