@@ -87,7 +87,7 @@ struct AMXPrescaledGEMMTests {
         let a = try testCase.a.make(rows: 20, k: 300, seed: 601), b = try testCase.b.make(rows: 90, k: 300, seed: 602)
         func marked(_ op: GEMMOperand) throws -> GEMMOperand {
             var copy = op
-            copy.scales = try op.scales.map { try ScaleGrid(ue8m0Decoded: $0.values, granRows: $0.granRows, granK: $0.granK) }
+            copy.scales = op.scales.map { ScaleGrid(ue8m0Decoded: $0.values, granK: $0.granK) }
             return copy
         }
         let (markedA, markedB) = (try marked(a), try marked(b))

@@ -42,6 +42,18 @@ import Testing
         #expect(resolved.b.count == 3 && resolved.b[2].scale(row: 0, k: 200) == 6)
     }
 
+    /// Packed UE8M0 groups (SM100 rules) decode when read, marked as decoded from UE8M0.
+    @Test func packedGroupsDecodeWhenRead() throws {
+        let sfb = try Self.floats([3, 64, 2]) { Float(sign: .plus, exponent: $0 % 7 - 3, significand: 1) }
+        let sfa = try Self.floats([6, 2]) { _ in 0.5 }
+        let resolved = try resolveGEMMScales(sfa: sfa, sfb: sfb, m: 6, n: 64, k: 256, recipe: [1, 1, 128], recipeA: nil, recipeB: nil,
+                                             numGroupsB: 3, settings: DeepGEMMSettings(arch: .sm100), strictArch: true)
+        #expect(resolved.b.count == 3 && resolved.b.granK == 128 && resolved.granKB == 128)
+        let group = resolved.b[1]
+        #expect(group.decodedFromUE8M0 && !resolved.a.isEmpty && resolved.a[0].decodedFromUE8M0)
+        #expect(group.scale(row: 5, k: 200) == Float(sign: .plus, exponent: (64 * 2 + 5 * 2 + 1) % 7 - 3, significand: 1))
+    }
+
     @Test func recipeRules() throws {
         let sf = try Self.floats([4, 1]) { _ in 1 }
         func argument(_ body: () throws -> Void) -> String? {

@@ -35,9 +35,12 @@ public struct ScaleGrid: Sendable {
         self.granK = granK
     }
 
-    /// A grid whose `values` the library has just decoded from UE8M0 bytes (``UE8M0/scaleValue(_:)``).
-    package init(ue8m0Decoded values: Tensor, granRows: Int, granK: Int) throws {
-        try self.init(values: values, granRows: granRows, granK: granK)
+    /// A grid of one scale row per data row whose `values` (F32 [rows, blocks]) the library has just
+    /// decoded from UE8M0 bytes (``UE8M0/scaleValue(_:)``); `granK` > 0.
+    package init(ue8m0Decoded values: Tensor, granK: Int) {
+        self.values = values
+        self.granRows = 1
+        self.granK = granK
         decodedFromUE8M0 = true
     }
 

@@ -67,6 +67,6 @@ public struct GroupedKPackedScales: Sendable {
                 output[column * blocks + block] = UE8M0.scaleValue(UE8M0.byte(row[column], block % 4))
             }
         }
-        return try ScaleGrid(ue8m0Decoded: values, granRows: 1, granK: granK)
+        return ScaleGrid(ue8m0Decoded: values, granK: granK)
     }
 }

@@ -2,17 +2,58 @@
 /// operand (one when the operand is not grouped), and each side's K granularity.
 public struct ResolvedScales: Sendable {
     /// Grids of A, one per group (or one).
-    public var a: [ScaleGrid]
+    public var a: ScaleGridGroups
     /// Grids of B, one per group (or one).
-    public var b: [ScaleGrid]
+    public var b: ScaleGridGroups
     /// K granularity of A's scales.
     public var granKA: Int
     /// K granularity of B's scales.
     public var granKB: Int
 }
 
+/// The scale grids of one operand, one per group. F32 scales are used as they are; packed UE8M0
+/// words are decoded into a fresh F32 grid each time a group is read, so a grouped GEMM that reads
+/// only the groups with rows (once each) converts nothing for the others.
+public struct ScaleGridGroups: RandomAccessCollection, Sendable {
+    private enum Source: Sendable {
+        case grids([ScaleGrid])
+        /// Packed Int32 [rows, words] per group, the K granularity and the reduction size.
+        case packed([Tensor], granK: Int, k: Int)
+    }
+    private let source: Source
+    /// K elements sharing one scale, in every group.
+    public let granK: Int
+
+    init(grids: [ScaleGrid], granK: Int) {
+        (source, self.granK) = (.grids(grids), granK)
+    }
+
+    init(packed: [Tensor], granK: Int, k: Int) {
+        (source, self.granK) = (.packed(packed, granK: granK, k: k), granK)
+    }
+
+    /// 0.
+    public var startIndex: Int { 0 }
+    /// The number of groups.
+    public var endIndex: Int {
+        switch source {
+        case .grids(let grids): grids.count
+        case .packed(let words, _, _): words.count
+        }
+    }
+
+    /// Group `position`'s grid (decoded now for packed scales).
+    public subscript(position: Int) -> ScaleGrid {
+        switch source {
+        case .grids(let grids): grids[position]
+        case .packed(let words, let granK, let k): decodedUE8M0Grid(words[position], granK: granK, k: k)
+        }
+    }
+}
+
 /// Resolves the scale factors of an FP8/FP4 GEMM as DeepGEMM's `transform_sf_pair_into_required_layout`
-/// does, and returns them as dense F32 grids for the CPU kernels.
+/// does, and returns them as dense F32 grids for the CPU kernels (packed UE8M0 groups are decoded
+/// when read: ``ScaleGridGroups``).
 ///
 /// - `recipe` (3 ints: gran_m, gran_n, gran_k) or both `recipeA`/`recipeB` (2 ints: gran_mn, gran_k),
 ///   never both; with neither, the default is (1,1,128) when `sfb` is packed Int32 and (1,128,128)
@@ -42,7 +83,7 @@ public func resolveGEMMScales(
     let recipeOfA: ScaleRecipe = shared.map { .shared(granM: $0[0], granN: $0[1], granK: $0[2]) } ?? .operand(granMN: recipeA![0], granK: recipeA![1])
     let recipeOfB: ScaleRecipe = shared.map { .shared(granM: $0[0], granN: $0[1], granK: $0[2]) } ?? .operand(granMN: recipeB![0], granK: recipeB![1])
 
-    func resolve(_ sf: Tensor, mn: Int, recipe: ScaleRecipe, isSFA: Bool, groups: Int?, psum: Tensor?) throws -> [ScaleGrid] {
+    func resolve(_ sf: Tensor, mn: Int, recipe: ScaleRecipe, isSFA: Bool, groups: Int?, psum: Tensor?) throws -> ScaleGridGroups {
         let flag: Bool? = shared == nil ? nil : isSFA
         let (granMN, granK) = try recipe.granularities(isSFA: flag)
         let personalities: [ArchPersonality] = strictArch ? [settings.arch] : [.sm90, .sm100]
@@ -70,30 +111,35 @@ public func resolveGEMMScales(
 
     let a = try resolve(sfa, mn: m, recipe: recipeOfA, isSFA: true, groups: numGroupsA, psum: psumLayout)
     let b = try resolve(sfb, mn: n, recipe: recipeOfB, isSFA: false, groups: numGroupsB, psum: nil)
-    return ResolvedScales(a: a, b: b, granKA: a.first?.granK ?? 128, granKB: b.first?.granK ?? 128)
+    return ResolvedScales(a: a, b: b, granKA: a.granK, granKB: b.granK)
 }
 
 /// Dense F32 grids from a transformed SF: F32 values are used as they are (granularity of the
 /// recipe; SM100 broadcasts rows before packing, so packed results have row granularity 1); packed
 /// UE8M0 Int32 words decode to 2^(e-127) per byte (byte 0 is 2^-127, as the hardware reads it).
-private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) throws -> [ScaleGrid] {
+private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) throws -> ScaleGridGroups {
     let batches = transformed.rank == 3 ? try (0..<transformed.size(0)).map { try transformed.select(dim: 0, index: $0) } : [transformed]
-    return try batches.map { sf in
-        if sf.dtype == .float32 { return try ScaleGrid(values: sf, granRows: granMN, granK: granK) }
-        let rows = sf.size(0), blocks = ceilDiv(k, granK)
-        let grid = Tensor(zeros: [rows, blocks], dtype: .float32)
-        let output = grid.dataPointer.assumingMemoryBound(to: Float.self)
-        let words = UnsafeRawPointer(sf.dataPointer).assumingMemoryBound(to: Int32.self)
-        let (rowStride, wordStride) = (sf.stride(0), sf.stride(1))
-        for r in 0..<rows {
-            let row = output + r * blocks
-            for j in 0..<ceilDiv(blocks, 4) {
-                let word = words[r * rowStride + j * wordStride]
-                for b in (4 * j)..<min(4 * j + 4, blocks) {
-                    row[b] = UE8M0.scaleValue(UE8M0.byte(word, b - 4 * j))
-                }
+    if transformed.dtype == .float32 {
+        return ScaleGridGroups(grids: try batches.map { try ScaleGrid(values: $0, granRows: granMN, granK: granK) }, granK: granK)
+    }
+    return ScaleGridGroups(packed: batches, granK: granK, k: k)
+}
+
+/// The F32 grid [rows, ceil(k / granK)] of packed UE8M0 words `sf` (Int32 [rows, words], any strides).
+private func decodedUE8M0Grid(_ sf: Tensor, granK: Int, k: Int) -> ScaleGrid {
+    let rows = sf.size(0), blocks = ceilDiv(k, granK)
+    let grid = Tensor(zeros: [rows, blocks], dtype: .float32)
+    let output = grid.dataPointer.assumingMemoryBound(to: Float.self)
+    let words = UnsafeRawPointer(sf.dataPointer).assumingMemoryBound(to: Int32.self)
+    let (rowStride, wordStride) = (sf.stride(0), sf.stride(1))
+    for r in 0..<rows {
+        let row = output + r * blocks
+        for j in 0..<ceilDiv(blocks, 4) {
+            let word = words[r * rowStride + j * wordStride]
+            for b in (4 * j)..<min(4 * j + 4, blocks) {
+                row[b] = UE8M0.scaleValue(UE8M0.byte(word, b - 4 * j))
             }
         }
-        return try ScaleGrid(ue8m0Decoded: grid, granRows: 1, granK: granK)
     }
+    return ScaleGrid(ue8m0Decoded: grid, granK: granK)
 }

@@ -44,9 +44,9 @@ final class MegaMoEFusedExperts {
             MegaMoEFusedScales.weightGrid(l1.sf, expert: expert, into: l1Scales.dataPointer.assumingMemoryBound(to: Float.self), threads: threads)
             MegaMoEFusedScales.weightGrid(l2.sf, expert: expert, into: l2Scales.dataPointer.assumingMemoryBound(to: Float.self), threads: threads)
             l1Weight = try GEMMOperand(format: .e2m1, rows: 2 * intermediate, k: hidden, data: l1.data.select(dim: 0, index: expert),
-                                       scales: ScaleGrid(ue8m0Decoded: l1Scales, granRows: 1, granK: 32))
+                                       scales: ScaleGrid(ue8m0Decoded: l1Scales, granK: 32))
             l2Weight = try GEMMOperand(format: .e2m1, rows: hidden, k: intermediate, data: l2.data.select(dim: 0, index: expert),
-                                       scales: ScaleGrid(ue8m0Decoded: l2Scales, granRows: 1, granK: 32))
+                                       scales: ScaleGrid(ue8m0Decoded: l2Scales, granK: 32))
         case .bf16(let l1, let l2):
             l1Weight = try GEMMOperand(format: .bf16, rows: 2 * intermediate, k: hidden, data: l1.select(dim: 0, index: expert))
             l2Weight = try GEMMOperand(format: .bf16, rows: hidden, k: intermediate, data: l2.select(dim: 0, index: expert))
@@ -138,6 +138,6 @@ final class MegaMoEFusedExperts {
         let own = call.buffer.region(of: call.buffer.rank)
         MegaMoEFusedScales.activationGrid(ring: own + sf.offset, sfRingRows: call.buffer.layout.sfRingTokens, words: width / 128,
                                           first: first, count: rows, into: grid.dataPointer.assumingMemoryBound(to: Float.self))
-        return try ScaleGrid(ue8m0Decoded: grid.narrow(dim: 0, start: 0, length: rows), granRows: 1, granK: 32)
+        return ScaleGrid(ue8m0Decoded: try grid.narrow(dim: 0, start: 0, length: rows), granK: 32)
     }
 }
