@@ -374,29 +374,29 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_rows_e2m1(const dg_gemm_operand *op,
 
 DG_TARGET_AVX512 void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0,
                                               int64_t len, int64_t steps, const float *row_exp, void *dst) {
+    const int64_t valid = dg_min64(width, op->rows - row0);
+    prescale_rows rows;
+    const prescale_rows *prescale = NULL;
+    if (row_exp && op->scales) {
+        prescale_rows_init(&rows, op, row_exp, row0, valid);
+        prescale = &rows;
+    }
     if (op->format == DG_TYPE_E2M1) {
-        prescale_rows prescale;
-        if (row_exp && op->scales) prescale_rows_init(&prescale, op, row_exp, row0, dg_min64(width, op->rows - row0));
-        pack_rows_e2m1(op, row0, width, k0, len, steps, row_exp && op->scales ? &prescale : NULL, (char *)dst);
+        pack_rows_e2m1(op, row0, width, k0, len, steps, prescale, (char *)dst);
         return;
     }
     const e4m3_table table = load_e4m3_table();
     const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
-    const int64_t valid = dg_min64(width, op->rows - row0);
-    const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
-    prescale_rows prescale;
-    if (row_exp && op->scales) prescale_rows_init(&prescale, op, row_exp, row0, valid);
-    else row_exp = NULL;
     for (int64_t g = 0; g * DG_AMX_GROUP_STEPS < steps; g++) {
         const int64_t kk = g * 2 * DG_AMX_GROUP_STEPS, n = len - kk;
-        const int64_t column = row_exp && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
+        const int64_t column = prescale && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
         char *out = (char *)dst + g * width * 64;
         for (int64_t r = 0; r < width; r++) {
             __m512i v = _mm512_setzero_si512();
             if (r < valid && n > 0) {
-                const int64_t at = (row0 + r) * row_stride + k0 + kk;
-                const int shift = row_exp ? line_shift(&prescale, r, column) : 0;
-                v = load_line_shifted(op, &table, e2m1, &prescale, shift, at, n);
+                const int64_t at = (row0 + r) * op->stride0 + k0 + kk;
+                const int shift = prescale ? line_shift(prescale, r, column) : 0;
+                v = load_line_shifted(op, &table, e2m1, prescale, shift, at, n);
                 prefetch_line(op, at + DG_PACK_PREFETCH);
             }
             _mm512_storeu_si512(out + r * 64, v);

@@ -28,14 +28,7 @@ struct AMXPrescaledGEMMTests {
 
     @Test(arguments: cases)
     func matchesFP64AndTheReference(_ testCase: GEMMCase) throws {
-        for (index, shape) in testCase.shapes.enumerated() {
-            let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 301))
-            let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 302))
-            let got = try GEMMEngineTests.product(a, b, variant: .amx, threads: 1)
-            #expect(calcDiff(got.doubleValues(), GEMMEngineTests.fp64Product(a, b)) < 1e-6, "\(shape)")
-            #expect(try calcDiff(got, GEMMEngineTests.product(a, b, variant: .reference)) < 1e-10, "vs reference \(shape)")
-            #expect(try GEMMEngineTests.product(a, b, variant: .amx, threads: 3).bitwiseEqual(got), "threads \(shape)")
-        }
+        try AMXGEMMTests.expectAMXMatchesFP64(testCase, seed: 301)
     }
 
     /// Rows computed in a call of their own give the bits they get inside the full call (whose
