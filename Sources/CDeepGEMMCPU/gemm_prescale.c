@@ -10,6 +10,13 @@
 #include <pthread.h>
 #include "gemm_internal.h"
 
+// Only AMX plans call the grid scans below, so they may use AVX-512 (wide unsigned maxima).
+#if DG_GEMM_X86
+#define DG_PRESCALE_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2")))
+#else
+#define DG_PRESCALE_TARGET
+#endif
+
 /// Non-zero when `bits` is a float the prescaled plans take: a normal power of two, 2^-127 or a NaN
 /// (branch-free, so that the loops over a grid vectorize).
 DG_INLINE uint32_t power_of_two_or_nan(uint32_t bits) {
@@ -21,7 +28,7 @@ DG_INLINE uint32_t power_of_two_or_nan(uint32_t bits) {
 /// The biased exponent field of a checked scale (0 for 2^-127, 255 for a NaN).
 DG_INLINE uint32_t exponent_field(uint32_t bits) { return (bits & 0x7FFFFFFFu) >> 23; }
 
-int dg_gemm_prescalable(const dg_gemm_operand *op) {
+DG_PRESCALE_TARGET int dg_gemm_prescalable(const dg_gemm_operand *op) {
     if (!op->scales) return 1;
     const int k_contiguous = op->stride1 == 1 && (op->format == DG_TYPE_E4M3 || (op->format == DG_TYPE_E2M1 && op->fp4_packed_along_k));
     if (!k_contiguous || op->gran_k % 32 != 0) return 0;
@@ -39,7 +46,7 @@ int dg_gemm_prescalable(const dg_gemm_operand *op) {
     return (int)ok;
 }
 
-void dg_gemm_row_exponents(const dg_gemm_operand *op, int64_t row0, int64_t width, float *dst) {
+DG_PRESCALE_TARGET void dg_gemm_row_exponents(const dg_gemm_operand *op, int64_t row0, int64_t width, float *dst) {
     const int64_t valid = op->scales ? dg_min64(width, op->rows - row0) : 0;
     const int64_t grid_cols = dg_ceil_div64(op->k, op->gran_k), stride = op->scale_stride1;
     for (int64_t r = 0; r < valid; r++) {

@@ -183,6 +183,30 @@ private func expectError(
         expectError("sf") { try getMNMajorTMAAlignedPackedUE8M0Tensor(sf) }
     }
 
+    /// Past sixteen rows (the packer's row blocks) with a K tail: every element of a contiguous and
+    /// of an MN-major input matches a per-element reference, and an unpackable value in a later block
+    /// is the one the error names.
+    @Test func packedTensorMatchesReferenceAcrossRowBlocks() throws {
+        let (rows, columns) = (37, 10)
+        let bytes = (0..<rows * columns).map { UInt8(min(($0 * 37 + 11) % 256, 254)) }
+        let values = scales([rows, columns]) { bytes[$0] }
+        let mnMajor = try values.transposed().clone().transposed()
+        for input in [values, mnMajor] {
+            let out = try getMNMajorTMAAlignedPackedUE8M0Tensor(input)
+            let words = storageWords(out), aligned = 40
+            for row in 0..<rows {
+                for word in 0..<3 {
+                    let expected = pack((4 * word..<min(4 * word + 4, columns)).map { bytes[row * columns + $0] })
+                    #expect(Int32(bitPattern: words[word * aligned + row]) == expected, "row \(row) word \(word)")
+                }
+            }
+        }
+        var broken = try values.elements(as: Float.self)
+        broken[20 * columns + 6] = 3
+        broken[30 * columns + 1] = -1
+        expectError("sf", says: "[20, 6]") { try getMNMajorTMAAlignedPackedUE8M0Tensor(try Tensor(broken, shape: [rows, columns])) }
+    }
+
     @Test func packedTensorPSUMPacksOnlyGroupRows() throws {
         // Groups end at 3 and 7; with α = 4 group 1 starts at align(3, 4) = 4. Rows 3, 7, 8, 9 are
         // outside every group: they pack to 0 and their values (1.5, not packable) are never read.

@@ -54,6 +54,33 @@ import Testing
         #expect(group.scale(row: 5, k: 200) == Float(sign: .plus, exponent: (64 * 2 + 5 * 2 + 1) % 7 - 3, significand: 1))
     }
 
+    /// Packed words decode for every row past the decoder's sixteen-row blocks and for a K tail
+    /// (10 blocks: words of 4, 4 and 2 bytes); byte 0 reads 2^-127 and byte 255 NaN.
+    @Test func packedWordsDecodeEveryByte() throws {
+        let (rows, blocks) = (37, 10)
+        func byte(_ row: Int, _ block: Int) -> UInt8 { UInt8((row * 53 + block * 29) % 256) }
+        let aligned = 40
+        var words = [Int32](repeating: 0, count: aligned * 3)
+        for row in 0..<rows {
+            for word in 0..<3 {
+                let b = (0..<4).map { 4 * word + $0 < blocks ? byte(row, 4 * word + $0) : 0 }
+                words[word * aligned + row] = UE8M0.pack(b[0], b[1], b[2], b[3])
+            }
+        }
+        let storage = try Tensor(words, shape: [aligned * 3])
+        let sfb = try Tensor(storage: storage.storage, dtype: .int32, shape: [rows, 3], strides: [1, aligned], offset: 0)
+        let sfa = try Self.floats([1, 10]) { _ in 1 }
+        let resolved = try resolveGEMMScales(sfa: sfa, sfb: sfb, m: 1, n: rows, k: 32 * blocks, recipe: nil, recipeA: [1, 32], recipeB: [1, 32],
+                                             settings: DeepGEMMSettings(arch: .sm100), strictArch: true)
+        let grid = resolved.b[0]
+        for row in 0..<rows {
+            for block in 0..<blocks {
+                let value = grid.scale(row: row, k: 32 * block), b = byte(row, block)
+                if b == 255 { #expect(value.isNaN) } else { #expect(value == (b == 0 ? 0x1p-127 : Float(bitPattern: UInt32(b) << 23)), "(\(row), \(block))") }
+            }
+        }
+    }
+
     @Test func recipeRules() throws {
         let sf = try Self.floats([4, 1]) { _ in 1 }
         func argument(_ body: () throws -> Void) -> String? {

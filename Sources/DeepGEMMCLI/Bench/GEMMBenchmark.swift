@@ -9,6 +9,9 @@ struct GEMMBenchmarkResult {
     let threads: Int
     let variant: String
     let seconds: Double
+    /// Median process CPU seconds of the same runs (all threads): steadier than `seconds` when
+    /// other programs load the machine.
+    let cpuSeconds: Double
 
     /// `2·M·N·K / t`, DeepGEMM's convention.
     var gflops: Double { 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9 }
@@ -17,14 +20,14 @@ struct GEMMBenchmarkResult {
         func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
         return """
         \(op) m=\(m) n=\(n) k=\(k)  threads=\(threads) kernel=\(variant)
-          \(f(seconds * 1e3, 3)) ms  \(f(gflops, 1)) GFLOPS
+          \(f(seconds * 1e3, 3)) ms  \(f(gflops, 1)) GFLOPS  (process CPU time per call \(f(cpuSeconds * 1e3, 3)) ms)
         """
     }
 
     var json: String {
         """
         {"op":"\(op)","m":\(m),"n":\(n),"k":\(k),"threads":\(threads),"kernel":"\(variant)",\
-        "seconds":\(seconds),"gflops":\(gflops)}
+        "seconds":\(seconds),"gflops":\(gflops),"cpu_seconds":\(cpuSeconds)}
         """
     }
 }
@@ -46,11 +49,11 @@ enum GEMMBenchmark {
     ///   each group M/groups rows (a multiple of 128), masked ones a [groups, M/groups, K] A.
     static func run(op: String, m: Int, n: Int, k: Int, groups: Int, useUE8M0: Bool) throws -> GEMMBenchmarkResult {
         let call = try prepare(op: op, m: m, n: n, k: k, groups: groups, useUE8M0: useUE8M0)
-        let seconds = try Timing.median(call)
+        let times = try Timing.medians(call)
         let variant = CPUKernelVariant.bestForGEMM
         let dot = variant == .avx512 ? "/vdpbf16ps" : ""
         return GEMMBenchmarkResult(op: op, m: m, n: n, k: k, threads: CPUParallelism.threadCount,
-                                   variant: variant.rawValue + dot, seconds: seconds)
+                                   variant: variant.rawValue + dot, seconds: times.wall, cpuSeconds: times.cpu)
     }
 
     /// Builds the inputs of `op` and returns the call to time.

@@ -30,9 +30,28 @@ public enum UE8M0 {
     /// The value 2^(byte-127) as hardware reads it (byte 0 is 2^-127, 255 is NaN).
     @inlinable
     public static func scaleValue(_ byte: UInt8) -> Float {
-        if byte == 255 { return .nan }
-        if byte == 0 { return 0x1p-127 }
-        return Float(bitPattern: UInt32(byte) << 23)
+        Float(bitPattern: scaleValueBits(UInt32(byte)))
+    }
+
+    /// The bits of ``scaleValue(_:)`` of `byte` (0...255), without branches so that loops over
+    /// many bytes vectorize: 2^-127 is the subnormal 0x00400000, NaN the quiet 0x7FC00000.
+    @inlinable
+    static func scaleValueBits(_ byte: UInt32) -> UInt32 {
+        let normal = byte << 23
+        return byte == 0 ? 0x0040_0000 : (byte == 255 ? 0x7FC0_0000 : normal)
+    }
+
+    /// Writes ``scaleValue(_:)`` of the first `count` (1...4) bytes of `packed` to `values`.
+    @inlinable
+    public static func storeScaleValues(of packed: Int32, count: Int, to values: UnsafeMutablePointer<Float>) {
+        let word = UInt32(bitPattern: packed)
+        if count == 4 {
+            let bytes = (SIMD4(repeating: word) &>> SIMD4(0, 8, 16, 24)) & 0xFF
+            let bits = (bytes &<< 23).replacing(with: 0x0040_0000, where: bytes .== 0).replacing(with: 0x7FC0_0000, where: bytes .== 255)
+            UnsafeMutableRawPointer(values).storeBytes(of: bits, as: SIMD4<UInt32>.self)
+        } else {
+            for b in 0..<count { values[b] = Float(bitPattern: scaleValueBits((word >> (8 * UInt32(b))) & 0xFF)) }
+        }
     }
 
     /// Packs four exponent bytes little-endian into an Int32 (`e0 | e1<<8 | e2<<16 | e3<<24`).

@@ -128,16 +128,17 @@ private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) 
 /// The F32 grid [rows, ceil(k / granK)] of packed UE8M0 words `sf` (Int32 [rows, words], any strides).
 private func decodedUE8M0Grid(_ sf: Tensor, granK: Int, k: Int) -> ScaleGrid {
     let rows = sf.size(0), blocks = ceilDiv(k, granK)
-    let grid = Tensor(zeros: [rows, blocks], dtype: .float32)
+    let grid = Tensor.empty([rows, blocks], dtype: .float32)
     let output = grid.dataPointer.assumingMemoryBound(to: Float.self)
     let words = UnsafeRawPointer(sf.dataPointer).assumingMemoryBound(to: Int32.self)
     let (rowStride, wordStride) = (sf.stride(0), sf.stride(1))
-    for r in 0..<rows {
-        let row = output + r * blocks
+    // Sixteen rows at a time: MN-major words of one row lie a TMA-aligned row count apart, often a
+    // multiple of 4 KiB, so a row-at-a-time pass would read every word of a row from one cache set.
+    for first in stride(from: 0, to: rows, by: 16) {
         for j in 0..<ceilDiv(blocks, 4) {
-            let word = words[r * rowStride + j * wordStride]
-            for b in (4 * j)..<min(4 * j + 4, blocks) {
-                row[b] = UE8M0.scaleValue(UE8M0.byte(word, b - 4 * j))
+            let count = min(4, blocks &- 4 &* j)
+            for r in first..<min(first + 16, rows) {
+                UE8M0.storeScaleValues(of: words[r &* rowStride &+ j &* wordStride], count: count, to: output + (r &* blocks &+ 4 &* j))
             }
         }
     }

@@ -29,20 +29,45 @@ extension ScaleFactorBatches {
         for batch in 0..<batches {
             let outputBatch = batch * packedK * aligned
             for rows in rowRanges {
-                for row in rows {
-                    let sourceRow = row / rowDivisor
-                    let inputRow = batch * batchStride + sourceRow * mnStride
+                // Sixteen rows at a time, so that each pack's stores fill one line of the MN-major
+                // output (a row at a time stores at a stride of align(MN, 4) words, which for
+                // power-of-two MN lands every store of a row in one cache set).
+                for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 16) {
+                    let block = first..<min(first + 16, rows.upperBound)
+                    // Branch-free over the block; a block holding an unpackable value is scanned
+                    // again, row by row, for the first one, which the error names.
+                    var unpackable: UInt32 = 0
                     for pack in 0..<packedK {
-                        var packed: UInt32 = 0
-                        for byte in 0..<min(4, sfK - 4 * pack) {
-                            let column = 4 * pack + byte
-                            let bits = input.loadUnaligned(fromByteOffset: 4 * (inputRow + column * kStride), as: UInt32.self)
-                            guard let exponent = ue8m0Byte(scaleBits: bits) else {
-                                throw unpackableScaleError(bits: bits, at: indexDescription(batch: batch, row: sourceRow, column: column))
+                        let count = min(4, sfK &- 4 &* pack)
+                        let out = output + 4 &* (outputBatch &+ pack &* aligned)
+                        for row in block {
+                            let source = input + 4 &* (batch &* batchStride &+ (row / rowDivisor) &* mnStride &+ 4 &* pack &* kStride)
+                            var packed: UInt32 = 0
+                            if count == 4 && kStride == 1 {
+                                let bits = source.loadUnaligned(as: SIMD4<UInt32>.self)
+                                unpackable |= ue8m0Unpackable(scaleBits: bits).wrappedSum()
+                                packed = ((bits &>> 23) &<< SIMD4(0, 8, 16, 24)).wrappedSum()
+                            } else {
+                                for byte in 0..<count {
+                                    let bits = source.loadUnaligned(fromByteOffset: 4 &* byte &* kStride, as: UInt32.self)
+                                    unpackable |= ue8m0Unpackable(scaleBits: bits)
+                                    packed |= (bits >> 23) << (8 &* UInt32(byte))
+                                }
                             }
-                            packed |= UInt32(exponent) << (8 * UInt32(byte))
+                            out.storeBytes(of: packed, toByteOffset: 4 &* row, as: UInt32.self)
                         }
-                        output.storeBytes(of: packed, toByteOffset: 4 * (outputBatch + pack * aligned + row), as: UInt32.self)
+                    }
+                    if unpackable != 0 {
+                        for row in block {
+                            let sourceRow = row / rowDivisor
+                            for column in 0..<sfK {
+                                let bits = input.loadUnaligned(fromByteOffset: 4 * (batch * batchStride + sourceRow * mnStride + column * kStride),
+                                                               as: UInt32.self)
+                                if ue8m0Byte(scaleBits: bits) == nil {
+                                    throw unpackableScaleError(bits: bits, at: indexDescription(batch: batch, row: sourceRow, column: column))
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -3,8 +3,22 @@
 /// mantissa bits (non-powers of two, subnormals, NaN) or the all-ones exponent of +infinity.
 @inline(__always)
 func ue8m0Byte(scaleBits bits: UInt32) -> UInt8? {
-    guard bits & 0x807F_FFFF == 0, bits != 0x7F80_0000 else { return nil }
+    guard ue8m0Unpackable(scaleBits: bits) == 0 else { return nil }
     return UInt8(truncatingIfNeeded: bits >> 23)
+}
+
+/// Non-zero exactly when ``ue8m0Byte(scaleBits:)`` is nil, without branches (loops OR it over
+/// many values and check once).
+@inline(__always)
+func ue8m0Unpackable(scaleBits bits: UInt32) -> UInt32 {
+    (bits & 0x807F_FFFF) | (bits == 0x7F80_0000 ? 1 : 0)
+}
+
+/// ``ue8m0Unpackable(scaleBits:)`` of four values, lane by lane (its bits in each lane differ, but
+/// a lane is non-zero exactly when the scalar one is).
+@inline(__always)
+func ue8m0Unpackable(scaleBits bits: SIMD4<UInt32>) -> SIMD4<UInt32> {
+    (bits & 0x807F_FFFF) | SIMD4<UInt32>(repeating: 0).replacing(with: 1, where: bits .== 0x7F80_0000)
 }
 
 /// The error for an f32 scale factor that has no exact UE8M0 encoding.

@@ -14,11 +14,15 @@ enum MegaMoEFusedScales {
         let base = SendablePointer(sf.dataPointer + expert * sf.stride(0) * 4), out = SendablePointer(UnsafeMutableRawPointer(grid))
         CPUParallelism.forEachChunk(rows, grain: 256, threads: threads) { range in
             let packed = base.raw.assumingMemoryBound(to: Int32.self), values = out.raw.assumingMemoryBound(to: Float.self)
-            for n in range {
-                let source = MegaMoEWeightLayout.utccpDestinationRow(n)
+            // Sixteen rows at a time: a row's words lie `columnStride` words apart, often a multiple of
+            // 4 KiB, so a row-at-a-time pass would read all of them from one cache set.
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: 16) {
+                let block = first..<min(first + 16, range.upperBound)
                 for w in 0..<words {
-                    let word = packed[w * columnStride + source]
-                    for b in 0..<4 { values[n * words * 4 + 4 * w + b] = UE8M0.scaleValue(UE8M0.byte(word, b)) }
+                    for n in block {
+                        UE8M0.storeScaleValues(of: packed[w &* columnStride &+ MegaMoEWeightLayout.utccpDestinationRow(n)], count: 4,
+                                               to: values + (n &* words &* 4 &+ 4 &* w))
+                    }
                 }
             }
         }
@@ -31,10 +35,7 @@ enum MegaMoEFusedScales {
         let packed = ring.assumingMemoryBound(to: Int32.self)
         for i in 0..<count {
             let row = MegaMoEWeightLayout.utccpDestinationRow(first + i)
-            for w in 0..<words {
-                let word = packed[w * sfRingRows + row]
-                for b in 0..<4 { grid[i * words * 4 + 4 * w + b] = UE8M0.scaleValue(UE8M0.byte(word, b)) }
-            }
+            for w in 0..<words { UE8M0.storeScaleValues(of: packed[w * sfRingRows + row], count: 4, to: grid + i * words * 4 + 4 * w) }
         }
     }
 }
