@@ -135,12 +135,19 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i decode_e4m3(const e4m3_table *t, __m51
     return _mm512_or_si512(value, _mm512_slli_epi16(_mm512_and_si512(codes, _mm512_set1_epi16(0x80)), 8));
 }
 
-/// BF16 pairs of 16 FP4 bytes (low nibble first), one byte per 32-bit lane of `bytes`.
+/// A decode table for decode_e2m1_pairs: the 16 BF16 values of the E2M1 codes at `values`, in
+/// both halves of the 32 word lanes.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i e2m1_table(const uint16_t *values) {
+    return _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)values));
+}
+
+/// BF16 pairs of 16 FP4 bytes (low nibble first), one byte per 32-bit lane of `bytes`, through an
+/// e2m1_table. Each dword d becomes the word indices d | d << 12: vpermw reads 5 bits of a word,
+/// the low word's are the low nibble plus one bit the doubled table ignores, the high word's the
+/// high nibble.
 DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i decode_e2m1_pairs(__m512i table, __m128i bytes) {
     const __m512i d = _mm512_cvtepu8_epi32(bytes);
-    const __m512i index = _mm512_or_si512(_mm512_and_si512(d, _mm512_set1_epi32(0xF)),
-                                          _mm512_slli_epi32(_mm512_and_si512(d, _mm512_set1_epi32(0xF0)), 12));
-    return _mm512_permutexvar_epi16(index, table);
+    return _mm512_permutexvar_epi16(_mm512_or_si512(d, _mm512_slli_epi32(d, 12)), table);
 }
 
 DG_ALWAYS_INLINE __mmask32 mask32(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : (n <= 0 ? 0 : (__mmask32)((1u << n) - 1)); }
@@ -249,7 +256,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i load_line_shifted(const dg_gemm_operan
                                                             const prescale_rows *p, int shift, int64_t at, int64_t n) {
     if (shift == 0) return load_line_bf16(op, t, e2m1, at, n);
     if (op->format == DG_TYPE_E2M1) {
-        const __m512i scaled = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p->e2m1_tables + (-shift) * 16)));
+        const __m512i scaled = e2m1_table(p->e2m1_tables + (-shift) * 16);
         return load_line_bf16(op, t, scaled, at, n);
     }
     return shift_exponents(load_line_bf16(op, t, e2m1, at, n), shift);
@@ -260,7 +267,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i load_line_shifted(const dg_gemm_operan
 DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_k_contiguous(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width,
                                                          int64_t k0, int64_t len, const float *row_exp, char *dst) {
     const e4m3_table table = load_e4m3_table();
-    const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
+    const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
     const int64_t valid = dg_min64(width, op->rows - row0);
     const int64_t per_step = pairs ? 32 : 16;  // elements per 16 lanes
     const int64_t lane_stride = pairs ? 2 : 1;
@@ -297,7 +304,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_k_contiguous(const dg_gemm_operand *
 DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_mn_contiguous(const dg_gemm_operand *op, int pairs, int64_t row0, int64_t width,
                                                           int64_t k0, int64_t len, char *dst) {
     const e4m3_table table = load_e4m3_table();
-    const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
+    const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
     const int64_t valid = dg_min64(width, op->rows - row0);
     const int64_t k_stride = op->stride1 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
     const int64_t kstep = pairs ? 2 : 1;
@@ -363,7 +370,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_rows_e2m1(const dg_gemm_operand *op,
             const __m128i bytes = n >= 32 ? _mm_loadu_si128((const __m128i *)src) : _mm_maskz_loadu_epi8(mask16((n + 1) / 2), src);
             _mm_prefetch((const char *)src + DG_PACK_PREFETCH / 2, _MM_HINT_T0);
             const int shift = prescale ? line_shift(prescale, r, column) : 0;
-            const __m512i table = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(tables + (-shift) * 16)));
+            const __m512i table = e2m1_table(tables + (-shift) * 16);
             __m512i v = decode_e2m1_pairs(table, bytes);
             if (n < 32) v = _mm512_maskz_mov_epi16(mask32(n), v);
             _mm512_storeu_si512(out + r * 64, v);
@@ -386,7 +393,7 @@ DG_TARGET_AVX512 void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_
         return;
     }
     const e4m3_table table = load_e4m3_table();
-    const __m512i e2m1 = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)dg_gemm_e2m1_bf16));
+    const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
     for (int64_t g = 0; g * DG_AMX_GROUP_STEPS < steps; g++) {
         const int64_t kk = g * 2 * DG_AMX_GROUP_STEPS, n = len - kk;
         const int64_t column = prescale && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
