@@ -46,7 +46,7 @@ public enum UE8M0 {
     public static func storeScaleValues(of packed: Int32, count: Int, to values: UnsafeMutablePointer<Float>) {
         let word = UInt32(bitPattern: packed)
         if count == 4 {
-            let bytes = (SIMD4(repeating: word) &>> SIMD4(0, 8, 16, 24)) & 0xFF
+            let bytes = SIMD4<UInt32>(truncatingIfNeeded: unsafeBitCast(word, to: SIMD4<UInt8>.self))
             let bits = (bytes &<< 23).replacing(with: 0x0040_0000, where: bytes .== 0).replacing(with: 0x7FC0_0000, where: bytes .== 255)
             UnsafeMutableRawPointer(values).storeBytes(of: bits, as: SIMD4<UInt32>.self)
         } else {
