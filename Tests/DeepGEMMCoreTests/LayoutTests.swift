@@ -205,6 +205,11 @@ private func expectError(
         broken[20 * columns + 6] = 3
         broken[30 * columns + 1] = -1
         expectError("sf", says: "[20, 6]") { try getMNMajorTMAAlignedPackedUE8M0Tensor(try Tensor(broken, shape: [rows, columns])) }
+        // Two negative values in one word: their sign bits must not cancel in the check.
+        var negatives = try values.elements(as: Float.self)
+        negatives[17 * columns + 4] = -1
+        negatives[17 * columns + 5] = -2
+        expectError("sf", says: "[17, 4]") { try getMNMajorTMAAlignedPackedUE8M0Tensor(try Tensor(negatives, shape: [rows, columns])) }
     }
 
     @Test func packedTensorPSUMPacksOnlyGroupRows() throws {

@@ -33,12 +33,17 @@ public enum UE8M0 {
         Float(bitPattern: scaleValueBits(UInt32(byte)))
     }
 
-    /// The bits of ``scaleValue(_:)`` of `byte` (0...255), without branches so that loops over
-    /// many bytes vectorize: 2^-127 is the subnormal 0x00400000, NaN the quiet 0x7FC00000.
+    /// The bits of ``scaleValue(_:)`` of `byte` (0...255).
     @inlinable
     static func scaleValueBits(_ byte: UInt32) -> UInt32 {
-        let normal = byte << 23
-        return byte == 0 ? 0x0040_0000 : (byte == 255 ? 0x7FC0_0000 : normal)
+        scaleValueBits(SIMD4(repeating: byte))[0]
+    }
+
+    /// ``scaleValueBits(_:)`` lane by lane, without branches: 2^-127 is the subnormal 0x00400000,
+    /// NaN the quiet 0x7FC00000, every other byte b the exponent field b.
+    @inlinable
+    static func scaleValueBits(_ bytes: SIMD4<UInt32>) -> SIMD4<UInt32> {
+        (bytes &<< 23).replacing(with: 0x0040_0000, where: bytes .== 0).replacing(with: 0x7FC0_0000, where: bytes .== 255)
     }
 
     /// Writes ``scaleValue(_:)`` of the first `count` (1...4) bytes of `packed` to `values`.
@@ -46,9 +51,9 @@ public enum UE8M0 {
     public static func storeScaleValues(of packed: Int32, count: Int, to values: UnsafeMutablePointer<Float>) {
         let word = UInt32(bitPattern: packed)
         if count == 4 {
-            let bytes = SIMD4<UInt32>(truncatingIfNeeded: unsafeBitCast(word, to: SIMD4<UInt8>.self))
-            let bits = (bytes &<< 23).replacing(with: 0x0040_0000, where: bytes .== 0).replacing(with: 0x7FC0_0000, where: bytes .== 255)
-            UnsafeMutableRawPointer(values).storeBytes(of: bits, as: SIMD4<UInt32>.self)
+            // Lane b holds byte b (word >> 8b) on the little-endian machines the library runs on.
+            let bytes = SIMD4<UInt32>(truncatingIfNeeded: unsafeBitCast(word.littleEndian, to: SIMD4<UInt8>.self))
+            UnsafeMutableRawPointer(values).storeBytes(of: scaleValueBits(bytes), as: SIMD4<UInt32>.self)
         } else {
             for b in 0..<count { values[b] = Float(bitPattern: scaleValueBits((word >> (8 * UInt32(b))) & 0xFF)) }
         }

@@ -42,18 +42,15 @@ extension ScaleFactorBatches {
                         let out = output + 4 &* (outputBatch &+ pack &* aligned)
                         for row in block {
                             let source = input + 4 &* (batch &* batchStride &+ (row / rowDivisor) &* mnStride &+ 4 &* pack &* kStride)
-                            var packed: UInt32 = 0
+                            // Missing tail bytes read as +0, which packs to byte 0.
+                            var bits = SIMD4<UInt32>(repeating: 0)
                             if count == 4 && kStride == 1 {
-                                let bits = source.loadUnaligned(as: SIMD4<UInt32>.self)
-                                unpackable |= ue8m0Unpackable(scaleBits: bits).wrappedSum()
-                                packed = ((bits &>> 23) &<< SIMD4(0, 8, 16, 24)).wrappedSum()
+                                bits = source.loadUnaligned(as: SIMD4<UInt32>.self)
                             } else {
-                                for byte in 0..<count {
-                                    let bits = source.loadUnaligned(fromByteOffset: 4 &* byte &* kStride, as: UInt32.self)
-                                    unpackable |= ue8m0Unpackable(scaleBits: bits)
-                                    packed |= (bits >> 23) << (8 &* UInt32(byte))
-                                }
+                                for byte in 0..<count { bits[byte] = source.loadUnaligned(fromByteOffset: 4 &* byte &* kStride, as: UInt32.self) }
                             }
+                            unpackable |= ue8m0Unpackable(scaleBits: bits).max()
+                            let packed = ((bits &>> 23) &<< SIMD4(0, 8, 16, 24)).wrappedSum()
                             out.storeBytes(of: packed, toByteOffset: 4 &* row, as: UInt32.self)
                         }
                     }

@@ -11,11 +11,11 @@ func ue8m0Byte(scaleBits bits: UInt32) -> UInt8? {
 /// many values and check once).
 @inline(__always)
 func ue8m0Unpackable(scaleBits bits: UInt32) -> UInt32 {
-    (bits & 0x807F_FFFF) | (bits == 0x7F80_0000 ? 1 : 0)
+    ue8m0Unpackable(scaleBits: SIMD4(repeating: bits))[0]
 }
 
-/// ``ue8m0Unpackable(scaleBits:)`` of four values, lane by lane (its bits in each lane differ, but
-/// a lane is non-zero exactly when the scalar one is).
+/// ``ue8m0Unpackable(scaleBits:)`` of four values, lane by lane: sign or mantissa bits, or the
+/// all-ones exponent with a zero mantissa (+infinity).
 @inline(__always)
 func ue8m0Unpackable(scaleBits bits: SIMD4<UInt32>) -> SIMD4<UInt32> {
     (bits & 0x807F_FFFF) | SIMD4<UInt32>(repeating: 0).replacing(with: 1, where: bits .== 0x7F80_0000)
