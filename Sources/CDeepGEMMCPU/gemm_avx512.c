@@ -225,11 +225,14 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i shift_exponents(__m512i v, int shift) 
     return _mm512_mask_mov_epi16(v, gone, _mm512_and_si512(v, _mm512_set1_epi16((short)0x8000)));
 }
 
+/// The widest panel the packers take (the AVX-512 tiles' NR).
+enum { DG_PACK_MAX_WIDTH = 48 };
+
 /// Where dg_gemm_pack_prescaled_avx512 finds each row's scales: the row of the grid, and the row's
 /// largest exponent (INT32_MIN for a NaN row, which is packed unscaled).
 typedef struct {
-    const float *grid_row[DG_AMX_NR];
-    int largest[DG_AMX_NR];
+    const float *grid_row[DG_PACK_MAX_WIDTH];
+    int largest[DG_PACK_MAX_WIDTH];
     /// dg_gemm_e2m1_scaled_tables().
     const uint16_t *e2m1_tables;
 } prescale_rows;
@@ -338,7 +341,7 @@ DG_TARGET_AVX512 int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, i
                                          int64_t len, void *dst) {
     // Pairs need formats exact in BF16; F32 panels take F32 sources only (others decode generically).
     if (pairs ? op->format == DG_TYPE_F32 : op->format != DG_TYPE_F32) return 0;
-    if (width != 8 && width != DG_AMX_NR && width != 48) return 0;
+    if (width != 8 && width != DG_AMX_NR && width != DG_PACK_MAX_WIDTH) return 0;
     const int fp4 = op->format == DG_TYPE_E2M1;
     const int k_contiguous = op->stride1 == 1 && (!fp4 || (op->fp4_packed_along_k && k0 % 2 == 0));
     const int mn_contiguous = op->stride0 == 1 && (!fp4 || (!op->fp4_packed_along_k && row0 % 2 == 0));

@@ -54,7 +54,7 @@ void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width,
 void dg_gemm_store_generic(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                            const float *c, int64_t ldc);
 
-/// Power-of-two scaling (gemm_prescale.c): AMX plans whose scaled operands have only power-of-two
+/// Power-of-two scaling (gemm_prescale.c): AMX and AVX-512 BF16 plans whose scaled operands have only power-of-two
 /// scales pack each value times 2^(e - E_row) and scale the output by 2^(E_row + E_col) at the end.
 /// Non-zero when the operand is unscaled, or scaled by powers of two (or NaN) in blocks of a
 /// multiple of 32 along a K-contiguous E4M3 or E2M1 storage: the layouts the prescaled packing takes.
@@ -108,7 +108,7 @@ int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, int64_t row0, int6
                         void *dst);
 void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                           const float *c, int64_t ldc);
-/// Packs a scaled operand like dg_gemm_pack_avx512 (pairs, K-contiguous E4M3 or E2M1, width 32) with each value of
+/// Packs a scaled operand like dg_gemm_pack_avx512 (pairs, K-contiguous E4M3 or E2M1, width 8, 32 or 48) with each value of
 /// row r times 2^(e - row_exp[r]) for its block's scale 2^e (see dg_gemm_row_exponents); values that
 /// leave the normal range become ±0, NaN stays NaN, rows with a NaN row_exp are packed unscaled.
 void dg_gemm_pack_prescaled_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len,

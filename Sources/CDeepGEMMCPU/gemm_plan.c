@@ -10,9 +10,10 @@
 // DG_ISA_AMX plans run FP8/FP4/BF16 operands on AMX tiles (gemm_amx.c): blocks padded to whole
 // 16-step groups, A rewritten to the tiles' row-major layout after packing, and the tile
 // configuration loaded per item and released when a worker leaves the compute phase. Operands in
-// F32, and processes without the AMX grant, run the AVX-512 FP32 path instead. AMX plans whose
-// scales are all powers of two are "prescaled" (gemm_prescale.c): the scales go into the packed
-// values, the tiles run unscaled over whole chunks, and the output is scaled by 2^(E_row + E_col).
+// F32, and processes without the AMX grant, run the AVX-512 FP32 path instead. AMX and AVX-512
+// BF16 plans whose scales are all powers of two are "prescaled" (gemm_prescale.c): the scales go
+// into the packed values, the tiles run unscaled over whole chunks, and the output is scaled by
+// 2^(E_row + E_col).
 #include <string.h>
 #include "gemm_internal.h"
 
@@ -76,7 +77,8 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     // K blocking: scale blocks of min(gran_k), several per chunk; unscaled GEMMs use one block per chunk.
     const int64_t kc = plan->pairs ? DG_KC_PAIRS : DG_KC_F32;
     const int has_scales = plan->a.scales != NULL || plan->b.scales != NULL;
-    plan->prescaled = isa == DG_ISA_AMX && has_scales && dg_gemm_prescalable(&plan->a) && dg_gemm_prescalable(&plan->b);
+    plan->prescaled = (isa == DG_ISA_AMX || (isa == DG_ISA_AVX512 && plan->pairs)) && has_scales && dg_gemm_prescalable(&plan->a) &&
+                      dg_gemm_prescalable(&plan->b);
     plan->scaled = has_scales && !plan->prescaled;
     if (plan->scaled) {
         int64_t kb = k;

@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include "gemm_internal.h"
 
-// Only AMX plans call the grid scans below, so they may use AVX-512 (wide unsigned maxima).
+// Only AMX and AVX-512 BF16 plans call the grid scans below, so they may use AVX-512.
 #if DG_GEMM_X86
 #define DG_PRESCALE_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2")))
 #else

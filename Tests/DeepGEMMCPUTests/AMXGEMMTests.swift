@@ -25,20 +25,21 @@ struct AMXGEMMTests {
     /// F32 D against FP64 and the Swift reference, on one and on three threads (same bits).
     @Test(arguments: cases)
     func tileEdgesMatchFP64(_ testCase: GEMMCase) throws {
-        try Self.expectAMXMatchesFP64(testCase, seed: 41)
+        try Self.expectMatchesFP64(testCase, variant: .amx, seed: 41)
     }
 
-    /// `.amx` on every shape of `testCase` (A from seed `seed + 2·index`, B from the next seed): F32 D
-    /// within FP32 rounding of FP64 and of the reference, and the same bits on one and three threads.
-    static func expectAMXMatchesFP64(_ testCase: GEMMCase, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// `variant` on every shape of `testCase` (A from seed `seed + 2·index`, B from the next seed): F32
+    /// D within FP32 rounding of FP64 and of the reference, and the same bits on one and three threads.
+    static func expectMatchesFP64(_ testCase: GEMMCase, variant: CPUKernelVariant, seed: UInt64,
+                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
         for (index, shape) in testCase.shapes.enumerated() {
             let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: seed + UInt64(2 * index))
             let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: seed + UInt64(2 * index + 1))
-            let got = try GEMMEngineTests.product(a, b, variant: .amx, threads: 1)
+            let got = try GEMMEngineTests.product(a, b, variant: variant, threads: 1)
             #expect(calcDiff(got.doubleValues(), GEMMEngineTests.fp64Product(a, b)) < 1e-6, "\(shape)", sourceLocation: sourceLocation)
             #expect(try calcDiff(got, GEMMEngineTests.product(a, b, variant: .reference)) < 1e-10, "vs reference \(shape)",
                     sourceLocation: sourceLocation)
-            #expect(try GEMMEngineTests.product(a, b, variant: .amx, threads: 3).bitwiseEqual(got), "threads \(shape)",
+            #expect(try GEMMEngineTests.product(a, b, variant: variant, threads: 3).bitwiseEqual(got), "threads \(shape)",
                     sourceLocation: sourceLocation)
         }
     }

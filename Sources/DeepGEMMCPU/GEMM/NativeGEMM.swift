@@ -6,7 +6,8 @@ internal import CDeepGEMMCPU
 /// phases (pack A, pack B, compute output tiles) on the backend's threads.
 ///
 /// With `.avx512` (AVX-512 BF16), E4M3, E2M1 and BF16 operands are decoded to BF16 pairs (exact) and
-/// multiplied with `vdpbf16ps`, which treats BF16 subnormal inputs as zero; F32 operands and the
+/// multiplied with `vdpbf16ps`, which treats BF16 subnormal inputs as zero (power-of-two scales
+/// folded into the packed values as on `.amx`); F32 operands and the
 /// other variants decode to F32 and use F32 FMA (`.portable`: multiply, then add). `.amx` decodes
 /// the same operands to BF16 pairs and multiplies 32x32 tiles with AMX `tdpbf16ps` (power-of-two
 /// scales folded into the packed values, see ``GEMMEngine``; with at most 32 rows of A, B's rows

@@ -3,13 +3,20 @@ import DeepGEMMCore
 import DeepGEMMTestSupport
 @testable import DeepGEMMCPU
 
-/// The AMX level with power-of-two scales (the "prescaled" plans of gemm_prescale.c): the scales go
-/// into the packed values relative to each row's largest one, the tiles sum over all of K, and the
-/// output is scaled by 2^(E_row + E_col). Checked against FP64 and the reference at tile edges and
-/// swapped roles, for thread counts, for rows computed alone or inside a larger M (the Mega MoE's
-/// fused blocks and unfused experts rely on it), and for NaN data and NaN / 2^-127 scales.
-@Suite(.enabled(if: CPUKernelVariant.amx.isSupported, "needs AMX-BF16 and the OS tile grant"))
-struct AMXPrescaledGEMMTests {
+/// The levels that take the prescaled plans, where this machine has them.
+private let prescaledVariants = [CPUKernelVariant.amx, .avx512].filter(\.isSupported)
+
+/// The AMX and AVX-512 BF16 levels with power-of-two scales (the "prescaled" plans of
+/// gemm_prescale.c): the scales go into the packed values relative to each row's largest one, the
+/// tiles sum over all of K, and the output is scaled by 2^(E_row + E_col). Checked against FP64 and
+/// the reference at tile edges and swapped roles, for thread counts, for NaN data and NaN / 2^-127
+/// scales, and on AMX for rows computed alone or inside a larger M (the Mega MoE's fused blocks and
+/// unfused experts rely on it).
+@Suite(.enabled(if: !prescaledVariants.isEmpty, "needs AMX-BF16 or AVX-512 BF16"))
+struct PrescaledGEMMTests {
+    /// The levels that take the prescaled plans, where this machine has them.
+    static let variants = prescaledVariants
+
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 32), (1, 70, 600), (16, 17, 31), (33, 15, 300), (65, 100, 160), (40, 33, 1100),
     ]
@@ -26,15 +33,16 @@ struct AMXPrescaledGEMMTests {
                  b: GEMMOperandSpec(format: .e2m1, scales: (1, 64), scaleExponents: -30...30), shapes: shapes),
     ]
 
-    @Test(arguments: cases)
-    func matchesFP64AndTheReference(_ testCase: GEMMCase) throws {
-        try AMXGEMMTests.expectAMXMatchesFP64(testCase, seed: 301)
+    @Test(arguments: cases, variants)
+    func matchesFP64AndTheReference(_ testCase: GEMMCase, variant: CPUKernelVariant) throws {
+        try AMXGEMMTests.expectMatchesFP64(testCase, variant: variant, seed: 301)
     }
 
     /// Rows computed in a call of their own give the bits they get inside the full call (whose
     /// roles may be swapped when B is narrow, and which streams B's rows through the A tiles when
     /// A has at most 32 rows), with power-of-two scales and with float scales (per-block folds).
-    @Test(arguments: cases + [GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128)),
+    @Test(.enabled(if: CPUKernelVariant.amx.isSupported, "needs AMX-BF16 and the OS tile grant"),
+          arguments: cases + [GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128)),
                                        b: GEMMOperandSpec(format: .e2m1, scales: (1, 32)), shapes: shapes)])
     func rowsDoNotDependOnTheirNeighbours(_ testCase: GEMMCase) throws {
         for (index, shape) in testCase.shapes.enumerated() where shape.m > 1 {
@@ -51,7 +59,8 @@ struct AMXPrescaledGEMMTests {
 
     /// NaN data or a NaN scale makes its row NaN (as in the reference); a 2^-127 scale (UE8M0 code 0)
     /// still takes the prescaled path and matches the reference.
-    @Test func nanAndTinyScales() throws {
+    @Test(arguments: variants)
+    func nanAndTinyScales(variant: CPUKernelVariant) throws {
         let spec = GEMMOperandSpec(format: .e4m3, scales: (1, 32), scaleExponents: -4...4)
         let bSpec = GEMMOperandSpec(format: .e2m1, scales: (1, 32), scaleExponents: -4...4)
         let (m, n, k) = (6, 40, 96)
@@ -61,7 +70,7 @@ struct AMXPrescaledGEMMTests {
         scales.dataPointer.assumingMemoryBound(to: Float.self)[1 * 3 + 2] = .nan               // row 1, last block
         scales.dataPointer.assumingMemoryBound(to: Float.self)[2 * 3 + 0] = Float(bitPattern: 0x0040_0000)  // row 2: 2^-127
         a.data.dataPointer.assumingMemoryBound(to: UInt8.self)[4 * k + 50] = 0x7F            // row 4: NaN
-        let got = try GEMMEngineTests.product(a, b, variant: .amx).doubleValues()
+        let got = try GEMMEngineTests.product(a, b, variant: variant).doubleValues()
         let reference = try GEMMEngineTests.product(a, b, variant: .reference).doubleValues()
         for row in 0..<m {
             let values = got[(row * n)..<((row + 1) * n)], expected = reference[(row * n)..<((row + 1) * n)]
@@ -75,7 +84,8 @@ struct AMXPrescaledGEMMTests {
 
     /// Grids the library decoded from UE8M0 skip the power-of-two check and give the same bits as
     /// the same values checked; assigning `values` drops the mark.
-    @Test func ue8m0DecodedGridsSkipTheCheckWithTheSameBits() throws {
+    @Test(arguments: variants)
+    func ue8m0DecodedGridsSkipTheCheckWithTheSameBits(variant: CPUKernelVariant) throws {
         let testCase = Self.cases[1]
         let a = try testCase.a.make(rows: 20, k: 300, seed: 601), b = try testCase.b.make(rows: 90, k: 300, seed: 602)
         func marked(_ op: GEMMOperand) throws -> GEMMOperand {
@@ -85,8 +95,8 @@ struct AMXPrescaledGEMMTests {
         }
         let (markedA, markedB) = (try marked(a), try marked(b))
         #expect(markedA.scales?.decodedFromUE8M0 == true && a.scales?.decodedFromUE8M0 == false)
-        #expect(try GEMMEngineTests.product(markedA, markedB, variant: .amx)
-            .bitwiseEqual(GEMMEngineTests.product(a, b, variant: .amx)))
+        #expect(try GEMMEngineTests.product(markedA, markedB, variant: variant)
+            .bitwiseEqual(GEMMEngineTests.product(a, b, variant: variant)))
         var reassigned = markedA.scales!
         reassigned.values = reassigned.values.clone()
         #expect(!reassigned.decodedFromUE8M0)
