@@ -81,6 +81,45 @@ import Testing
         }
     }
 
+    /// F32 scales on the SM100 UE8M0 path are checked and used without packing: every grid value is
+    /// what packing and decoding would give (+0 reads 2^-127), for groups, an MN-major input and rows
+    /// broadcast by gran_mn; an unpackable value fails naming the GEMM's argument and the element.
+    @Test func floatUE8M0ScalesGiveThePackedValues() throws {
+        let sm100 = DeepGEMMSettings(arch: .sm100)
+        func power(_ i: Int) -> Float { i % 11 == 0 ? 0 : Float(sign: .plus, exponent: i % 9 - 4, significand: 1) }
+        func decoded(_ value: Float) -> Float { value == 0 ? 0x1p-127 : value }
+        let sfa = try Self.floats([2, 10]) { _ in 1 }
+        let grouped = try Self.floats([3, 40, 10], power)
+        let resolved = try resolveGEMMScales(sfa: sfa, sfb: grouped, m: 2, n: 40, k: 320, recipe: nil, recipeA: [1, 32], recipeB: [1, 32],
+                                             numGroupsB: 3, settings: sm100, strictArch: true)
+        for group in 0..<3 {
+            #expect(resolved.b[group].decodedFromUE8M0)
+            for row in 0..<40 {
+                for block in 0..<10 {
+                    #expect(resolved.b[group].scale(row: row, k: 32 * block) == decoded(power((group * 40 + row) * 10 + block)))
+                }
+            }
+        }
+        let mnMajor = try Self.floats([40, 10], power).transposed().clone().transposed()
+        let fromMNMajor = try resolveGEMMScales(sfa: sfa, sfb: mnMajor, m: 2, n: 40, k: 320, recipe: nil, recipeA: [1, 32], recipeB: [1, 32],
+                                                settings: sm100, strictArch: true)
+        #expect(fromMNMajor.b[0].scale(row: 33, k: 32 * 7) == decoded(power(33 * 10 + 7)))
+        let broadcast = try Self.floats([2, 10], power)
+        let rows = try resolveGEMMScales(sfa: sfa, sfb: broadcast, m: 2, n: 200, k: 320, recipe: nil, recipeA: [1, 32], recipeB: [128, 32],
+                                         settings: sm100, strictArch: true)
+        #expect(rows.b[0].scale(row: 150, k: 32 * 3) == decoded(power(13)) && rows.b[0].scale(row: 0, k: 0) == 0x1p-127)
+        var values = try Self.floats([40, 10], power).elements(as: Float.self)
+        values[17 * 10 + 3] = 0.75
+        values[30 * 10 + 1] = -1
+        do {
+            _ = try resolveGEMMScales(sfa: sfa, sfb: try Tensor(values, shape: [40, 10]), m: 2, n: 40, k: 320, recipe: nil,
+                                      recipeA: [1, 32], recipeB: [1, 32], settings: sm100, strictArch: true)
+            Issue.record("an unpackable scale was accepted")
+        } catch let error as DeepGEMMError {
+            #expect(error.argument == "b_sf" && "\(error)".contains("[17, 3]"), "\(error)")
+        }
+    }
+
     @Test func recipeRules() throws {
         let sf = try Self.floats([4, 1]) { _ in 1 }
         func argument(_ body: () throws -> Void) -> String? {

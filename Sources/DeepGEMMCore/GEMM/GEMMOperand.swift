@@ -35,11 +35,11 @@ public struct ScaleGrid: Sendable {
         self.granK = granK
     }
 
-    /// A grid of one scale row per data row whose `values` (F32 [rows, blocks]) the library has just
-    /// decoded from UE8M0 bytes (``UE8M0/scaleValue(_:)``); `granK` > 0.
-    package init(ue8m0Decoded values: Tensor, granK: Int) {
+    /// A grid whose `values` (F32 [ceil(rows / granRows), blocks]) the library has just decoded from
+    /// UE8M0 bytes (``UE8M0/scaleValue(_:)``) or checked to be such values; `granRows`, `granK` > 0.
+    package init(ue8m0Decoded values: Tensor, granRows: Int = 1, granK: Int) {
         self.values = values
-        self.granRows = 1
+        self.granRows = granRows
         self.granK = granK
         decodedFromUE8M0 = true
     }

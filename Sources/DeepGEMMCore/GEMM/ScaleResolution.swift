@@ -92,6 +92,14 @@ public func resolveGEMMScales(
             var rules = settings
             rules.arch = arch
             do {
+                let transformation = try SFTransformation(sf, mn: mn, k: k, recipe: recipe, numGroups: groups, isSFA: flag,
+                                                          disableUE8M0Cast: disableUE8M0Cast, settings: rules)
+                // F32 scales the transform would pack to UE8M0 decode back to their own values (+0
+                // to 2^-127): check them for the packing and use them in place.
+                if case .packedUE8M0(let rows) = transformation, psum == nil {
+                    _ = try rows.packedRowRanges(psumLayout: nil, settings: rules)  // the packing's layout rules
+                    return try ue8m0ScaleGrids(rows, granK: granK)
+                }
                 let transformed = try transformSFIntoRequiredLayout(sf, mn: mn, k: k, recipe: recipe, numGroups: groups, isSFA: flag,
                                                                     disableUE8M0Cast: disableUE8M0Cast, psumLayout: psum, settings: rules)
                 return try scaleGrids(transformed, granMN: granMN, granK: granK, k: k)
@@ -123,6 +131,54 @@ private func scaleGrids(_ transformed: Tensor, granMN: Int, granK: Int, k: Int) 
         return ScaleGridGroups(grids: try batches.map { try ScaleGrid(values: $0, granRows: granMN, granK: granK) }, granK: granK)
     }
     return ScaleGridGroups(packed: batches, granK: granK, k: k)
+}
+
+/// The grids an F32 scale tensor packed to UE8M0 and decoded back would give, one per batch,
+/// without packing: every value must pack (+0 or a finite positive power of two; the error names
+/// the first that does not, as the packing would), a batch without +0 is used as it is and one with
+/// +0 is copied with 2^-127 (UE8M0 byte 0 as the hardware reads it) in its place. Row-broadcast
+/// views keep their row granularity.
+private func ue8m0ScaleGrids(_ rows: ScaleFactorBatches, granK: Int) throws -> ScaleGridGroups {
+    let tensorRows = ceilDiv(rows.mn, rows.rowDivisor)
+    var grids: [ScaleGrid] = []
+    for batch in 0..<rows.batches {
+        let values = rows.isBatched ? try rows.tensor.select(dim: 0, index: batch) : rows.tensor
+        let base = UnsafeRawPointer(values.dataPointer)
+        var unpackable: UInt32 = 0, zeros = false
+        for row in 0..<tensorRows {
+            let line = base + 4 &* row &* rows.mnStride
+            var column = 0
+            if rows.kStride == 1 {
+                while column + 4 <= rows.sfK {
+                    let bits = line.loadUnaligned(fromByteOffset: 4 &* column, as: SIMD4<UInt32>.self)
+                    unpackable |= ue8m0Unpackable(scaleBits: bits).max()
+                    zeros = zeros || any(bits .== 0)
+                    column += 4
+                }
+            }
+            for c in column..<rows.sfK {
+                let bits = line.loadUnaligned(fromByteOffset: 4 &* c &* rows.kStride, as: UInt32.self)
+                unpackable |= ue8m0Unpackable(scaleBits: bits)
+                zeros = zeros || bits == 0
+            }
+            if unpackable != 0 {
+                for c in 0..<rows.sfK {
+                    let bits = line.loadUnaligned(fromByteOffset: 4 &* c &* rows.kStride, as: UInt32.self)
+                    if ue8m0Byte(scaleBits: bits) == nil {
+                        throw unpackableScaleError(bits: bits, at: rows.indexDescription(batch: batch, row: row, column: c))
+                    }
+                }
+            }
+        }
+        var grid = values
+        if zeros {
+            grid = values.clone()
+            let words = grid.dataPointer.assumingMemoryBound(to: UInt32.self)
+            for i in 0..<grid.count where words[i] == 0 { words[i] = UE8M0.scaleValueBits(0) }
+        }
+        grids.append(ScaleGrid(ue8m0Decoded: grid, granRows: rows.rowDivisor, granK: granK))
+    }
+    return ScaleGridGroups(grids: grids, granK: granK)
 }
 
 /// The F32 grid [rows, ceil(k / granK)] of packed UE8M0 words `sf` (Int32 [rows, words], any strides).
