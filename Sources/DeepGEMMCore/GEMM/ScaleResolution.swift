@@ -144,24 +144,26 @@ private func ue8m0ScaleGrids(_ rows: ScaleFactorBatches, granK: Int) throws -> S
     for batch in 0..<rows.batches {
         let values = rows.isBatched ? try rows.tensor.select(dim: 0, index: batch) : rows.tensor
         let base = UnsafeRawPointer(values.dataPointer)
-        var unpackable: UInt32 = 0, zeros = false
+        // Lane-wise ORs of the checks over four columns at a time, reduced once per row.
+        var zeros = SIMD4<UInt32>(repeating: 0)
         for row in 0..<tensorRows {
             let line = base + 4 &* row &* rows.mnStride
+            var unpackable = SIMD4<UInt32>(repeating: 0)
             var column = 0
             if rows.kStride == 1 {
                 while column + 4 <= rows.sfK {
                     let bits = line.loadUnaligned(fromByteOffset: 4 &* column, as: SIMD4<UInt32>.self)
-                    unpackable |= ue8m0Unpackable(scaleBits: bits).max()
-                    zeros = zeros || any(bits .== 0)
+                    unpackable |= ue8m0Unpackable(scaleBits: bits)
+                    zeros |= SIMD4(repeating: 0).replacing(with: 1, where: bits .== 0)
                     column += 4
                 }
             }
             for c in column..<rows.sfK {
                 let bits = line.loadUnaligned(fromByteOffset: 4 &* c &* rows.kStride, as: UInt32.self)
-                unpackable |= ue8m0Unpackable(scaleBits: bits)
-                zeros = zeros || bits == 0
+                unpackable[0] |= ue8m0Unpackable(scaleBits: bits)
+                zeros[0] |= bits == 0 ? 1 : 0
             }
-            if unpackable != 0 {
+            if unpackable.max() != 0 {
                 for c in 0..<rows.sfK {
                     let bits = line.loadUnaligned(fromByteOffset: 4 &* c &* rows.kStride, as: UInt32.self)
                     if ue8m0Byte(scaleBits: bits) == nil {
@@ -171,7 +173,7 @@ private func ue8m0ScaleGrids(_ rows: ScaleFactorBatches, granK: Int) throws -> S
             }
         }
         var grid = values
-        if zeros {
+        if zeros.max() != 0 {
             grid = values.clone()
             let words = grid.dataPointer.assumingMemoryBound(to: UInt32.self)
             for i in 0..<grid.count where words[i] == 0 { words[i] = UE8M0.scaleValueBits(0) }
