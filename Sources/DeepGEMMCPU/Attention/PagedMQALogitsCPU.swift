@@ -52,39 +52,48 @@ public enum PagedMQALogitsCPU {
             defer { upcoming.deallocate() }
             var queries = [MQAQueryPanel]()
             while let share = next() {
-                for index in share {
+                // The share's panels in order, (request, first page), one (empty) also for a request without keys.
+                let panels = share.flatMap { index in
+                    stride(from: 0, to: max(1, ceilDiv(requests[index].contextLength, blockKV)), by: panelPages).map { (index, $0) }
+                }
+                for (number, (index, firstPage)) in panels.enumerated() {
                     let request = requests[index]
-                    while queries.count < request.tokenCount {
-                        queries.append(MQAQueryPanel(kernel: kernel, format: problem.format, heads: heads, dim: dim))
-                    }
-                    for (local, token) in request.tokens.enumerated() {
-                        queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
+                    if firstPage == 0 {
+                        while queries.count < request.tokenCount {
+                            queries.append(MQAQueryPanel(kernel: kernel, format: problem.format, heads: heads, dim: dim))
+                        }
+                        for (local, token) in request.tokens.enumerated() {
+                            queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
+                        }
                     }
                     let pages = ceilDiv(request.contextLength, blockKV)
-                    for firstPage in stride(from: 0, to: pages, by: panelPages) {
-                        let endPage = min(pages, firstPage + panelPages), first = firstPage * blockKV
-                        for p in firstPage..<endPage {
-                            let base = page(request, p), row = (p - firstPage) * blockKV
-                            keys.load(rows: row..<(row + min(blockKV, request.contextLength - p * blockKV)), values: base,
-                                      valueStride: valueBytes, scales: base + blockKV * valueBytes, scaleStride: 4)
-                        }
-                        // The pages of the share's next panel are brought in while this one is computed.
-                        let (ahead, aheadFirst) = endPage < pages ? (request, endPage)
-                            : index + 1 < share.upperBound ? (requests[index + 1], 0) : (request, pages)
-                        let aheadCount = max(0, min(ceilDiv(ahead.contextLength, blockKV), aheadFirst + panelPages) - aheadFirst)
-                        for i in 0..<aheadCount { upcoming[i] = page(ahead, aheadFirst + i) }
-                        let prefetch = MQAPrefetch(starts: upcoming, count: aheadCount, bytes: pageBytes)
-                        for (local, token) in request.tokens.enumerated() {
-                            let lanes = 0..<max(0, min(endPage * blockKV, problem.contextLengths[token]) - first)
-                            kernel.logits(query: queries[local], keys: keys, lanes: lanes,
-                                          weights: pointers.weights.raw + token * weightsRowBytes, weightsBF16: weightsBF16,
-                                          out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16,
-                                          prefetch: local == 0 ? prefetch : nil)
-                        }
+                    let endPage = min(pages, firstPage + panelPages), first = firstPage * blockKV
+                    for p in firstPage..<endPage {
+                        let base = page(request, p), row = (p - firstPage) * blockKV
+                        keys.load(rows: row..<(row + min(blockKV, request.contextLength - p * blockKV)), values: base,
+                                  valueStride: valueBytes, scales: base + blockKV * valueBytes, scaleStride: 4)
                     }
-                    for token in request.tokens {
-                        MQANegativeInfinity.fill(pointers.out.raw + token * outRowBytes,
-                                                 problem.contextLengths[token]..<problem.maxContextLen, bf16: outBF16)
+                    // The pages of the share's next panel are brought in while this one is computed.
+                    var aheadCount = 0
+                    if number + 1 < panels.count {
+                        let (aheadIndex, aheadFirst) = panels[number + 1]
+                        let ahead = requests[aheadIndex]
+                        aheadCount = min(ceilDiv(ahead.contextLength, blockKV), aheadFirst + panelPages) - aheadFirst
+                        for i in 0..<aheadCount { upcoming[i] = page(ahead, aheadFirst + i) }
+                    }
+                    let prefetch = MQAPrefetch(starts: upcoming, count: aheadCount, bytes: pageBytes)
+                    for (local, token) in request.tokens.enumerated() {
+                        let lanes = 0..<max(0, min(endPage * blockKV, problem.contextLengths[token]) - first)
+                        kernel.logits(query: queries[local], keys: keys, lanes: lanes,
+                                      weights: pointers.weights.raw + token * weightsRowBytes, weightsBF16: weightsBF16,
+                                      out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16,
+                                      prefetch: local == 0 ? prefetch : nil)
+                    }
+                    if endPage == pages {
+                        for token in request.tokens {
+                            MQANegativeInfinity.fill(pointers.out.raw + token * outRowBytes,
+                                                     problem.contextLengths[token]..<problem.maxContextLen, bf16: outBF16)
+                        }
                     }
                 }
             }
