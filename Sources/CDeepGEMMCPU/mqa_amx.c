@@ -67,11 +67,9 @@ DG_INLINE step_place place_of(int step, int pairs, int head_steps, int rows) {
 }
 
 /// Issues the tile products of step `at`, loading the KV tiles of its lane group at the group's
-/// first step (and prefetching that group's part of `prefetch`).
-DG_MQA_AMX static inline __attribute__((always_inline)) void products(step_place at, int dim, int groups, const int8_t *query,
-                                                                      const int8_t *kv, dg_mqa_span prefetch) {
+/// first step.
+DG_MQA_AMX static inline __attribute__((always_inline)) void products(step_place at, int dim, const int8_t *query, const int8_t *kv) {
     if (at.head == 0 && at.pair == 0) {
-        dg_mqa_prefetch(dg_mqa_span_part(prefetch, at.group, groups));
         const int8_t *group = kv + (int64_t)at.group * dim * DG_MQA_LANES;
         _tile_loadd(TILE_KV + 0, group, 64);
         _tile_loadd(TILE_KV + 1, group + KV_BLOCK_BYTES, 64);
@@ -110,7 +108,9 @@ DG_MQA_AMX static inline __attribute__((always_inline)) void fold(step_place at,
 }
 
 /// FP4 scores of one chunk (a dg_mqa_scores_fn). The products of step i + 1 are issued before the
-/// dots of step i are folded and stored after them, two dot buffers taking turns.
+/// dots of step i are folded and stored after them, two dot buffers taking turns; each step
+/// prefetches its share of `prefetch` (a few lines each: bursts of prefetches that miss every
+/// cache stall the kernel).
 DG_MQA_AMX static void scores_chunk(int format, int heads, int dim, const void *q_packed, const void *kv_packed,
                                     const float *kv_scales, int64_t g, int groups, dg_mqa_span prefetch, float *scores) {
     (void)format;
@@ -122,12 +122,15 @@ DG_MQA_AMX static void scores_chunk(int format, int heads, int dim, const void *
     const float *ks = kv_scales + g * blocks * DG_MQA_LANES;
     int32_t dots[2][2 * DOT_TILE] __attribute__((aligned(64)));
     __m512 acc[16];
-    products(place_of(0, pairs, head_steps, rows), dim, groups, query, kv, prefetch);
+    dg_mqa_prefetcher ahead = dg_mqa_prefetcher_of(prefetch);
+    const int64_t lines_per_step = (prefetch.end - prefetch.first + steps - 1) / steps;
+    products(place_of(0, pairs, head_steps, rows), dim, query, kv);
     _tile_stored(TILE_DOTS, dots[0], DG_MQA_LANES * 4);
     _tile_stored(TILE_DOTS + 1, dots[0] + DOT_TILE, DG_MQA_LANES * 4);
     for (int step = 0; step < steps; step++) {
         const int next = step + 1;
-        if (next < steps) products(place_of(next, pairs, head_steps, rows), dim, groups, query, kv, prefetch);
+        if (next < steps) products(place_of(next, pairs, head_steps, rows), dim, query, kv);
+        dg_mqa_prefetch_lines(&ahead, lines_per_step);
         fold(place_of(step, pairs, head_steps, rows), rows, pairs, blocks, dots[step % 2], q_scales, ks, acc, scores);
         if (next < steps) {
             _tile_stored(TILE_DOTS, dots[next % 2], DG_MQA_LANES * 4);

@@ -155,9 +155,9 @@ static void reduce_portable(int format, int heads, int dim, int wb, int ob, cons
 
 void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, int out_bf16, const void *q_packed,
                    const void *weights, const void *kv_packed, const float *kv_scales, int64_t lane_begin, int64_t lane_end,
-                   const void *prefetch, int64_t prefetch_bytes, void *out) {
+                   const void *const *prefetch, int64_t prefetch_count, int64_t prefetch_bytes, void *out) {
     if (lane_end <= lane_begin) return;
-    const dg_mqa_span span = {(const uint8_t *)prefetch, prefetch ? prefetch_bytes : 0};
+    const dg_mqa_span span = dg_mqa_span_of((const uint8_t *const *)prefetch, prefetch ? prefetch_count : 0, prefetch_bytes);
     dg_mqa_scores_fn scores = scores_portable;
     dg_mqa_reduce_fn reduce = reduce_portable;
     switch (dg_mqa_level_of(isa)) {

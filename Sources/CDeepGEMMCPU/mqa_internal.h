@@ -194,22 +194,60 @@ DG_INLINE void dg_mqa_scores_fp4_generic(int heads, int dim, const int32_t *q, c
     }
 }
 
-/// Bytes to prefetch while a chunk is computed.
+/// Memory to prefetch while chunks are computed: the 64-byte lines [first, end) of `count` blocks
+/// of `bytes` bytes each (block i at `starts[i]`), numbered block after block.
 typedef struct {
-    const uint8_t *start;
-    int64_t bytes;
+    const uint8_t *const *starts;
+    int64_t count, bytes, first, end;
 } dg_mqa_span;
 
-/// Prefetches the lines of `span` towards the L2 cache (prefetcht2: it does not evict the working set
-/// from L1).
-DG_INLINE void dg_mqa_prefetch(dg_mqa_span span) {
-    for (int64_t offset = 0; offset < span.bytes; offset += 64) __builtin_prefetch(span.start + offset, 0, 1);
+/// Lines of one block of `span`.
+DG_INLINE int64_t dg_mqa_span_block_lines(dg_mqa_span span) { return (span.bytes + 63) / 64; }
+
+/// Every line of the `count` blocks of `bytes` bytes at `starts` (count 0: nothing).
+DG_INLINE dg_mqa_span dg_mqa_span_of(const uint8_t *const *starts, int64_t count, int64_t bytes) {
+    dg_mqa_span span = {starts, count, bytes, 0, 0};
+    span.end = count * dg_mqa_span_block_lines(span);
+    return span;
 }
 
-/// Part `index` of `parts` equal parts of `span` (in whole 64-byte lines).
+/// The next line of a span to prefetch, for spans prefetched a few lines at a time.
+typedef struct {
+    dg_mqa_span span;
+    int64_t block, line;
+} dg_mqa_prefetcher;
+
+/// A prefetcher at the first line of `span`.
+DG_INLINE dg_mqa_prefetcher dg_mqa_prefetcher_of(dg_mqa_span span) {
+    const int64_t lines = dg_mqa_span_block_lines(span);
+    const dg_mqa_prefetcher at = {span, lines > 0 ? span.first / lines : 0, lines > 0 ? span.first % lines : 0};
+    return at;
+}
+
+/// Prefetches the next `count` lines of `at` (fewer at the end of its span) towards the L2 cache
+/// (prefetcht2: it does not evict the working set from L1).
+DG_INLINE void dg_mqa_prefetch_lines(dg_mqa_prefetcher *at, int64_t count) {
+    const int64_t lines = dg_mqa_span_block_lines(at->span);
+    const int64_t end = at->span.first + count < at->span.end ? at->span.first + count : at->span.end;
+    for (; at->span.first < end; at->span.first++) {
+        __builtin_prefetch(at->span.starts[at->block] + 64 * at->line, 0, 1);
+        if (++at->line == lines) at->line = 0, at->block++;
+    }
+}
+
+/// Prefetches every line of `span` (see dg_mqa_prefetch_lines).
+DG_INLINE void dg_mqa_prefetch(dg_mqa_span span) {
+    if (span.first >= span.end) return;
+    dg_mqa_prefetcher at = dg_mqa_prefetcher_of(span);
+    dg_mqa_prefetch_lines(&at, span.end - span.first);
+}
+
+/// Part `index` of `parts` equal parts of `span` (in whole lines).
 DG_INLINE dg_mqa_span dg_mqa_span_part(dg_mqa_span span, int64_t index, int64_t parts) {
-    const int64_t lines = (span.bytes + 63) / 64, first = lines * index / parts, last = lines * (index + 1) / parts;
-    const dg_mqa_span part = {span.start + 64 * first, 64 * (last - first)};
+    const int64_t lines = span.end - span.first;
+    dg_mqa_span part = span;
+    part.first = span.first + lines * index / parts;
+    part.end = span.first + lines * (index + 1) / parts;
     return part;
 }
 

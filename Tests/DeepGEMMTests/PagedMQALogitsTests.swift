@@ -105,6 +105,23 @@ import DeepGEMMTestSupport
         }
     }
 
+    /// Contexts of several kernel panels (the driver packs up to 128 KiB of a request's keys per
+    /// call: 1024 FP4 keys of D = 128, 512 or 256 FP8 keys, 8 to 32 pages) and requests whose
+    /// tokens end in different panels give the reference's bits on every variant and thread count
+    /// (the share of requests a worker takes, and so which pages it prefetches, varies with both).
+    @Test(arguments: [MQAInputFormat.fp8, .fp4], [32, 64])
+    func contextsOfSeveralPanelsGiveTheReferenceBits(format: MQAInputFormat, blockKV: Int) throws {
+        let inputs = try PagedMQAInputs(format: format, batch: 5, nextN: 2, h: 8, d: 128, blockKV: blockKV, lengthRange: 700...2300,
+                                        seed: UInt64(91 + blockKV))
+        let expected = try Self.runCPU(inputs, .reference, threads: 1)
+        for variant in CPUKernelVariant.supported where variant != .reference {
+            for threads in [1, 2, 3] {
+                #expect(bitwiseMismatch(try Self.runCPU(inputs, variant, threads: threads), expected) == nil,
+                        "\(variant) threads=\(threads) \(format) block_kv=\(blockKV)")
+            }
+        }
+    }
+
     /// The CPU backend on `inputs` (float32 logits) with `variant` on `threads` threads.
     static func runCPU(_ inputs: PagedMQAInputs, _ variant: CPUKernelVariant, threads: Int) throws -> Tensor {
         let problem = try PagedMQALogitsProblem(q: inputs.q, qSF: inputs.qSF, kvCache: inputs.kvCache, weights: inputs.weights,

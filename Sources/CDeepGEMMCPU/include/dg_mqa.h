@@ -75,9 +75,10 @@ void dg_mqa_pack_q(int isa, int format, int heads, int dim, const uint8_t *q, co
 /// Logits of one packed query token for the KV lanes [lane_begin, lane_end), lane 0 being the
 /// first row of the lane group at `kv_packed` / `kv_scales`. `weights` holds the token's `heads`
 /// weights (float, or BF16 when `weights_bf16`); the logit of lane l is stored at
-/// out[l - lane_begin] as float, or BF16 when `out_bf16`. The `prefetch_bytes` bytes at `prefetch`
-/// (may be NULL) are brought towards the caches a little at a time during the computation: a paged
-/// driver passes the page it packs next.
+/// out[l - lane_begin] as float, or BF16 when `out_bf16`. The `prefetch_count` blocks of
+/// `prefetch_bytes` bytes at `prefetch[0..<prefetch_count]` (prefetch may be NULL when the count is
+/// 0) are brought towards the caches a little at a time during the computation: a paged driver
+/// passes the pages it packs next.
 void dg_mqa_logits(int isa, int format, int heads, int dim, int weights_bf16, int out_bf16, const void *q_packed,
                    const void *weights, const void *kv_packed, const float *kv_scales, int64_t lane_begin, int64_t lane_end,
-                   const void *prefetch, int64_t prefetch_bytes, void *out);
+                   const void *const *prefetch, int64_t prefetch_count, int64_t prefetch_bytes, void *out);

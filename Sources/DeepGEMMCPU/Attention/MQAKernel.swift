@@ -34,18 +34,26 @@ enum MQAKernel: Sendable, Equatable {
     /// element `l - lanes.lowerBound`), as Float or BF16 bits. The C kernels prefetch `prefetch`
     /// (the memory a driver reads next) a little at a time meanwhile.
     func logits(query: MQAQueryPanel, keys: MQAKeyPanel, lanes: Range<Int>, weights: UnsafeRawPointer, weightsBF16: Bool,
-                out: UnsafeMutableRawPointer, outBF16: Bool, prefetch: UnsafeRawBufferPointer? = nil) {
+                out: UnsafeMutableRawPointer, outBF16: Bool, prefetch: MQAPrefetch? = nil) {
         if lanes.isEmpty { return }
         switch self {
         case .native(let isa):
             dg_mqa_logits(isa, query.formatCode, Int32(query.heads), Int32(query.dim), weightsBF16 ? 1 : 0, outBF16 ? 1 : 0,
                           query.storage, weights, keys.storage, keys.scales, Int64(lanes.lowerBound), Int64(lanes.upperBound),
-                          prefetch?.baseAddress, Int64(prefetch?.count ?? 0), out)
+                          prefetch?.starts, Int64(prefetch?.count ?? 0), Int64(prefetch?.bytes ?? 0), out)
         case .reference:
             MQAReferenceKernel.logits(query: query, keys: keys, lanes: lanes, weights: weights, weightsBF16: weightsBF16,
                                       out: out, outBF16: outBF16)
         }
     }
+}
+
+/// Memory a driver reads after a kernel call, for the kernel to prefetch: `count` blocks of
+/// `bytes` bytes, block i at `starts[i]`.
+struct MQAPrefetch {
+    let starts: UnsafePointer<UnsafeRawPointer?>
+    let count: Int
+    let bytes: Int
 }
 
 extension MQAInputFormat {

@@ -30,11 +30,10 @@ public enum MQALogitsCPU {
         let weightsRowBytes = weights.stride(0) * weights.dtype.size
         let outRowBytes = problem.rowStride * problem.logitsDType.size
         let costs = problem.keyRanges.map { $0.count * heads * dim + problem.outputColumns }
-        let shares = MQAWorkPartition.ranges(costs: costs, parts: threads)
-        CPUParallelism.forEachChunk(shares.count, threads: threads) { chunk in
+        MQAWorkPartition.forEachShare(costs: costs, threads: threads) { next in
             let query = MQAQueryPanel(kernel: kernel, format: problem.format, heads: heads, dim: dim)
-            for share in chunk {
-                for i in shares[share] {
+            while let share = next() {
+                for i in share {
                     query.load(q: pointers.q.raw + i * qRowBytes, qSF: pointers.qSF.map { $0.raw + i * heads * 4 })
                     let row = pointers.out.raw + i * outRowBytes
                     let window = problem.keyRanges[i]

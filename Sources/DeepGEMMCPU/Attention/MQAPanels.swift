@@ -37,6 +37,14 @@ final class MQAKeyPanel: @unchecked Sendable {
         scales.deallocate()
     }
 
+    /// Bytes of values one key row takes in a panel of `kernel` (packed lane groups, or decoded rows).
+    static func rowBytes(kernel: MQAKernel, format: MQAInputFormat, dim: Int) -> Int {
+        switch kernel {
+        case .native(let isa): Int(dg_mqa_kv_group_bytes(isa, format.code, Int32(dim))) / Int(DG_MQA_LANES)
+        case .reference: dim * (format == .fp8 ? 4 : 1)
+        }
+    }
+
     /// Loads rows `rows` (whose lower bound is a multiple of 16, or 0): row r's values start at
     /// `values + (r - rows.lowerBound) · valueStride` bytes (FP8: dim E4M3 bytes; FP4: dim/2
     /// packed E2M1 bytes) and its 4-byte scale at `scales + (r - rows.lowerBound) · scaleStride`

@@ -1,3 +1,5 @@
+import DeepGEMMCore
+
 /// Contiguous shares of work for the lightning-indexer drivers. Each output element is computed by
 /// one thread with a fixed arithmetic order, so the split changes speed, never results.
 enum MQAWorkPartition {
@@ -18,6 +20,30 @@ enum MQAWorkPartition {
         }
         result.append(start..<costs.count)
         return result
+    }
+
+    /// Shares per worker that ``forEachShare(costs:threads:_:)`` makes.
+    static let sharesPerThread = 8
+
+    /// Runs `worker` once on each of `threads` threads (one thread: on the caller's). Each worker
+    /// calls the `next` it is given for contiguous ranges of `0..<costs.count` until it returns
+    /// nil; the ranges are ``ranges(costs:parts:)`` of about `threads · sharesPerThread` parts,
+    /// handed out in order to whichever worker asks first. A worker that the machine's other load
+    /// slows down takes fewer shares, so the call no longer waits for a fixed half of the work on
+    /// the slowest thread. Which worker computes an item never changes its result.
+    static func forEachShare(costs: [Int], threads: Int, _ worker: @Sendable (_ next: () -> Range<Int>?) -> Void) {
+        let shares = ranges(costs: costs, parts: max(1, threads) * sharesPerThread)
+        guard !shares.isEmpty else { return }
+        let taken = Locked(0)
+        CPUParallelism.forEachChunk(min(max(1, threads), shares.count), threads: threads) { _ in
+            worker {
+                let index = taken.withLock { count -> Int in
+                    defer { count += 1 }
+                    return count
+                }
+                return index < shares.count ? shares[index] : nil
+            }
+        }
     }
 }
 

@@ -2,6 +2,11 @@ import DeepGEMMCore
 
 /// The CPU backend of `fp8_fp4_paged_mqa_logits` (spec §12.3).
 public enum PagedMQALogitsCPU {
+    /// Bytes of packed key values per kernel call: the pages of a request are packed this many
+    /// bytes at a time (FP4 at 128 bytes a row: 16 pages of 64 keys), so that the kernel's
+    /// per-call setup is paid once per panel while the panel stays in the L2 cache.
+    static let panelBytes = 128 * 1024
+
     /// Computes the logits of a validated problem and returns them as DeepGEMM does: a
     /// [B·next_n, max_context_len] view of a buffer with DeepGEMM's row stride
     /// (``PagedMQALogitsProblem/rowStride``).
@@ -35,39 +40,60 @@ public enum PagedMQALogitsCPU {
         let tableRowStride = blockTable.stride(0)
         let requests = problem.requests
         let costs = requests.map { $0.tokenCount * ($0.contextLength * heads * dim + problem.maxContextLen) + $0.contextLength * dim }
-        let shares = MQAWorkPartition.ranges(costs: costs, parts: threads)
-        CPUParallelism.forEachChunk(shares.count, threads: threads) { chunk in
-            let keys = MQAKeyPanel(kernel: kernel, format: problem.format, dim: dim, capacity: blockKV)
+        let panelPages = max(1, panelBytes / (blockKV * MQAKeyPanel.rowBytes(kernel: kernel, format: problem.format, dim: dim)))
+        // The address of page `index` of `request`.
+        let page = { @Sendable (request: PagedMQARequest, index: Int) -> UnsafeRawPointer in
+            let table = pointers.table.raw.assumingMemoryBound(to: Int32.self) + request.blockTableRow * tableRowStride
+            return UnsafeRawPointer(pointers.cache.raw + Int(table[index]) * problem.pageStride)
+        }
+        MQAWorkPartition.forEachShare(costs: costs, threads: threads) { next in
+            let keys = MQAKeyPanel(kernel: kernel, format: problem.format, dim: dim, capacity: panelPages * blockKV)
+            let upcoming = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: panelPages)
+            defer { upcoming.deallocate() }
             var queries = [MQAQueryPanel]()
-            for share in chunk {
-                for request in requests[shares[share]] {
-                    while queries.count < request.tokenCount {
-                        queries.append(MQAQueryPanel(kernel: kernel, format: problem.format, heads: heads, dim: dim))
-                    }
-                    for (local, token) in request.tokens.enumerated() {
-                        queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
-                    }
-                    let table = pointers.table.raw.assumingMemoryBound(to: Int32.self) + request.blockTableRow * tableRowStride
-                    let pages = ceilDiv(request.contextLength, blockKV)
-                    for page in 0..<pages {
-                        let first = page * blockKV
-                        let rows = min(blockKV, request.contextLength - first)
-                        let base = pointers.cache.raw + Int(table[page]) * problem.pageStride
-                        // The next page is brought in while this one is computed.
-                        let next = page + 1 < pages
-                            ? UnsafeRawBufferPointer(start: pointers.cache.raw + Int(table[page + 1]) * problem.pageStride, count: pageBytes) : nil
-                        keys.load(rows: 0..<rows, values: base, valueStride: valueBytes, scales: base + blockKV * valueBytes, scaleStride: 4)
+            while let share = next() {
+                // The share's panels in order, (request, first page), one (empty) also for a request without keys.
+                let panels = share.flatMap { index in
+                    stride(from: 0, to: max(1, ceilDiv(requests[index].contextLength, blockKV)), by: panelPages).map { (index, $0) }
+                }
+                for (number, (index, firstPage)) in panels.enumerated() {
+                    let request = requests[index]
+                    if firstPage == 0 {
+                        while queries.count < request.tokenCount {
+                            queries.append(MQAQueryPanel(kernel: kernel, format: problem.format, heads: heads, dim: dim))
+                        }
                         for (local, token) in request.tokens.enumerated() {
-                            let lanes = 0..<max(0, min(rows, problem.contextLengths[token] - first))
-                            kernel.logits(query: queries[local], keys: keys, lanes: lanes,
-                                          weights: pointers.weights.raw + token * weightsRowBytes, weightsBF16: weightsBF16,
-                                          out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16,
-                                          prefetch: local == 0 ? next : nil)
+                            queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
                         }
                     }
-                    for token in request.tokens {
-                        MQANegativeInfinity.fill(pointers.out.raw + token * outRowBytes,
-                                                 problem.contextLengths[token]..<problem.maxContextLen, bf16: outBF16)
+                    let pages = ceilDiv(request.contextLength, blockKV)
+                    let endPage = min(pages, firstPage + panelPages), first = firstPage * blockKV
+                    for p in firstPage..<endPage {
+                        let base = page(request, p), row = (p - firstPage) * blockKV
+                        keys.load(rows: row..<(row + min(blockKV, request.contextLength - p * blockKV)), values: base,
+                                  valueStride: valueBytes, scales: base + blockKV * valueBytes, scaleStride: 4)
+                    }
+                    // The pages of the share's next panel are brought in while this one is computed.
+                    var aheadCount = 0
+                    if number + 1 < panels.count {
+                        let (aheadIndex, aheadFirst) = panels[number + 1]
+                        let ahead = requests[aheadIndex]
+                        aheadCount = min(ceilDiv(ahead.contextLength, blockKV), aheadFirst + panelPages) - aheadFirst
+                        for i in 0..<aheadCount { upcoming[i] = page(ahead, aheadFirst + i) }
+                    }
+                    let prefetch = MQAPrefetch(starts: upcoming, count: aheadCount, bytes: pageBytes)
+                    for (local, token) in request.tokens.enumerated() {
+                        let lanes = 0..<max(0, min(endPage * blockKV, problem.contextLengths[token]) - first)
+                        kernel.logits(query: queries[local], keys: keys, lanes: lanes,
+                                      weights: pointers.weights.raw + token * weightsRowBytes, weightsBF16: weightsBF16,
+                                      out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16,
+                                      prefetch: local == 0 ? prefetch : nil)
+                    }
+                    if endPage == pages {
+                        for token in request.tokens {
+                            MQANegativeInfinity.fill(pointers.out.raw + token * outRowBytes,
+                                                     problem.contextLengths[token]..<problem.maxContextLen, bf16: outBF16)
+                        }
                     }
                 }
             }
