@@ -39,6 +39,32 @@ DG_INLINE void dg_tail_amax_columns(const void *src, int src_type, int64_t from,
     }
 }
 
+/// Whether the vector encoders may take a group whose amax has binary32 bits `amax`: a finite
+/// amax gives a finite positive inverse scale, so every product is a number with its source's
+/// sign (a NaN or infinite amax can make the inverse NaN or 0, or with UE8M0 scales leave NaN
+/// products; such groups go through the scalar tail encoders).
+DG_INLINE int dg_plain_amax(uint32_t amax) { return amax < 0x7F800000u; }
+
+/// 16-bit and 32-bit views of the column maxima scratch (both views touch the same memory).
+typedef uint16_t dg_u16_alias __attribute__((may_alias));
+typedef uint32_t dg_u32_alias __attribute__((may_alias));
+
+/// Scalar tail of a BF16 column amax on 16-bit magnitudes: acc[i] = max(acc[i], |x[i]|) for [from, len).
+DG_INLINE void dg_tail_amax_bf16_columns(const void *src, int64_t from, int64_t len, dg_u16_alias *acc) {
+    for (int64_t i = from; i < len; i++) {
+        const uint16_t a = ((const uint16_t *)src)[i] & 0x7FFFu;
+        acc[i] = a > acc[i] ? a : acc[i];
+    }
+}
+
+/// Turns `len` 16-bit BF16 column maxima at the start of `acc` into binary32 bits in place (from
+/// the last column down, so that no maximum is overwritten before it is read).
+DG_INLINE void dg_widen_bf16_maxima(int64_t len, uint32_t *acc) {
+    const dg_u16_alias *narrow = (const dg_u16_alias *)acc;
+    dg_u32_alias *wide = (dg_u32_alias *)acc;
+    for (int64_t i = len - 1; i >= 0; i--) wide[i] = (uint32_t)narrow[i] << 16;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 /// The largest of eight 16-bit BF16 magnitudes (sign bits clear) as binary32 bits: 0x7FFF - m
