@@ -129,7 +129,9 @@ DG_INLINE void encode_e2m1_scaled_body(const void *src, int src_type, int64_t pa
 
 DG_INLINE uint32_t q_amax(const void *p, int type, int64_t len) { return dg_f2u(amax_body(p, type, len)); }
 
-DG_INLINE void q_amax_columns(const void *p, int type, int64_t len, uint32_t *acc) { amax_columns_body(p, type, len, acc); }
+DG_INLINE void q_amax_columns(const void *p, int type, int64_t rows, int64_t stride, int64_t len, uint32_t *acc) {
+    for (int64_t r = 0; r < rows; r++) amax_columns_body((const uint8_t *)p + r * stride * dg_float_size(type), type, len, acc);
+}
 
 DG_INLINE void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column, uint8_t *out,
                              int stream) {

@@ -152,25 +152,35 @@ DG_QTARGET static inline uint32_t q_amax(const void *p, int type, int64_t len) {
     return top;
 }
 
-// BF16 rows keep 16-bit maxima (column order) in the first half of acc's bytes;
-// q_amax_columns_done widens them.
-DG_QTARGET static inline void q_amax_columns(const void *p, int type, int64_t len, uint32_t *acc) {
-    int64_t i = 0;
+// BF16 rows keep 16-bit maxima (column order) in the first half of acc's bytes, four rows per
+// pass over them (a short last group repeats its last row); q_amax_columns_done widens them.
+DG_QTARGET static inline void q_amax_columns(const void *p, int type, int64_t rows, int64_t stride, int64_t len, uint32_t *acc) {
     if (type == DG_TYPE_BF16) {
         dg_u16_alias *narrow = (dg_u16_alias *)acc;
-        for (; i + 16 <= len; i += 16) {
-            const __m256i w = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i)), _mm256_set1_epi16(0x7FFF));
-            __m256i *at = (__m256i *)(narrow + i);
-            _mm256_storeu_si256(at, _mm256_max_epu16(_mm256_loadu_si256(at), w));
+        const __m256i magnitude = _mm256_set1_epi16(0x7FFF);
+        for (int64_t r = 0; r < rows; r += 4) {
+            const uint16_t *row[4];
+            for (int k = 0; k < 4; k++) row[k] = (const uint16_t *)p + (r + k < rows ? r + k : rows - 1) * stride;
+            int64_t i = 0;
+            for (; i + 16 <= len; i += 16) {
+                __m256i m[4];
+                for (int k = 0; k < 4; k++) m[k] = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(row[k] + i)), magnitude);
+                __m256i *at = (__m256i *)(narrow + i);
+                _mm256_storeu_si256(at, _mm256_max_epu16(_mm256_loadu_si256(at), _mm256_max_epu16(_mm256_max_epu16(m[0], m[1]), _mm256_max_epu16(m[2], m[3]))));
+            }
+            for (int k = 0; k < 4; k++) dg_tail_amax_bf16_columns(row[k], i, len, narrow);
         }
-        dg_tail_amax_bf16_columns(p, i, len, narrow);
         return;
     }
-    for (; i + 8 <= len; i += 8) {
-        const __m256i a = _mm256_and_si256(_mm256_castps_si256(load8(p, type, i)), _mm256_set1_epi32(0x7FFFFFFF));
-        _mm256_storeu_si256((__m256i *)(acc + i), _mm256_max_epu32(_mm256_loadu_si256((const __m256i *)(acc + i)), a));
+    for (int64_t r = 0; r < rows; r++) {
+        const void *row = (const uint8_t *)p + r * stride * dg_float_size(type);
+        int64_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            const __m256i a = _mm256_and_si256(_mm256_castps_si256(load8(row, type, i)), _mm256_set1_epi32(0x7FFFFFFF));
+            _mm256_storeu_si256((__m256i *)(acc + i), _mm256_max_epu32(_mm256_loadu_si256((const __m256i *)(acc + i)), a));
+        }
+        dg_tail_amax_columns(row, type, i, len, acc);
     }
-    dg_tail_amax_columns(p, type, i, len, acc);
 }
 
 DG_QTARGET static inline void amax_columns_widen(int type, int64_t len, uint32_t *acc) {

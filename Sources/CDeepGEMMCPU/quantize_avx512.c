@@ -129,25 +129,35 @@ DG_QTARGET static inline uint32_t q_amax(const void *p, int type, int64_t len) {
     return top;
 }
 
-// BF16 rows keep 16-bit maxima (column order) in the first half of acc's bytes;
-// q_amax_columns_done widens them.
-DG_QTARGET static inline void q_amax_columns(const void *p, int type, int64_t len, uint32_t *acc) {
-    int64_t i = 0;
+// BF16 rows keep 16-bit maxima (column order) in the first half of acc's bytes, four rows per
+// pass over them (a short last group repeats its last row); q_amax_columns_done widens them.
+DG_QTARGET static inline void q_amax_columns(const void *p, int type, int64_t rows, int64_t stride, int64_t len, uint32_t *acc) {
     if (type == DG_TYPE_BF16) {
         dg_u16_alias *narrow = (dg_u16_alias *)acc;
-        for (; i + 32 <= len; i += 32) {
-            const __m512i w = _mm512_and_si512(_mm512_loadu_si512((const uint16_t *)p + i), _mm512_set1_epi16(0x7FFF));
-            _mm512_storeu_si512(narrow + i, _mm512_max_epu16(_mm512_loadu_si512(narrow + i), w));
+        const __m512i magnitude = _mm512_set1_epi16(0x7FFF);
+        for (int64_t r = 0; r < rows; r += 4) {
+            const uint16_t *row[4];
+            for (int k = 0; k < 4; k++) row[k] = (const uint16_t *)p + (r + k < rows ? r + k : rows - 1) * stride;
+            int64_t i = 0;
+            for (; i + 32 <= len; i += 32) {
+                __m512i m[4];
+                for (int k = 0; k < 4; k++) m[k] = _mm512_and_si512(_mm512_loadu_si512(row[k] + i), magnitude);
+                _mm512_storeu_si512(narrow + i, _mm512_max_epu16(_mm512_loadu_si512(narrow + i), _mm512_max_epu16(_mm512_max_epu16(m[0], m[1]), _mm512_max_epu16(m[2], m[3]))));
+            }
+            for (int k = 0; k < 4; k++) dg_tail_amax_bf16_columns(row[k], i, len, narrow);
         }
-        dg_tail_amax_bf16_columns(p, i, len, narrow);
         return;
     }
     const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
-    for (; i + 16 <= len; i += 16) {
-        const __m512i a = _mm512_and_si512(_mm512_castps_si512(load16(p, type, i)), magnitude);
-        _mm512_storeu_si512(acc + i, _mm512_max_epu32(_mm512_loadu_si512(acc + i), a));
+    for (int64_t r = 0; r < rows; r++) {
+        const void *row = (const uint8_t *)p + r * stride * dg_float_size(type);
+        int64_t i = 0;
+        for (; i + 16 <= len; i += 16) {
+            const __m512i a = _mm512_and_si512(_mm512_castps_si512(load16(row, type, i)), magnitude);
+            _mm512_storeu_si512(acc + i, _mm512_max_epu32(_mm512_loadu_si512(acc + i), a));
+        }
+        dg_tail_amax_columns(row, type, i, len, acc);
     }
-    dg_tail_amax_columns(p, type, i, len, acc);
 }
 
 DG_QTARGET static inline void amax_columns_widen(int type, int64_t len, uint32_t *acc) {
