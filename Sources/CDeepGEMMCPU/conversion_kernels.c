@@ -134,14 +134,16 @@ DG_INLINE void q_amax_columns(const void *p, int type, int64_t rows, int64_t str
 }
 
 DG_INLINE void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column, uint8_t *out,
-                             int stream) {
+                             int stream, const void *ahead) {
     (void)stream;
+    dg_prefetch_l2(ahead, 0, len * dg_float_size(type));
     if (per_column) encode_e4m3_scaled_columns_body(p, type, len, inv, out);
     else encode_e4m3_scaled_body(p, type, len, inv[0], out);
 }
 
-DG_INLINE void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream) {
+DG_INLINE void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream, const void *ahead) {
     (void)stream;
+    dg_prefetch_l2(ahead, 0, 2 * pairs * dg_float_size(type));
     encode_e2m1_scaled_body(p, type, pairs, inv, out);
 }
 

@@ -180,7 +180,8 @@ DG_QTARGET static inline void inverse_in_pair_order(int type, int64_t len, float
 #define q_inverse_done inverse_in_pair_order
 
 DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column,
-                                            uint8_t *out, int stream) {
+                                            uint8_t *out, int stream, const void *ahead) {
+    const int64_t element = dg_float_size(type);
     const __m512 uniform = _mm512_set1_ps(inv[0]);
     __m512 s0[2] = {uniform, uniform}, s1[2] = {uniform, uniform};
     const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
@@ -190,6 +191,7 @@ DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len
             s0[0] = _mm512_loadu_ps(inv + i); s0[1] = _mm512_loadu_ps(inv + i + 16);
             s1[0] = _mm512_loadu_ps(inv + i + 32); s1[1] = _mm512_loadu_ps(inv + i + 48);
         }
+        dg_prefetch_l2(ahead, i * element, 64 * element);
         __m512 pair0[2], pair1[2];
         __m512i signs0, signs1;
         __m512i w0 = e4m3_words(p, type, i, s0, pair0, &signs0), w1 = e4m3_words(p, type, i + 32, s1, pair1, &signs1);
@@ -205,6 +207,7 @@ DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len
         codes = _mm512_ternarylogic_epi32(codes, _mm512_packs_epi16(signs0, signs1), _mm512_set1_epi8((char)0x80), 0xF8);
         store64(out + i, _mm512_permutexvar_epi64(order, codes), stream);
     }
+    dg_prefetch_l2(ahead, i * element, (len - i) * element);
     if (i + 32 <= len) {
         if (per_column) { s0[0] = _mm512_loadu_ps(inv + i); s0[1] = _mm512_loadu_ps(inv + i + 16); }
         __m512 pair[2];
@@ -218,13 +221,16 @@ DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len
     dg_tail_e4m3(p, type, i, len, inv, per_column, out);
 }
 
-DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream) {
+DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream,
+                                            const void *ahead) {
+    const int64_t element = dg_float_size(type);
     const __m512 s = _mm512_set1_ps(inv);
     const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7));
     // Pairs of elements 8j..8j+7 sit in dword 2j (j < 4) or 2(j - 4) + 1 after the narrowing.
     const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
     int64_t i = 0;
     for (; i + 32 <= pairs; i += 32) {
+        dg_prefetch_l2(ahead, 2 * i * element, 64 * element);
         __mmask64 negative;
         // A saturating subtraction of 2 folds the keys into a byte-shuffle index: 0-15 for the
         // codes 1-7, bit 7 set (which the shuffle reads as 0) for keys below 0; the sign (8)
@@ -237,6 +243,7 @@ DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pai
         if (stream && ((uintptr_t)(out + i) & 31) == 0) _mm256_stream_si256((__m256i *)(out + i), bytes);
         else _mm256_storeu_si256((__m256i *)(out + i), bytes);
     }
+    dg_prefetch_l2(ahead, 2 * i * element, 2 * (pairs - i) * element);
     dg_tail_e2m1(p, type, i, pairs, inv, out);
 }
 

@@ -45,6 +45,13 @@ DG_INLINE void dg_tail_amax_columns(const void *src, int src_type, int64_t from,
 /// products; such groups go through the scalar tail encoders).
 DG_INLINE int dg_plain_amax(uint32_t amax) { return amax < 0x7F800000u; }
 
+/// Pulls the `bytes` bytes `from` bytes past `base` into L2, a line at a time (nothing when base
+/// is null).
+DG_INLINE void dg_prefetch_l2(const void *base, int64_t from, int64_t bytes) {
+    if (base)
+        for (int64_t off = from; off < from + bytes; off += 64) __builtin_prefetch((const char *)base + off, 0, 2);
+}
+
 /// 16-bit and 32-bit views of the column maxima scratch (both views touch the same memory).
 typedef uint16_t dg_u16_alias __attribute__((may_alias));
 typedef uint32_t dg_u32_alias __attribute__((may_alias));
