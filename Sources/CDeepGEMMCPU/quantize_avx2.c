@@ -204,45 +204,56 @@ DG_QTARGET static inline void inverse_in_pair_order(int type, int64_t len, float
 }
 #define q_inverse_done inverse_in_pair_order
 
-DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column,
+DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int64_t gran,
                                             uint8_t *out, int stream, const void *ahead) {
     const int64_t element = dg_float_size(type);
-    const __m256 uniform = _mm256_set1_ps(inv[0]);
-    __m256 s[4] = {uniform, uniform, uniform, uniform};
-    int64_t i = 0;
+    __m256 s[4];
+    int64_t i = 0, g = -1, group_end = 0;
     for (; i + 32 <= len; i += 32) {
-        if (per_column)
+        if (!gran) {
             for (int k = 0; k < 4; k++) s[k] = _mm256_loadu_ps(inv + i + 8 * k);
+        } else if (i >= group_end) {
+            group_end += gran;
+            s[0] = s[1] = s[2] = s[3] = _mm256_set1_ps(inv[++g]);
+        }
         dg_prefetch_l2(ahead, i * element, 32 * element);
         const __m256i bytes = e4m3_bytes(p, type, i, s);
         if (stream && ((uintptr_t)(out + i) & 31) == 0) _mm256_stream_si256((__m256i *)(out + i), bytes);
         else _mm256_storeu_si256((__m256i *)(out + i), bytes);
     }
     dg_prefetch_l2(ahead, i * element, (len - i) * element);
-    dg_tail_e4m3(p, type, i, len, inv, per_column, out);
+    dg_tail_e4m3(p, type, i, len, inv, gran, out);
 }
 
-DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream,
-                                            const void *ahead) {
+DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pairs, const float *inv, int64_t gran, uint8_t *out,
+                                            int stream, const void *ahead) {
     const int64_t element = dg_float_size(type);
-    const __m256 s = _mm256_set1_ps(inv);
     // Words of pack order (pairs of elements 0-7, 16-23 | 8-15, 24-31 for each 32) narrowed to
     // bytes and put back in element order by one dword permute.
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    int64_t i = 0;
+    __m256 s = _mm256_setzero_ps();
+    int64_t i = 0, g = -1, group_end = 0;
     for (; i + 32 <= pairs; i += 32) {
+        if (2 * i >= group_end) {
+            group_end += gran;
+            s = _mm256_set1_ps(inv[++g]);
+        }
         dg_prefetch_l2(ahead, 2 * i * element, 64 * element);
         const __m256i first = e2m1_words(p, type, 2 * i, s), second = e2m1_words(p, type, 2 * i + 32, s);
         const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(first, second), order);
         if (stream && ((uintptr_t)(out + i) & 31) == 0) _mm256_stream_si256((__m256i *)(out + i), bytes);
         else _mm256_storeu_si256((__m256i *)(out + i), bytes);
     }
+    dg_prefetch_l2(ahead, 2 * i * element, 2 * (pairs - i) * element);
     for (; i + 16 <= pairs; i += 16) {
+        if (2 * i >= group_end) {
+            group_end += gran;
+            s = _mm256_set1_ps(inv[++g]);
+        }
         const __m256i words = e2m1_words(p, type, 2 * i, s);
         _mm_storeu_si128((__m128i *)(out + i), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), order)));
     }
-    dg_prefetch_l2(ahead, 2 * i * element, 2 * (pairs - i) * element);
-    dg_tail_e2m1(p, type, i, pairs, inv, out);
+    dg_tail_e2m1(p, type, i, pairs, inv, gran, out);
 }
 
 DG_QTARGET static inline void q_fence(void) { _mm_sfence(); }

@@ -179,17 +179,19 @@ DG_QTARGET static inline void inverse_in_pair_order(int type, int64_t len, float
 }
 #define q_inverse_done inverse_in_pair_order
 
-DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column,
+DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int64_t gran,
                                             uint8_t *out, int stream, const void *ahead) {
     const int64_t element = dg_float_size(type);
-    const __m512 uniform = _mm512_set1_ps(inv[0]);
-    __m512 s0[2] = {uniform, uniform}, s1[2] = {uniform, uniform};
+    __m512 s0[2], s1[2];
     const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-    int64_t i = 0;
+    int64_t i = 0, g = -1, group_end = 0;
     for (; i + 64 <= len; i += 64) {
-        if (per_column) {
+        if (!gran) {
             s0[0] = _mm512_loadu_ps(inv + i); s0[1] = _mm512_loadu_ps(inv + i + 16);
             s1[0] = _mm512_loadu_ps(inv + i + 32); s1[1] = _mm512_loadu_ps(inv + i + 48);
+        } else if (i >= group_end) {
+            group_end += gran;
+            s0[0] = s0[1] = s1[0] = s1[1] = _mm512_set1_ps(inv[++g]);
         }
         dg_prefetch_l2(ahead, i * element, 64 * element);
         __m512 pair0[2], pair1[2];
@@ -209,7 +211,11 @@ DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len
     }
     dg_prefetch_l2(ahead, i * element, (len - i) * element);
     if (i + 32 <= len) {
-        if (per_column) { s0[0] = _mm512_loadu_ps(inv + i); s0[1] = _mm512_loadu_ps(inv + i + 16); }
+        if (!gran) {
+            s0[0] = _mm512_loadu_ps(inv + i); s0[1] = _mm512_loadu_ps(inv + i + 16);
+        } else if (i >= group_end) {
+            s0[0] = s0[1] = _mm512_set1_ps(inv[++g]);
+        }
         __m512 pair[2];
         __m512i signs;
         const __m512i rounded = e4m3_words(p, type, i, s0, pair, &signs);
@@ -218,18 +224,22 @@ DG_QTARGET static inline void q_encode_e4m3(const void *p, int type, int64_t len
         _mm256_storeu_si256((__m256i *)(out + i), _mm256_mask_blend_epi8(_mm512_movepi16_mask(signs), codes, _mm256_or_si256(codes, _mm256_set1_epi8((char)0x80))));
         i += 32;
     }
-    dg_tail_e4m3(p, type, i, len, inv, per_column, out);
+    dg_tail_e4m3(p, type, i, len, inv, gran, out);
 }
 
-DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream,
-                                            const void *ahead) {
+DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pairs, const float *inv, int64_t gran, uint8_t *out,
+                                            int stream, const void *ahead) {
     const int64_t element = dg_float_size(type);
-    const __m512 s = _mm512_set1_ps(inv);
     const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7));
     // Pairs of elements 8j..8j+7 sit in dword 2j (j < 4) or 2(j - 4) + 1 after the narrowing.
     const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    int64_t i = 0;
+    __m512 s = _mm512_setzero_ps();
+    int64_t i = 0, g = -1, group_end = 0;
     for (; i + 32 <= pairs; i += 32) {
+        if (2 * i >= group_end) {
+            group_end += gran;
+            s = _mm512_set1_ps(inv[++g]);
+        }
         dg_prefetch_l2(ahead, 2 * i * element, 64 * element);
         __mmask64 negative;
         // A saturating subtraction of 2 folds the keys into a byte-shuffle index: 0-15 for the
@@ -244,7 +254,7 @@ DG_QTARGET static inline void q_encode_e2m1(const void *p, int type, int64_t pai
         else _mm256_storeu_si256((__m256i *)(out + i), bytes);
     }
     dg_prefetch_l2(ahead, 2 * i * element, 2 * (pairs - i) * element);
-    dg_tail_e2m1(p, type, i, pairs, inv, out);
+    dg_tail_e2m1(p, type, i, pairs, inv, gran, out);
 }
 
 DG_QTARGET static inline void q_fence(void) { _mm_sfence(); }

@@ -15,19 +15,33 @@ DG_INLINE float dg_load_float(const void *src, int src_type, int64_t i) {
     return src_type == DG_TYPE_BF16 ? dg_bf16_to_f32(h) : dg_f16_to_f32(h);
 }
 
-/// Scalar tail of a scaled E4M3 encode: elements [from, len), scale inv[0] or inv[i] per column.
-DG_INLINE void dg_tail_e4m3(const void *src, int src_type, int64_t from, int64_t len, const float *inv, int per_column,
+/// Scalar tail of a scaled E4M3 encode: elements [from, len) times inv[i] (gran 0: an inverse scale
+/// per column) or inv[i / gran] (one per run of gran elements).
+DG_INLINE void dg_tail_e4m3(const void *src, int src_type, int64_t from, int64_t len, const float *inv, int64_t gran,
                             uint8_t *out) {
-    for (int64_t i = from; i < len; i++)
-        out[i] = dg_bits_to_e4m3(dg_f2u(dg_load_float(src, src_type, i) * inv[per_column ? i : 0]), 0);
+    if (!gran) {
+        for (int64_t i = from; i < len; i++) out[i] = dg_bits_to_e4m3(dg_f2u(dg_load_float(src, src_type, i) * inv[i]), 0);
+        return;
+    }
+    for (int64_t g = from / gran; g * gran < len; g++) {
+        const int64_t end = (g + 1) * gran < len ? (g + 1) * gran : len;
+        for (int64_t i = from > g * gran ? from : g * gran; i < end; i++)
+            out[i] = dg_bits_to_e4m3(dg_f2u(dg_load_float(src, src_type, i) * inv[g]), 0);
+    }
 }
 
-/// Scalar tail of a scaled E2M1 encode: byte pairs [from, pairs), even element in the low nibble.
-DG_INLINE void dg_tail_e2m1(const void *src, int src_type, int64_t from, int64_t pairs, float inv, uint8_t *out) {
-    for (int64_t i = from; i < pairs; i++) {
-        uint8_t lo = dg_f32_to_e2m1(dg_load_float(src, src_type, 2 * i) * inv);
-        uint8_t hi = dg_f32_to_e2m1(dg_load_float(src, src_type, 2 * i + 1) * inv);
-        out[i] = (uint8_t)(lo | (hi << 4));
+/// Scalar tail of a scaled E2M1 encode: byte pairs [from, pairs), even element in the low nibble,
+/// element e times inv[e / gran] (gran even).
+DG_INLINE void dg_tail_e2m1(const void *src, int src_type, int64_t from, int64_t pairs, const float *inv, int64_t gran,
+                            uint8_t *out) {
+    const int64_t half = gran / 2;
+    for (int64_t g = from / half; g * half < pairs; g++) {
+        const int64_t end = (g + 1) * half < pairs ? (g + 1) * half : pairs;
+        for (int64_t i = from > g * half ? from : g * half; i < end; i++) {
+            uint8_t lo = dg_f32_to_e2m1(dg_load_float(src, src_type, 2 * i) * inv[g]);
+            uint8_t hi = dg_f32_to_e2m1(dg_load_float(src, src_type, 2 * i + 1) * inv[g]);
+            out[i] = (uint8_t)(lo | (hi << 4));
+        }
     }
 }
 
