@@ -42,9 +42,9 @@ DG_QTARGET static inline void load16_pairs(const void *p, int type, int64_t i, _
     *odd = _mm256_and_ps(_mm256_shuffle_ps(low, high, 0xDD), magnitude);
 }
 
-// Two pair-order result vectors (each lane's value in bits 20..31 of `even`'s and bits 4..15...
-// see callers) merged into 16 words in element order: even elements take the low words of
-// even >> 20, odd elements the high words of odd >> 4 (both arithmetic, so negatives stay negative).
+// Two pair-order vectors of 32-bit results, each wanted as its bits `shift`..31, merged into 16
+// words in element order: even elements take the low words of even >> shift, odd elements the
+// high words of odd >> (shift - 16) (both arithmetic, so negative results stay negative).
 DG_QTARGET static inline __m256i merge_pairs(__m256i even, __m256i odd, int shift) {
     return _mm256_blend_epi16(_mm256_srai_epi32(even, shift), _mm256_srai_epi32(odd, shift - 16), 0xAA);
 }
