@@ -129,18 +129,30 @@ DG_INLINE void encode_e2m1_scaled_body(const void *src, int src_type, int64_t pa
 
 DG_INLINE uint32_t q_amax(const void *p, int type, int64_t len) { return dg_f2u(amax_body(p, type, len)); }
 
-DG_INLINE void q_amax_columns(const void *p, int type, int64_t len, uint32_t *acc) { amax_columns_body(p, type, len, acc); }
-
-DG_INLINE void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int per_column, uint8_t *out,
-                             int stream) {
-    (void)stream;
-    if (per_column) encode_e4m3_scaled_columns_body(p, type, len, inv, out);
-    else encode_e4m3_scaled_body(p, type, len, inv[0], out);
+DG_INLINE void q_amax_columns(const void *p, int type, int64_t rows, int64_t stride, int64_t len, uint32_t *acc) {
+    for (int64_t r = 0; r < rows; r++) amax_columns_body((const uint8_t *)p + r * stride * dg_float_size(type), type, len, acc);
 }
 
-DG_INLINE void q_encode_e2m1(const void *p, int type, int64_t pairs, float inv, uint8_t *out, int stream) {
+DG_INLINE void q_encode_e4m3(const void *p, int type, int64_t len, const float *inv, int64_t gran, uint8_t *out,
+                             int stream, const void *ahead) {
     (void)stream;
-    encode_e2m1_scaled_body(p, type, pairs, inv, out);
+    dg_prefetch_l2(ahead, 0, len * dg_float_size(type));
+    if (!gran) {
+        encode_e4m3_scaled_columns_body(p, type, len, inv, out);
+        return;
+    }
+    for (int64_t start = 0, g = 0; start < len; start += gran, g++)
+        encode_e4m3_scaled_body((const uint8_t *)p + start * dg_float_size(type), type, len - start < gran ? len - start : gran,
+                                inv[g], out + start);
+}
+
+DG_INLINE void q_encode_e2m1(const void *p, int type, int64_t pairs, const float *inv, int64_t gran, uint8_t *out, int stream,
+                             const void *ahead) {
+    (void)stream;
+    dg_prefetch_l2(ahead, 0, 2 * pairs * dg_float_size(type));
+    for (int64_t start = 0, g = 0; start < 2 * pairs; start += gran, g++)
+        encode_e2m1_scaled_body((const uint8_t *)p + start * dg_float_size(type), type,
+                                (2 * pairs - start < gran ? 2 * pairs - start : gran) / 2, inv[g], out + start / 2);
 }
 
 DG_INLINE void q_fence(void) {}

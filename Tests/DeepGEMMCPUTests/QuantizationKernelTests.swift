@@ -114,6 +114,28 @@ import DeepGEMMCore
         }
     }
 
+    /// The vector encoders take only groups with a finite amax. UE8M0 scales of groups with a NaN or
+    /// an infinity are finite (2^127), so the others take the scalar path with NaN products (E2M1
+    /// code 0) and products of infinity; zero runs whole vectors long take the E4M3 subnormal path.
+    /// Every level against the reference.
+    @Test func nonFiniteGroupsAndZeroRunsMatchReference() throws {
+        let n = 512
+        var values = (0..<(4 * n)).map { Float(($0 * 37) % 101 - 50) / 9 }
+        values[3] = .nan; values[200] = .nan; values[n + 7] = .infinity; values[n + 300] = -.infinity
+        for j in (2 * n)..<(2 * n + 64) { values[j] = j % 2 == 0 ? 0 : -0.0 }
+        values[3 * n + 5] = .nan; values[3 * n + 6] = -3
+        let x = try Tensor(values, shape: [4, n]).converted(to: .bfloat16)
+        for ue8m0 in [false, true] {
+            let fp8 = try perTokenCastToFP8(x, useUE8M0: ue8m0, variant: .reference)
+            let fp4 = try perTokenCastToFP4(x, useUE8M0: ue8m0, variant: .reference)
+            for variant in Self.fastVariants {
+                let what = "\(variant) ue8m0=\(ue8m0)"
+                Self.expectSame(try perTokenCastToFP8(x, useUE8M0: ue8m0, variant: variant), fp8, "fp8 " + what)
+                Self.expectSame(try perTokenCastToFP4(x, useUE8M0: ue8m0, variant: variant), fp4, "fp4 " + what)
+            }
+        }
+    }
+
     /// A NaN makes its group's scale NaN and every code of the group NaN (E4M3) or 0 (E2M1); an
     /// infinity makes its group's scale infinite, so x * (1/sf) is 0 for finite x and NaN for the
     /// infinity itself.
