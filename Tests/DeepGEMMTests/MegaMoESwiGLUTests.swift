@@ -94,6 +94,27 @@ struct MegaMoESwiGLUTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.first ?? "")")
     }
 
+    /// The table form the kernels use gives the bits of the scalar form for every BF16 gate (NaN,
+    /// infinities and subnormals included), with and without a clamp.
+    @Test(arguments: [true, false])
+    func tableActivationMatchesForEveryGate(fastMath: Bool) {
+        let ups: [UInt16] = [0x3F80, 0xC0A0, 0x7F80, 0xFF80, 0x7FC1, 0x0001, 0x4700]
+        var mismatches = 0
+        for clamp in [nil, Float(4)] {
+            let table = MegaMoESwiGLUArithmetic.BF16Activation(clamp: clamp, fastMath: fastMath)
+            for gate in 0..<(1 << 16) {
+                for (i, up) in ups.enumerated() {
+                    let weight = Float(i + 1) * 0.37
+                    let expected = MegaMoESwiGLUArithmetic.activation(gate: BFloat16(bitPattern: UInt16(gate)).floatValue,
+                                                                      up: BFloat16(bitPattern: up).floatValue, weight: weight,
+                                                                      clamp: clamp, fastMath: fastMath)
+                    if table(gate: UInt16(gate), up: up, weight: weight).bitPattern != expected.bitPattern { mismatches += 1 }
+                }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test(arguments: [true, false])
     func bf16OutputIsTheRoundedActivation(fastMath: Bool) throws {
         let (rows, intermediate) = (7, 48)

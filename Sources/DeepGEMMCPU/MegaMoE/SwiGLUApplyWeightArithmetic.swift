@@ -38,16 +38,61 @@ public enum MegaMoESwiGLUArithmetic {
             if u > clamp { u = clamp }
             if u < -clamp { u = -clamp }
         }
-        let s: Float
+        return (silu(g, fastMath: fastMath) * u) * weight
+    }
+
+    /// Steps 2-4 of ``activation(gate:up:weight:clamp:fastMath:)``: `s = silu(g)` of the clamped gate.
+    @inlinable
+    public static func silu(_ g: Float, fastMath: Bool) -> Float {
         if fastMath {
             let e = exp2f(-g * log2e)
             var r = 1 / (1 + e)
             if r.isSubnormal { r = Float(sign: r.sign, exponent: 0, significand: 0) }
-            s = g * r
-        } else {
-            s = g / (1 + expf(-g))
+            return g * r
         }
-        return (s * u) * weight
+        return g / (1 + expf(-g))
+    }
+
+    /// ``activation(gate:up:weight:clamp:fastMath:)`` for BF16 gate and up values given by their
+    /// bits, with `silu` read from a table of every BF16 gate: the same bits, without an
+    /// exponential per element (a clamped gate is still a BF16 value, the clamp C' being one).
+    public struct BF16Activation: @unchecked Sendable {
+        /// `silu(g)` for each BF16 bit pattern g, built once per `fastMath` and kept.
+        @usableFromInline let silu: UnsafePointer<Float>
+        /// C' and its BF16 bits, when clamping.
+        @usableFromInline let clamp: Float?
+        @usableFromInline let clampBits: UInt16
+
+        /// The activation of ``activation(gate:up:weight:clamp:fastMath:)`` with this clamp and form.
+        public init(clamp: Float?, fastMath: Bool) {
+            silu = fastMath ? MegaMoESwiGLUArithmetic.fastSiluTable : MegaMoESwiGLUArithmetic.exactSiluTable
+            self.clamp = clamp
+            clampBits = clamp.map { BFloat16($0).bitPattern } ?? 0
+        }
+
+        /// `RN(RN(silu(g)·u)·weight)` for the BF16 gate and up bit patterns.
+        @inlinable
+        public func callAsFunction(gate: UInt16, up: UInt16, weight: Float) -> Float {
+            var g = gate, u = BFloat16(bitPattern: up).floatValue
+            if let clamp {
+                if BFloat16(bitPattern: g).floatValue > clamp { g = clampBits }
+                if u > clamp { u = clamp }
+                if u < -clamp { u = -clamp }
+            }
+            return (silu[Int(g)] * u) * weight
+        }
+    }
+
+    /// ``silu(_:fastMath:)`` (fast form) of every BF16 bit pattern; written once when first used,
+    /// read-only after.
+    @usableFromInline nonisolated(unsafe) static let fastSiluTable = siluTable(fastMath: true)
+    /// ``silu(_:fastMath:)`` (IEEE form) of every BF16 bit pattern, as `fastSiluTable`.
+    @usableFromInline nonisolated(unsafe) static let exactSiluTable = siluTable(fastMath: false)
+
+    private static func siluTable(fastMath: Bool) -> UnsafePointer<Float> {
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: 1 << 16)
+        for bits in 0..<(1 << 16) { table[bits] = silu(BFloat16(bitPattern: UInt16(bits)).floatValue, fastMath: fastMath) }
+        return UnsafePointer(table)
     }
 
     /// The UE8M0 exponent E of a group with largest magnitude `amax` (≥ 0, not NaN):

@@ -11,16 +11,15 @@ public func swigluApplyWeightToBF16CPU(_ problem: SwiGLUApplyWeightProblem, x: T
     let out = SendablePointer(result.dataPointer), input = SendablePointer(x.dataPointer)
     let (rowStride, columnStride) = (x.stride(0), x.stride(1))
     let weights = topkWeights.map { (SendablePointer($0.dataPointer), $0.stride(0)) }
-    let clamp = problem.clamp
+    let activation = MegaMoESwiGLUArithmetic.BF16Activation(clamp: problem.clamp, fastMath: fastMath)
     CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate)) { range in
         let gateUp = input.raw.assumingMemoryBound(to: UInt16.self)
         let values = out.raw.assumingMemoryBound(to: UInt16.self)
         for r in range {
             let weight = weights.map { $0.0.raw.assumingMemoryBound(to: Float.self)[r * $0.1] } ?? 1
             for c in 0..<intermediate {
-                let gate = BFloat16(bitPattern: gateUp[r * rowStride + c * columnStride]).floatValue
-                let up = BFloat16(bitPattern: gateUp[r * rowStride + (intermediate + c) * columnStride]).floatValue
-                let a = MegaMoESwiGLUArithmetic.activation(gate: gate, up: up, weight: weight, clamp: clamp, fastMath: fastMath)
+                let a = activation(gate: gateUp[r * rowStride + c * columnStride], up: gateUp[r * rowStride + (intermediate + c) * columnStride],
+                                   weight: weight)
                 values[r * intermediate + c] = BFloat16(a).bitPattern
             }
         }

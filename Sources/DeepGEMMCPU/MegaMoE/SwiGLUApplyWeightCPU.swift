@@ -20,7 +20,7 @@ public func swigluApplyWeightToFP8CPU(_ problem: SwiGLUApplyWeightProblem, x: Te
     let out = SendablePointer(data.dataPointer), sfOut = SendablePointer(sfStorage.dataPointer)
     let input = SendablePointer(x.dataPointer), (rowStride, columnStride) = (x.stride(0), x.stride(1))
     let weights = topkWeights.map { (SendablePointer($0.dataPointer), $0.stride(0)) }
-    let clamp = problem.clamp
+    let activation = MegaMoESwiGLUArithmetic.BF16Activation(clamp: problem.clamp, fastMath: fastMath)
     CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate)) { range in
         let gateUp = input.raw.assumingMemoryBound(to: UInt16.self)
         let codes = out.raw.assumingMemoryBound(to: UInt8.self)
@@ -28,9 +28,8 @@ public func swigluApplyWeightToFP8CPU(_ problem: SwiGLUApplyWeightProblem, x: Te
         for r in range {
             let weight = weights.map { $0.0.raw.assumingMemoryBound(to: Float.self)[r * $0.1] } ?? 1
             MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
-                let gate = BFloat16(bitPattern: gateUp[r * rowStride + c * columnStride]).floatValue
-                let up = BFloat16(bitPattern: gateUp[r * rowStride + (intermediate + c) * columnStride]).floatValue
-                return MegaMoESwiGLUArithmetic.activation(gate: gate, up: up, weight: weight, clamp: clamp, fastMath: fastMath)
+                activation(gate: gateUp[r * rowStride + c * columnStride], up: gateUp[r * rowStride + (intermediate + c) * columnStride],
+                           weight: weight)
             }, codes: codes + r * intermediate, storeWord: { w, word in scales[w * alignedRows + r] = word })
         }
     }

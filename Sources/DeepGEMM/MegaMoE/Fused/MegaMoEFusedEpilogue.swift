@@ -18,6 +18,7 @@ enum MegaMoEFusedEpilogue {
                     sfRingRows: Int, firstRingRow: Int, threads: Int) {
         let input = SendablePointer(UnsafeMutableRawPointer(mutating: l1)), weight = SendablePointer(UnsafeMutableRawPointer(mutating: weights))
         let codes = SendablePointer(UnsafeMutableRawPointer(tokens)), scales = SendablePointer(UnsafeMutableRawPointer(sf))
+        let activation = MegaMoESwiGLUArithmetic.BF16Activation(clamp: clamp, fastMath: fastMath)
         CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate), threads: threads) { range in
             let gateUp = input.raw.assumingMemoryBound(to: UInt16.self), rowWeights = weight.raw.assumingMemoryBound(to: Float.self)
             let out = codes.raw.assumingMemoryBound(to: UInt8.self), words = scales.raw.assumingMemoryBound(to: Int32.self)
@@ -26,9 +27,7 @@ enum MegaMoEFusedEpilogue {
                 let sfRow = MegaMoEWeightLayout.utccpDestinationRow(firstRingRow + r)
                 MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
                     let column = gateColumn(c)
-                    return MegaMoESwiGLUArithmetic.activation(gate: BFloat16(bitPattern: row[column]).floatValue,
-                                                              up: BFloat16(bitPattern: row[column + 8]).floatValue,
-                                                              weight: w, clamp: clamp, fastMath: fastMath)
+                    return activation(gate: row[column], up: row[column + 8], weight: w)
                 }, codes: out + r * intermediate, storeWord: { index, word in words[index * sfRingRows + sfRow] = word })
             }
         }
@@ -39,6 +38,7 @@ enum MegaMoEFusedEpilogue {
                      clamp: Float?, fastMath: Bool, tokens: UnsafeMutablePointer<UInt16>, threads: Int) {
         let input = SendablePointer(UnsafeMutableRawPointer(mutating: l1)), weight = SendablePointer(UnsafeMutableRawPointer(mutating: weights))
         let output = SendablePointer(UnsafeMutableRawPointer(tokens))
+        let activation = MegaMoESwiGLUArithmetic.BF16Activation(clamp: clamp, fastMath: fastMath)
         CPUParallelism.forEachChunk(rows, grain: max(1, 4096 / intermediate), threads: threads) { range in
             let gateUp = input.raw.assumingMemoryBound(to: UInt16.self), rowWeights = weight.raw.assumingMemoryBound(to: Float.self)
             let out = output.raw.assumingMemoryBound(to: UInt16.self)
@@ -46,9 +46,7 @@ enum MegaMoEFusedEpilogue {
                 let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
                 for c in 0..<intermediate {
                     let column = gateColumn(c)
-                    let a = MegaMoESwiGLUArithmetic.activation(gate: BFloat16(bitPattern: row[column]).floatValue,
-                                                               up: BFloat16(bitPattern: row[column + 8]).floatValue,
-                                                               weight: w, clamp: clamp, fastMath: fastMath)
+                    let a = activation(gate: row[column], up: row[column + 8], weight: w)
                     out[r * intermediate + c] = BFloat16(a).bitPattern
                 }
             }
