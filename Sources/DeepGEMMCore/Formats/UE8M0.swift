@@ -41,7 +41,7 @@ public enum UE8M0 {
 
     /// ``scaleValueBits(_:)`` lane by lane, without branches: 2^-127 is the subnormal 0x00400000,
     /// NaN the quiet 0x7FC00000, every other byte b the exponent field b.
-    @inlinable
+    @inlinable @inline(__always)
     static func scaleValueBits(_ bytes: SIMD4<UInt32>) -> SIMD4<UInt32> {
         (bytes &<< 23).replacing(with: 0x0040_0000, where: bytes .== 0).replacing(with: 0x7FC0_0000, where: bytes .== 255)
     }
