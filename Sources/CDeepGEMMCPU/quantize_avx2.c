@@ -183,10 +183,7 @@ DG_QTARGET static inline void q_amax_columns(const void *p, int type, int64_t ro
     }
 }
 
-DG_QTARGET static inline void amax_columns_widen(int type, int64_t len, uint32_t *acc) {
-    if (type == DG_TYPE_BF16) dg_widen_bf16_maxima(len, acc);
-}
-#define q_amax_columns_done amax_columns_widen
+#define q_amax_columns_done dg_amax_columns_widen
 
 // Per-column inverse scales in pair order within each whole 32 columns (the scalar tail reads the
 // rest in column order), so that q_encode_e4m3 loads them as they are.

@@ -86,6 +86,11 @@ DG_INLINE void dg_widen_bf16_maxima(int64_t len, uint32_t *acc) {
     for (int64_t i = len - 1; i >= 0; i--) wide[i] = (uint32_t)narrow[i] << 16;
 }
 
+/// q_amax_columns_done of the vector levels, which keep BF16 column maxima as 16-bit words.
+DG_INLINE void dg_amax_columns_widen(int type, int64_t len, uint32_t *acc) {
+    if (type == DG_TYPE_BF16) dg_widen_bf16_maxima(len, acc);
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 /// The largest of eight 16-bit BF16 magnitudes (sign bits clear) as binary32 bits: 0x7FFF - m
