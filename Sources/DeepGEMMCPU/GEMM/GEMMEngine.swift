@@ -19,8 +19,9 @@ import DeepGEMMCore
 /// into the operands instead: with E_r the largest scale exponent of row r (of A or of B), each
 /// value v in a block scaled 2^e is used as v·2^(e - E_r) (exact in BF16; values that would drop
 /// below BF16's normal range count as zero, as AMX and `vdpbf16ps` flush them), `acc = Σ a'·b'`
-/// runs over all of K, and the result is `acc · 2^(E_r + E_c)` with one rounding. It agrees with the block rule to FP32 rounding (and
-/// differs where scale products leave FP32's range: the block rule overflows or flushes them).
+/// runs over all of K, and the result is `acc · 2^(E_r + E_c)` with one rounding. It agrees with the
+/// block rule to FP32 rounding (and differs where scale products leave FP32's range: the block rule
+/// overflows or flushes them).
 /// On `.amx` a row's result does not depend on the other rows of the call, on either path (tested).
 ///
 /// Bit-identical results: every variant gives the same bits for any thread count. `.avx2` and
