@@ -163,14 +163,7 @@ private func ue8m0ScaleGrids(_ rows: ScaleFactorBatches, granK: Int) throws -> S
                 unpackable[0] |= ue8m0Unpackable(scaleBits: bits)
                 zeros[0] |= bits == 0 ? 1 : 0
             }
-            if unpackable.max() != 0 {
-                for c in 0..<rows.sfK {
-                    let bits = line.loadUnaligned(fromByteOffset: 4 &* c &* rows.kStride, as: UInt32.self)
-                    if ue8m0Byte(scaleBits: bits) == nil {
-                        throw unpackableScaleError(bits: bits, at: rows.indexDescription(batch: batch, row: row, column: c))
-                    }
-                }
-            }
+            if unpackable.max() != 0 { try rows.requirePackable(batch: batch, row: row) }
         }
         var grid = values
         if zeros.max() != 0 {

@@ -55,21 +55,24 @@ extension ScaleFactorBatches {
                         }
                     }
                     if unpackable != 0 {
-                        for row in block {
-                            let sourceRow = row / rowDivisor
-                            for column in 0..<sfK {
-                                let bits = input.loadUnaligned(fromByteOffset: 4 * (batch * batchStride + sourceRow * mnStride + column * kStride),
-                                                               as: UInt32.self)
-                                if ue8m0Byte(scaleBits: bits) == nil {
-                                    throw unpackableScaleError(bits: bits, at: indexDescription(batch: batch, row: sourceRow, column: column))
-                                }
-                            }
-                        }
+                        for row in block { try requirePackable(batch: batch, row: row / rowDivisor) }
                     }
                 }
             }
         }
         return result
+    }
+
+    /// Throws the error for the first value of tensor row `row` of batch `batch` that has no UE8M0
+    /// encoding, if there is one (the rescan of a row that a branch-free pass found unpackable).
+    package func requirePackable(batch: Int, row: Int) throws {
+        let line = UnsafeRawPointer(tensor.dataPointer) + 4 * (batch * batchStride + row * mnStride)
+        for column in 0..<sfK {
+            let bits = line.loadUnaligned(fromByteOffset: 4 * column * kStride, as: UInt32.self)
+            if ue8m0Byte(scaleBits: bits) == nil {
+                throw unpackableScaleError(bits: bits, at: indexDescription(batch: batch, row: row, column: column))
+            }
+        }
     }
 
     /// Checks this view and `psumLayout` (host-readable) for the packing and returns the rows it

@@ -13,18 +13,8 @@ enum MegaMoEFusedScales {
         let columnStride = sf.stride(2)
         let base = SendablePointer(sf.dataPointer + expert * sf.stride(0) * 4), out = SendablePointer(UnsafeMutableRawPointer(grid))
         CPUParallelism.forEachChunk(rows, grain: 256, threads: threads) { range in
-            let packed = base.raw.assumingMemoryBound(to: Int32.self), values = out.raw.assumingMemoryBound(to: Float.self)
-            // Sixteen rows at a time: a row's words lie `columnStride` words apart, often a multiple of
-            // 4 KiB, so a row-at-a-time pass would read all of them from one cache set.
-            for first in stride(from: range.lowerBound, to: range.upperBound, by: 16) {
-                let block = first..<min(first + 16, range.upperBound)
-                for w in 0..<words {
-                    for n in block {
-                        UE8M0.storeScaleValues(of: packed[w &* columnStride &+ MegaMoEWeightLayout.utccpDestinationRow(n)], count: 4,
-                                               to: values + (n &* words &* 4 &+ 4 &* w))
-                    }
-                }
-            }
+            decode(packed: base.raw.assumingMemoryBound(to: Int32.self), columnStride: columnStride, words: words, firstRow: 0, rows: range,
+                   into: out.raw.assumingMemoryBound(to: Float.self))
         }
     }
 
@@ -32,10 +22,24 @@ enum MegaMoEFusedScales {
     /// ring SF region at `ring` (packed words MN-major: word w of SF row r at `w · sfRingRows + r`).
     static func activationGrid(ring: UnsafeRawPointer, sfRingRows: Int, words: Int, first: Int, count: Int,
                                into grid: UnsafeMutablePointer<Float>) {
-        let packed = ring.assumingMemoryBound(to: Int32.self)
-        for i in 0..<count {
-            let row = MegaMoEWeightLayout.utccpDestinationRow(first + i)
-            for w in 0..<words { UE8M0.storeScaleValues(of: packed[w * sfRingRows + row], count: 4, to: grid + i * words * 4 + 4 * w) }
+        decode(packed: ring.assumingMemoryBound(to: Int32.self), columnStride: sfRingRows, words: words, firstRow: first, rows: 0..<count,
+               into: grid)
+    }
+
+    /// Rows `rows` of a grid with `4 · words` scales per row: grid row i holds the bytes of SF row
+    /// `utccpDestinationRow(firstRow + i)`, whose word w is at `w · columnStride`.
+    private static func decode(packed: UnsafePointer<Int32>, columnStride: Int, words: Int, firstRow: Int, rows: Range<Int>,
+                               into grid: UnsafeMutablePointer<Float>) {
+        // Sixteen rows at a time: a row's words lie `columnStride` words apart, often a multiple of
+        // 4 KiB, so a row-at-a-time pass would read all of them from one cache set.
+        for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 16) {
+            let block = first..<min(first + 16, rows.upperBound)
+            for w in 0..<words {
+                for i in block {
+                    UE8M0.storeScaleValues(of: packed[w &* columnStride &+ MegaMoEWeightLayout.utccpDestinationRow(firstRow &+ i)], count: 4,
+                                           to: grid + (i &* words &* 4 &+ 4 &* w))
+                }
+            }
         }
     }
 }
