@@ -46,6 +46,9 @@ public enum PagedMQALogitsCPU {
             let table = pointers.table.raw.assumingMemoryBound(to: Int32.self) + request.blockTableRow * tableRowStride
             return UnsafeRawPointer(pointers.cache.raw + Int(table[index]) * problem.pageStride)
         }
+        // The pages of `request`, and the page after the panel that starts at `firstPage`.
+        let pageCount = { @Sendable (request: PagedMQARequest) -> Int in ceilDiv(request.contextLength, blockKV) }
+        let panelEnd = { @Sendable (request: PagedMQARequest, firstPage: Int) -> Int in min(pageCount(request), firstPage + panelPages) }
         MQAWorkPartition.forEachShare(costs: costs, threads: threads) { next in
             let keys = MQAKeyPanel(kernel: kernel, format: problem.format, dim: dim, capacity: panelPages * blockKV)
             let upcoming = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: panelPages)
@@ -54,7 +57,7 @@ public enum PagedMQALogitsCPU {
             while let share = next() {
                 // The share's panels in order, (request, first page), one (empty) also for a request without keys.
                 let panels = share.flatMap { index in
-                    stride(from: 0, to: max(1, ceilDiv(requests[index].contextLength, blockKV)), by: panelPages).map { (index, $0) }
+                    stride(from: 0, to: max(1, pageCount(requests[index])), by: panelPages).map { (index, $0) }
                 }
                 for (number, (index, firstPage)) in panels.enumerated() {
                     let request = requests[index]
@@ -66,8 +69,7 @@ public enum PagedMQALogitsCPU {
                             queries[local].load(q: pointers.q.raw + token * qRowBytes, qSF: pointers.qSF.map { $0.raw + token * heads * 4 })
                         }
                     }
-                    let pages = ceilDiv(request.contextLength, blockKV)
-                    let endPage = min(pages, firstPage + panelPages), first = firstPage * blockKV
+                    let endPage = panelEnd(request, firstPage), first = firstPage * blockKV
                     for p in firstPage..<endPage {
                         let base = page(request, p), row = (p - firstPage) * blockKV
                         keys.load(rows: row..<(row + min(blockKV, request.contextLength - p * blockKV)), values: base,
@@ -78,7 +80,7 @@ public enum PagedMQALogitsCPU {
                     if number + 1 < panels.count {
                         let (aheadIndex, aheadFirst) = panels[number + 1]
                         let ahead = requests[aheadIndex]
-                        aheadCount = min(ceilDiv(ahead.contextLength, blockKV), aheadFirst + panelPages) - aheadFirst
+                        aheadCount = panelEnd(ahead, aheadFirst) - aheadFirst
                         for i in 0..<aheadCount { upcoming[i] = page(ahead, aheadFirst + i) }
                     }
                     let prefetch = MQAPrefetch(starts: upcoming, count: aheadCount, bytes: pageBytes)
@@ -89,7 +91,7 @@ public enum PagedMQALogitsCPU {
                                       out: pointers.out.raw + token * outRowBytes + first * problem.logitsDType.size, outBF16: outBF16,
                                       prefetch: local == 0 ? prefetch : nil)
                     }
-                    if endPage == pages {
+                    if endPage == pageCount(request) {
                         for token in request.tokens {
                             MQANegativeInfinity.fill(pointers.out.raw + token * outRowBytes,
                                                      problem.contextLengths[token]..<problem.maxContextLen, bf16: outBF16)
