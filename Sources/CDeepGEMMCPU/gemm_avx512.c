@@ -343,8 +343,9 @@ DG_TARGET_AVX512 int dg_gemm_pack_avx512(const dg_gemm_operand *op, int pairs, i
     if (pairs ? op->format == DG_TYPE_F32 : op->format != DG_TYPE_F32) return 0;
     if (width != 8 && width != DG_AMX_NR && width != DG_PACK_MAX_WIDTH) return 0;
     const int fp4 = op->format == DG_TYPE_E2M1;
-    const int k_contiguous = op->stride1 == 1 && (!fp4 || (op->fp4_packed_along_k && k0 % 2 == 0));
-    const int mn_contiguous = op->stride0 == 1 && (!fp4 || (!op->fp4_packed_along_k && row0 % 2 == 0));
+    // E2M1 panels start on a whole byte.
+    const int k_contiguous = dg_gemm_k_contiguous(op) && (!fp4 || k0 % 2 == 0);
+    const int mn_contiguous = dg_gemm_mn_contiguous(op) && (!fp4 || row0 % 2 == 0);
     if (k_contiguous) pack_k_contiguous(op, pairs, row0, width, k0, len, NULL, (char *)dst);
     else if (mn_contiguous) pack_mn_contiguous(op, pairs, row0, width, k0, len, (char *)dst);
     else return 0;

@@ -36,6 +36,17 @@ DG_INLINE int64_t dg_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 DG_INLINE int64_t dg_max64(int64_t a, int64_t b) { return a > b ? a : b; }
 DG_INLINE uint32_t dg_max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
+/// Non-zero when K is the unit-stride dimension of the operand's storage (for E2M1: when the two
+/// codes of a byte are K neighbours).
+DG_INLINE int dg_gemm_k_contiguous(const dg_gemm_operand *op) {
+    return op->stride1 == 1 && (op->format != DG_TYPE_E2M1 || op->fp4_packed_along_k);
+}
+/// Non-zero when the operand's rows are the unit-stride dimension of its storage (for E2M1: when
+/// the two codes of a byte are row neighbours).
+DG_INLINE int dg_gemm_mn_contiguous(const dg_gemm_operand *op) {
+    return op->stride0 == 1 && (op->format != DG_TYPE_E2M1 || !op->fp4_packed_along_k);
+}
+
 /// BF16 bits of the E2M1 codes 0 ... 15 (code 8, negative zero, decodes to +0).
 extern const uint16_t dg_gemm_e2m1_bf16[16];
 /// BF16 bits of the E4M3 magnitudes 0 ... 127 (0x7F is NaN).

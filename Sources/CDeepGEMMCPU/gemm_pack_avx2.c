@@ -149,8 +149,9 @@ DG_ALWAYS_INLINE DG_TARGET_AVX2 void pack_format(const dg_gemm_operand *op, int 
 DG_TARGET_AVX2 int dg_gemm_pack_f32_avx2(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len,
                                          void *dst) {
     const int fp4 = op->format == DG_TYPE_E2M1;
-    const int k_contiguous = op->stride1 == 1 && (!fp4 || (op->fp4_packed_along_k && k0 % 2 == 0));
-    const int mn_contiguous = op->stride0 == 1 && (!fp4 || (!op->fp4_packed_along_k && row0 % 2 == 0));
+    // E2M1 panels start on a whole byte.
+    const int k_contiguous = dg_gemm_k_contiguous(op) && (!fp4 || k0 % 2 == 0);
+    const int mn_contiguous = dg_gemm_mn_contiguous(op) && (!fp4 || row0 % 2 == 0);
     if (!k_contiguous && !mn_contiguous) return 0;
     float *out = (float *)dst;
     switch (op->format) {

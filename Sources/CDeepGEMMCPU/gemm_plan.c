@@ -31,8 +31,7 @@ DG_INLINE int64_t padded_steps(int isa, int64_t steps) {
 
 /// Non-zero when dg_gemm_pack_rows_avx512 takes the operand (K-contiguous E4M3, E2M1 packed along K, BF16).
 static int rows_decodable(const dg_gemm_operand *op) {
-    return op->stride1 == 1 && (op->format == DG_TYPE_E4M3 || op->format == DG_TYPE_BF16 ||
-                                (op->format == DG_TYPE_E2M1 && op->fp4_packed_along_k));
+    return dg_gemm_k_contiguous(op) && op->format != DG_TYPE_F32;
 }
 
 void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {

@@ -30,8 +30,8 @@ DG_INLINE uint32_t exponent_field(uint32_t bits) { return (bits & 0x7FFFFFFFu) >
 
 DG_PRESCALE_TARGET int dg_gemm_prescalable(const dg_gemm_operand *op) {
     if (!op->scales) return 1;
-    const int k_contiguous = op->stride1 == 1 && (op->format == DG_TYPE_E4M3 || (op->format == DG_TYPE_E2M1 && op->fp4_packed_along_k));
-    if (!k_contiguous || op->gran_k % 32 != 0) return 0;
+    const int fp8_or_fp4 = op->format == DG_TYPE_E4M3 || op->format == DG_TYPE_E2M1;
+    if (!dg_gemm_k_contiguous(op) || !fp8_or_fp4 || op->gran_k % 32 != 0) return 0;
     if (op->scales_from_ue8m0) return 1;
     const int64_t grid_rows = dg_ceil_div64(op->rows, op->gran_rows), grid_cols = dg_ceil_div64(op->k, op->gran_k);
     const int64_t stride = op->scale_stride1;
