@@ -2,14 +2,7 @@
 #include "CDeepGEMMCPU.h"
 #include "scalar_formats.h"
 #include "quantize_kernels.h"
-
-#if defined(__x86_64__)
-#define DG_HAS_X86_VARIANTS 1
-#define DG_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-#define DG_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#else
-#define DG_HAS_X86_VARIANTS 0
-#endif
+#include "isa_variants.h"
 
 // Loads element i of a float-typed buffer as binary32.
 #define DG_LOAD_F32(ptr, i) (((const float *)(ptr))[i])
@@ -162,22 +155,6 @@ DG_INLINE void q_fence(void) {}
 // ---------------------------------------------------------------------------------------------
 // ISA variants and dispatch. Each public function calls the variant named by `isa`; an ISA that is
 // not compiled in falls back to the portable variant.
-
-#if DG_HAS_X86_VARIANTS
-#define DG_DISPATCH(NAME, isa, ARGS)                                                               \
-    (isa >= DG_ISA_AVX512 ? NAME##_avx512 ARGS : isa == DG_ISA_AVX2 ? NAME##_avx2 ARGS : NAME##_portable ARGS)
-#else
-#define DG_DISPATCH(NAME, isa, ARGS) ((void)(isa), NAME##_portable ARGS)
-#endif
-
-#if DG_HAS_X86_VARIANTS
-#define DG_DEFINE(RET, NAME, PARAMS, ARGS)                                                          \
-    DG_TARGET_AVX512 static RET NAME##_avx512 PARAMS { return NAME##_body ARGS; }                 \
-    DG_TARGET_AVX2 static RET NAME##_avx2 PARAMS { return NAME##_body ARGS; }                     \
-    static RET NAME##_portable PARAMS { return NAME##_body ARGS; }
-#else
-#define DG_DEFINE(RET, NAME, PARAMS, ARGS) static RET NAME##_portable PARAMS { return NAME##_body ARGS; }
-#endif
 
 DG_DEFINE(void, convert, (const void *src, int src_type, void *dst, int dst_type, int64_t count, int saturate),
           (src, src_type, dst, dst_type, count, saturate))

@@ -56,7 +56,7 @@ enum MegaMoESwiGLUReference {
                 let amax = group.filter { !$0.isNaN }.map(\.magnitude).max() ?? 0
                 let e = exponent(amax: amax)
                 output.scaleBytes.append(UInt8(e + 127))
-                output.codes += group.map { Float8E4M3(Float(Double($0) * pow2(-e)), overflow: .saturate).bitPattern }
+                output.codes += group.map { $0.isNaN ? 0x7F : Float8E4M3(Float(Double($0) * pow2(-e)), overflow: .saturate).bitPattern }
             }
         }
         return output

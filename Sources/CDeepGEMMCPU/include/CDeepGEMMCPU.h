@@ -90,6 +90,17 @@ void dg_quantize_rows(int isa, int format, const void *src, int src_type, int64_
 void dg_quantize_blocks(int isa, const void *src, int src_type, int64_t rows, int64_t n, int64_t block_rows,
                         int64_t block_cols, int use_ue8m0, uint8_t *dst, float *sf, uint32_t *scratch);
 
+/// Mega MoE's SwiGLU + top-k weight + FP8 quantization of one row (MegaMoESwiGLUArithmetic in
+/// Swift): column c (0 <= c < `columns`, a multiple of 32) reads its BF16 gate and up values at
+/// index (c / 8) * chunk_stride + c % 8 of `gate` and `up`; with `has_clamp` the gate is bounded
+/// above and up on both sides by `clamp` (a BF16 value; NaN stays NaN); a = (silu[gate bits] * up)
+/// * weight, rounded after each product. Per group of 32 columns: E = ceil(log2(amax / 448)) at the
+/// bit level (NaN skipped, no floor), codes[c] = E4M3 of a * 2^-E (RNE, saturating; 0x7F for
+/// NaN of either sign), and exponents[group] = E + 127.
+void dg_swiglu_fp8_row(int isa, const uint16_t *gate, const uint16_t *up, int64_t chunk_stride, int64_t columns,
+                       float weight, const float *silu, int has_clamp, float clamp, uint8_t *codes,
+                       uint8_t *exponents);
+
 // The GEMM engine (planning, packing, microkernels).
 #include "dg_gemm.h"
 

@@ -42,16 +42,23 @@ struct BandwidthResult {
     }
 }
 
-/// Benchmarks of the quantization helpers.
+/// Benchmarks of the quantization helpers (and of Mega MoE's SwiGLU + FP8 quantization, the same
+/// kind of memory-bound pass).
 enum CastBenchmark {
     /// Ops `deepgemm bench` can time as casts.
-    static let ops = ["per_token_cast_to_fp8", "per_token_cast_to_fp4", "per_block_cast_to_fp8", "per_channel_cast_to_fp8"]
+    static let ops = ["per_token_cast_to_fp8", "per_token_cast_to_fp4", "per_block_cast_to_fp8", "per_channel_cast_to_fp8",
+                      "swiglu_apply_weight_to_fp8"]
 
-    /// Times `op` on a random [rows, columns] input of `dtype`.
+    /// Times `op` on a random [rows, columns] input of `dtype` (`swiglu_apply_weight_to_fp8`: BF16
+    /// gate|up [rows, 2·columns], a top-k weight per row, clamp 10).
     static func run(op: String, rows: Int, columns: Int, dtype: DType, granK: Int, useUE8M0: Bool) throws -> BandwidthResult {
-        let x = Tensor.randn([rows, columns], dtype: dtype, seed: 1)
+        let swiglu = op == "swiglu_apply_weight_to_fp8"
+        let x = Tensor.randn([rows, swiglu ? 2 * columns : columns], dtype: swiglu ? .bfloat16 : dtype, seed: 1)
         let call: () throws -> QuantizedTensor
         switch op {
+        case "swiglu_apply_weight_to_fp8":
+            let weights = Tensor.randn([rows], dtype: .float32, seed: 2)
+            call = { try swigluApplyWeightToFP8(x, topkWeights: weights, activationClamp: 10) }
         case "per_token_cast_to_fp8": call = { try perTokenCastToFP8(x, useUE8M0: useUE8M0, granK: granK) }
         case "per_token_cast_to_fp4": call = { try perTokenCastToFP4(x, useUE8M0: useUE8M0, granK: granK) }
         case "per_block_cast_to_fp8": call = { try perBlockCastToFP8(x, useUE8M0: useUE8M0, granK: granK) }
@@ -60,11 +67,11 @@ enum CastBenchmark {
             throw DeepGEMMError.invalidArgument(argument: "OP", rule: "no benchmark for '\(op)'; available: \(ops.joined(separator: ", "))")
         }
         let sample = try call()
-        let bytes = x.byteCount + sample.data.byteCount + sample.sf.byteCount
+        let bytes = x.byteCount + (swiglu ? 4 * rows : 0) + sample.data.byteCount + sample.sf.byteCount
         let times = try Timing.medians { _ = try call() }
         // The copy moves bytes/2 so that its bytes read + written equal the op's.
         let copyTimes = MemoryCopyBaseline.times(bytes: bytes / 2)
-        return BandwidthResult(op: op, shape: [rows, columns], dtype: dtype, threads: CPUParallelism.threadCount,
+        return BandwidthResult(op: op, shape: [rows, columns], dtype: x.dtype, threads: CPUParallelism.threadCount,
                                variant: CPUKernelVariant.best.rawValue, times: times, bytes: bytes, copyTimes: copyTimes)
     }
 }

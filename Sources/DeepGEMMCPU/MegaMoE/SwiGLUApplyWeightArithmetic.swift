@@ -7,6 +7,7 @@ import Darwin
 #endif
 
 import DeepGEMMCore
+internal import CDeepGEMMCPU
 
 /// The scalar arithmetic of Mega MoE's SwiGLU + weight + FP8 requantization (spec/megamoe-indexer.md
 /// §1.5 steps 4-6, §1.7 and §1.9). Every operation is binary32 with round-to-nearest-even unless
@@ -107,37 +108,73 @@ public enum MegaMoESwiGLUArithmetic {
 
     /// The FP8 E4M3 code of `a` under the group exponent `e` (from ``scaleExponent(amax:)``, in
     /// -127...128): `cvt.rn.satfinite.e4m3(RN(a · 2^-e))`; 2^-e is exact in binary32, beyond ±448
-    /// saturates to ±448, NaN stays NaN.
+    /// saturates to ±448, and NaN of either sign gives the positive NaN code 0x7F (the GPU computes
+    /// a canonical NaN; the sign a CPU product gives a NaN depends on operand order).
     @inlinable
     public static func fp8Code(_ a: Float, exponent e: Int) -> UInt8 {
-        Float8E4M3.encode((a * Float(sign: .plus, exponent: -e, significand: 1)).bitPattern, overflow: .saturate)
+        if a.isNaN { return 0x7F }
+        return Float8E4M3.encode((a * Float(sign: .plus, exponent: -e, significand: 1)).bitPattern, overflow: .saturate)
     }
 
     /// Quantizes one row of `columns` activations (`activation(c)` for column c, a multiple of 32
     /// columns) per 32 columns: amax = the largest |a| (NaN entries are skipped, as `max.f32`
     /// does), E = ``scaleExponent(amax:)``, codes = ``fp8Code(_:exponent:)`` into `codes[c]`.
-    /// The exponent bytes E + 127 are packed four per word (group g in byte g % 4) and word w is
-    /// handed to `storeWord(w, word)` (the last word's unused bytes are 0).
+    /// The exponent bytes E + 127 go to `storeWord` as ``storeExponentWords(_:groups:storeWord:)``
+    /// packs them.
     @inlinable
     public static func quantizeRow(columns: Int, activation: (Int) -> Float, codes: UnsafeMutablePointer<UInt8>,
                                    storeWord: (Int, Int32) -> Void) {
         let group = 32, groups = columns / group
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: group) { activations in
-            var word: UInt32 = 0
-            for g in 0..<groups {
-                var amax: Float = 0
-                for i in 0..<group {
-                    let a = activation(g * group + i)
-                    activations[i] = a
-                    if a.magnitude > amax { amax = a.magnitude }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: groups) { exponents in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: group) { activations in
+                for g in 0..<groups {
+                    var amax: Float = 0
+                    for i in 0..<group {
+                        let a = activation(g * group + i)
+                        activations[i] = a
+                        if a.magnitude > amax { amax = a.magnitude }
+                    }
+                    let exponent = scaleExponent(amax: amax)
+                    for i in 0..<group { codes[g * group + i] = fp8Code(activations[i], exponent: exponent) }
+                    exponents[g] = UInt8(exponent + 127)
                 }
-                let exponent = scaleExponent(amax: amax)
-                for i in 0..<group { codes[g * group + i] = fp8Code(activations[i], exponent: exponent) }
-                word |= UInt32(exponent + 127) << (8 * UInt32(g % 4))
-                if g % 4 == 3 || g == groups - 1 {
-                    storeWord(g / 4, Int32(bitPattern: word))
-                    word = 0
-                }
+            }
+            storeExponentWords(UnsafePointer(exponents.baseAddress!), groups: groups, storeWord: storeWord)
+        }
+    }
+
+    /// ``quantizeRow(columns:activation:codes:storeWord:)`` of ``BF16Activation`` `activation` over BF16
+    /// gate and up values given by address: column c reads `gate[i]` and `up[i]` at
+    /// i = (c / 8)·`chunkStride` + c % 8. Levels with C code run `dg_swiglu_fp8_row` (the same bits),
+    /// `.reference` the closure form.
+    public static func quantizeRow(gate: UnsafePointer<UInt16>, up: UnsafePointer<UInt16>, chunkStride: Int, columns: Int,
+                                   weight: Float, activation: BF16Activation, variant: CPUKernelVariant,
+                                   codes: UnsafeMutablePointer<UInt8>, storeWord: (Int, Int32) -> Void) {
+        guard let isa = variant.isaCode else {
+            quantizeRow(columns: columns, activation: { c in
+                let i = (c >> 3) * chunkStride + (c & 7)
+                return activation(gate: gate[i], up: up[i], weight: weight)
+            }, codes: codes, storeWord: storeWord)
+            return
+        }
+        let groups = columns / 32
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: groups) { exponents in
+            dg_swiglu_fp8_row(isa, gate, up, Int64(chunkStride), Int64(columns), weight, activation.silu,
+                              activation.clamp == nil ? 0 : 1, activation.clamp ?? 0, codes, exponents.baseAddress)
+            storeExponentWords(UnsafePointer(exponents.baseAddress!), groups: groups, storeWord: storeWord)
+        }
+    }
+
+    /// Hands the exponent bytes of `groups` quantization groups to `storeWord`, four per word (group
+    /// g in byte g % 4 of word g / 4; the last word's unused bytes are 0).
+    @inlinable
+    public static func storeExponentWords(_ exponents: UnsafePointer<UInt8>, groups: Int, storeWord: (Int, Int32) -> Void) {
+        var word: UInt32 = 0
+        for g in 0..<groups {
+            word |= UInt32(exponents[g]) << (8 * UInt32(g % 4))
+            if g % 4 == 3 || g == groups - 1 {
+                storeWord(g / 4, Int32(bitPattern: word))
+                word = 0
             }
         }
     }

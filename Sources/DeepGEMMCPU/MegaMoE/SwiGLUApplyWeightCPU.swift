@@ -5,14 +5,14 @@ import DeepGEMMCore
 /// Row r of `x` is gate = x[r, 0..<I] and up = x[r, I..<2I]; each output column c takes
 /// ``MegaMoESwiGLUArithmetic/activation(gate:up:weight:clamp:fastMath:)`` of (gate[c], up[c],
 /// topk_weights[r] or 1), quantized by ``MegaMoESwiGLUArithmetic/quantizeRow(columns:activation:codes:storeWord:)``
-/// with one UE8M0 scale per 32 columns.
+/// with one UE8M0 scale per 32 columns; `variant`'s C kernel when x's columns are contiguous.
 ///
 /// Returns data FP8 E4M3 [rows, I] (row-major) and sf Int32 [rows, ceil(I/128)] with byte g % 4 of
 /// word g / 4 holding group g's exponent byte, MN-major and TMA-aligned (`stride(-2) = 1`,
 /// `stride(-1) = align(rows, 4)`), the layout the second grouped GEMM reads with recipe (1, 1, 32).
 /// Unused bytes of the last word are 0.
 public func swigluApplyWeightToFP8CPU(_ problem: SwiGLUApplyWeightProblem, x: Tensor, topkWeights: Tensor?,
-                                     fastMath: Bool) -> QuantizedTensor {
+                                     fastMath: Bool, variant: CPUKernelVariant = .best) -> QuantizedTensor {
     let (rows, intermediate) = (problem.rows, problem.intermediate)
     let words = problem.packedScaleWords, alignedRows = problem.alignedScaleRows
     let data = Tensor(zeros: [rows, intermediate], dtype: .float8E4M3)
@@ -27,10 +27,18 @@ public func swigluApplyWeightToFP8CPU(_ problem: SwiGLUApplyWeightProblem, x: Te
         let scales = sfOut.raw.assumingMemoryBound(to: Int32.self)
         for r in range {
             let weight = weights.map { $0.0.raw.assumingMemoryBound(to: Float.self)[r * $0.1] } ?? 1
-            MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
-                activation(gate: gateUp[r * rowStride + c * columnStride], up: gateUp[r * rowStride + (intermediate + c) * columnStride],
-                           weight: weight)
-            }, codes: codes + r * intermediate, storeWord: { w, word in scales[w * alignedRows + r] = word })
+            let storeWord = { (w: Int, word: Int32) in scales[w * alignedRows + r] = word }
+            if columnStride == 1 {
+                let gate = UnsafePointer(gateUp + r * rowStride)
+                MegaMoESwiGLUArithmetic.quantizeRow(gate: gate, up: gate + intermediate, chunkStride: 8, columns: intermediate,
+                                                    weight: weight, activation: activation, variant: variant,
+                                                    codes: codes + r * intermediate, storeWord: storeWord)
+            } else {
+                MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
+                    activation(gate: gateUp[r * rowStride + c * columnStride], up: gateUp[r * rowStride + (intermediate + c) * columnStride],
+                               weight: weight)
+                }, codes: codes + r * intermediate, storeWord: storeWord)
+            }
         }
     }
     let sf: Tensor

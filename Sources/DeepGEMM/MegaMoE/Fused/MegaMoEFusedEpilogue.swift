@@ -5,11 +5,15 @@ import DeepGEMMCore
 /// the same as `swiglu_apply_weight_to_fp8`/`_to_bf16` of the unfused path; only the column order
 /// of the input differs (gate and up rows were interleaved by 8 by `transform_weights_for_mega_moe`).
 enum MegaMoEFusedEpilogue {
-    /// Column of gate value c in an interleaved L1 output row (up value c follows 8 columns later).
-    @inlinable
-    static func gateColumn(_ c: Int) -> Int { 16 * (c >> 3) + (c & 7) }
+    /// An interleaved L1 output row holds gate and up values in alternating chunks of 8 columns:
+    /// gate chunk j at column `chunkStride`·j, its up chunk `upOffset` columns later.
+    static let chunkStride = 16, upOffset = 8
 
-    /// FP8 form: for each of `rows` rows of `l1` (BF16 [rows, 2I], row-major), the activations are
+    /// Column of gate value c in an interleaved L1 output row (up value c is `upOffset` later).
+    @inlinable
+    static func gateColumn(_ c: Int) -> Int { chunkStride * (c >> 3) + (c & 7) }
+
+    /// FP8 form (the best CPU level's kernel): for each of `rows` rows of `l1` (BF16 [rows, 2I], row-major), the activations are
     /// quantized per 32 columns with one UE8M0 exponent (no floor on amax), the E4M3 codes go to
     /// `tokens` (row stride I) and the packed exponent bytes to the SF ring `sf` at the UTCCP row of
     /// ring row `firstRingRow + row` (word w at `w · sfRingRows + row`).
@@ -25,10 +29,9 @@ enum MegaMoEFusedEpilogue {
             for r in range {
                 let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
                 let sfRow = MegaMoEWeightLayout.utccpDestinationRow(firstRingRow + r)
-                MegaMoESwiGLUArithmetic.quantizeRow(columns: intermediate, activation: { c in
-                    let column = gateColumn(c)
-                    return activation(gate: row[column], up: row[column + 8], weight: w)
-                }, codes: out + r * intermediate, storeWord: { index, word in words[index * sfRingRows + sfRow] = word })
+                MegaMoESwiGLUArithmetic.quantizeRow(gate: row, up: row + upOffset, chunkStride: chunkStride, columns: intermediate, weight: w,
+                                                    activation: activation, variant: .best, codes: out + r * intermediate,
+                                                    storeWord: { index, word in words[index * sfRingRows + sfRow] = word })
             }
         }
     }
@@ -46,7 +49,7 @@ enum MegaMoEFusedEpilogue {
                 let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
                 for c in 0..<intermediate {
                     let column = gateColumn(c)
-                    let a = activation(gate: row[column], up: row[column + 8], weight: w)
+                    let a = activation(gate: row[column], up: row[column + upOffset], weight: w)
                     out[r * intermediate + c] = BFloat16(a).bitPattern
                 }
             }
