@@ -486,4 +486,124 @@ DG_TARGET_AVX512 void dg_gemm_store_avx512(const dg_gemm_output *d, int64_t row0
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The dot-product path (plans with at most DG_GEMV_MAX_ROWS rows of the small operand).
+
+DG_TARGET_AVX512 void dg_gemm_pack_lines_avx512(const dg_gemm_operand *op, int64_t rows, int64_t kpad, const float *row_exp,
+                                               uint16_t *dst) {
+    const e4m3_table table = load_e4m3_table();
+    const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
+    const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    prescale_rows prescale;
+    if (row_exp && op->scales) prescale_rows_init(&prescale, op, row_exp, 0, rows);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t kk = 0; kk < kpad; kk += 32) {
+            const int shift = row_exp && op->scales ? line_shift(&prescale, r, kk / op->gran_k * op->scale_stride1) : 0;
+            const __m512i v = load_line_shifted(op, &table, e2m1, &prescale, shift, r * row_stride + kk, dg_min64(32, op->k - kk));
+            _mm512_storeu_si512(dst + r * kpad + kk, v);
+        }
+}
+
+/// Line kk (n <= 32 elements) of a row starting at `row`, in storage `format` (a constant after
+/// inlining), decoded to BF16 and times 2^shift; E2M1 through the decode table scaled by 2^shift.
+DG_ALWAYS_INLINE DG_TARGET_AVX512 __m512i dot_line(const int format, const e4m3_table *table, const uint16_t *e2m1_tables,
+                                                   const void *row, int64_t kk, int64_t n, int shift) {
+    __m512i v;
+    switch (format) {
+    case DG_TYPE_E2M1: {
+        const uint8_t *src = (const uint8_t *)row + kk / 2;
+        const __m128i bytes = n >= 32 ? _mm_loadu_si128((const __m128i *)src) : _mm_maskz_loadu_epi8(mask16((n + 1) / 2), src);
+        return _mm512_maskz_mov_epi16(mask32(n), decode_e2m1_pairs(e2m1_table(e2m1_tables + (-shift) * 16), bytes));
+    }
+    case DG_TYPE_E4M3:
+        v = decode_e4m3(table, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(mask32(n), (const uint8_t *)row + kk)));
+        break;
+    default:
+        v = _mm512_maskz_loadu_epi16(mask32(n), (const uint16_t *)row + kk);
+        break;
+    }
+    return shift ? shift_exponents(v, shift) : v;
+}
+
+/// One line (elements [kk, kk + n)) of G rows into their G x M accumulators.
+DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_line_step(const dg_gemm_operand *op, const int format, const e4m3_table *table,
+                                                         const uint16_t *e2m1_tables, const prescale_rows *prescale,
+                                                         const char *const *rows, int64_t r, const int G, const uint16_t *x,
+                                                         const int M, int64_t kpad, int64_t kk, int64_t n,
+                                                         __m512 acc[][DG_GEMV_MAX_ROWS]) {
+    const int64_t element_bytes = format == DG_TYPE_BF16 ? 2 : 1;
+    const int64_t column = prescale ? kk / op->gran_k * op->scale_stride1 : 0;
+    // One prefetch per cache line of each row.
+    const int64_t ahead = format == DG_TYPE_E2M1 ? (kk + DG_PACK_PREFETCH) / 2 : (kk + DG_PACK_PREFETCH) * element_bytes;
+    const int prefetch = format == DG_TYPE_BF16 || (kk & (format == DG_TYPE_E2M1 ? 127 : 63)) == 0;
+    __m512bh xv[DG_GEMV_MAX_ROWS];
+    for (int m = 0; m < M; m++) xv[m] = (__m512bh)_mm512_loadu_si512(x + m * kpad + kk);
+    for (int i = 0; i < G; i++) {
+        const int shift = prescale ? line_shift(prescale, r + i, column) : 0;
+        const __m512bh v = (__m512bh)dot_line(format, table, e2m1_tables, rows[i], kk, n, shift);
+        if (prefetch) _mm_prefetch(rows[i] + ahead, _MM_HINT_T0);
+        for (int m = 0; m < M; m++) acc[i][m] = _mm512_dpbf16_ps(acc[i][m], v, xv[m]);
+    }
+}
+
+/// Rows [r, r + G) of the panel against the M lines of `x`: G x M accumulators of 16 lanes (G, M
+/// and the storage format constants after inlining), each summing its lanes' pairs over all of K
+/// with vdpbf16ps (whole lines, then the last partial one), then reduced in a fixed order.
+DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, const int format, const e4m3_table *table,
+                                                    const prescale_rows *prescale, int64_t row0, int64_t r, const int G,
+                                                    const uint16_t *x, const int M, int64_t kpad, float *out, int64_t ldc) {
+    const int64_t element_bytes = format == DG_TYPE_BF16 ? 2 : 1;  // E2M1: two per byte, counted in dot_line
+    const uint16_t *e2m1_tables = prescale ? prescale->e2m1_tables : dg_gemm_e2m1_bf16;
+    const char *rows[4];
+    __m512 acc[4][DG_GEMV_MAX_ROWS];
+    for (int i = 0; i < G; i++) {
+        rows[i] = (const char *)op->data + (row0 + r + i) * op->stride0 * element_bytes;
+        for (int m = 0; m < M; m++) acc[i][m] = _mm512_setzero_ps();
+    }
+    const int64_t whole = op->k / 32 * 32;
+    for (int64_t kk = 0; kk < whole; kk += 32)
+        dot_line_step(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, kk, 32, acc);
+    if (whole < op->k) dot_line_step(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, whole, op->k - whole, acc);
+    for (int i = 0; i < G; i++)
+        for (int m = 0; m < M; m++) out[m * ldc + r + i] = _mm512_reduce_add_ps(acc[i][m]);
+}
+
+/// dot_rows over a panel, G rows at a time (G x M accumulators stay within the 32 registers), the
+/// rows past the last whole group one at a time.
+#define DG_DOT_CASE(FORMAT, M, G)                                                                                      \
+    case M: {                                                                                                          \
+        int64_t r = 0;                                                                                                 \
+        for (; r + G <= width; r += G) dot_rows(op, FORMAT, &table, prescale, row0, r, G, x, M, kpad, out, ldc);       \
+        for (; r < width; r++) dot_rows(op, FORMAT, &table, prescale, row0, r, 1, x, M, kpad, out, ldc);               \
+        break;                                                                                                         \
+    }
+#define DG_DOT_FORMAT(FORMAT)                                                                                          \
+    switch (x_rows) {                                                                                                  \
+        DG_DOT_CASE(FORMAT, 1, 4)                                                                                      \
+        DG_DOT_CASE(FORMAT, 2, 4)                                                                                      \
+        DG_DOT_CASE(FORMAT, 3, 2)                                                                                      \
+        DG_DOT_CASE(FORMAT, 4, 2)                                                                                      \
+        DG_DOT_CASE(FORMAT, 5, 1)                                                                                      \
+        DG_DOT_CASE(FORMAT, 6, 1)                                                                                      \
+        DG_DOT_CASE(FORMAT, 7, 1)                                                                                      \
+        DG_DOT_CASE(FORMAT, 8, 1)                                                                                      \
+    default: break;                                                                                                    \
+    }
+
+DG_TARGET_AVX512BF16 void dg_gemm_dot_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, const float *row_exp,
+                                                 const uint16_t *x, int64_t x_rows, int64_t kpad, float *out, int64_t ldc) {
+    const e4m3_table table = load_e4m3_table();
+    prescale_rows rows;
+    const prescale_rows *prescale = NULL;
+    if (row_exp && op->scales) {
+        prescale_rows_init(&rows, op, row_exp, row0, dg_min64(width, op->rows - row0));
+        prescale = &rows;
+    }
+    switch (op->format) {
+    case DG_TYPE_E2M1: DG_DOT_FORMAT(DG_TYPE_E2M1) break;
+    case DG_TYPE_E4M3: DG_DOT_FORMAT(DG_TYPE_E4M3) break;
+    default: DG_DOT_FORMAT(DG_TYPE_BF16) break;
+    }
+}
 #endif

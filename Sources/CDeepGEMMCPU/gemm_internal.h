@@ -130,6 +130,21 @@ void dg_gemm_pack_prescaled_avx512(const dg_gemm_operand *op, int64_t row0, int6
 /// plans, scaled operands) each value is scaled as by dg_gemm_pack_prescaled_avx512.
 void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len,
                               int64_t steps, const float *row_exp, void *dst);
+/// The dot-product path (gemm_plan.c): plans whose smaller operand has at most DG_GEMV_MAX_ROWS rows
+/// (decode steps), with BF16 pairs and K-contiguous decodable operands, pack those rows once as
+/// BF16 lines and stream the other operand's rows in panels of DG_GEMV_PANEL, each row decoded
+/// once and dotted with every small row (no packing of the large operand, no padding rows).
+enum { DG_GEMV_PANEL = 32 };
+/// Packs rows [0, rows) of a K-contiguous E4M3, E2M1 (packed along K) or BF16 operand as BF16 lines
+/// of `kpad` elements (K rounded up to 32, zero past K) at dst + r * kpad; with `row_exp` and scales,
+/// each 32-element line times 2^(e - row_exp[r]) as dg_gemm_pack_prescaled_avx512 scales it.
+void dg_gemm_pack_lines_avx512(const dg_gemm_operand *op, int64_t rows, int64_t kpad, const float *row_exp, uint16_t *dst);
+/// out[m * ldc + j] = sum over K of x[m] · row (row0 + j) of `op`, for j < width (<= DG_GEMV_PANEL)
+/// and m < x_rows (1 ... DG_GEMV_MAX_ROWS): `x` as dg_gemm_pack_lines_avx512 packs it, the rows
+/// decoded (with `row_exp`, prescaled) the same way, pairs multiplied with vdpbf16ps into 16 lanes
+/// over all of K and the lanes summed in a fixed order.
+void dg_gemm_dot_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, const float *row_exp, const uint16_t *x,
+                             int64_t x_rows, int64_t kpad, float *out, int64_t ldc);
 /// Multiplies `rows` x `cols` accumulators (`ldc` floats apart) by 2^(row_exp[r] + col_exp[c]), one
 /// rounding each (vscalefps; NaN exponents give NaN).
 void dg_gemm_scale_tile_avx512(float *c, int64_t ldc, int64_t rows, int64_t cols, const float *row_exp,

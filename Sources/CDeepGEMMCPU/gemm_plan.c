@@ -14,6 +14,11 @@
 // BF16 plans whose scales are all powers of two are "prescaled" (gemm_prescale.c): the scales go
 // into the packed values, the tiles run unscaled over whole chunks, and the output is scaled by
 // 2^(E_row + E_col).
+//
+// Plans of those two levels whose smaller operand has at most DG_GEMV_MAX_ROWS rows run the
+// dot-product path instead (gemv): those rows are packed once as BF16 lines (phase 0), and the
+// items are panels of the other operand's rows, each decoded line by line and dotted with every
+// small row with vdpbf16ps (gemv_item); no tiles, so no padding rows are computed.
 #include <string.h>
 #include "gemm_internal.h"
 
@@ -43,6 +48,46 @@ void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
     }
 }
 
+/// Lines of the small operand: K rounded up to whole 32-element lines.
+DG_INLINE int64_t gemv_kpad(const dg_gemm_plan *plan) { return dg_ceil_div64(plan->a.k, 32) * 32; }
+
+/// The dot-product plan (see the file comment): plan->a is the small operand (at most
+/// DG_GEMV_MAX_ROWS rows), plan->b the one streamed in panels of DG_GEMV_PANEL rows. Workspace: the
+/// small rows' exponents and BF16 lines, then per worker a panel's exponents and its M x
+/// DG_GEMV_PANEL results.
+static int64_t gemv_plan_init(dg_gemm_plan *plan, const dg_gemm_operand *a, const dg_gemm_operand *b,
+                              const dg_gemm_output *d, int max_workers) {
+    plan->gemv = 1;
+    plan->a = *a;
+    plan->b = *b;
+    plan->d = *d;
+    if (b->rows < a->rows) {
+        plan->a = *b;
+        plan->b = *a;
+        plan->d.stride0 = d->stride1;
+        plan->d.stride1 = d->stride0;
+    }
+    plan->prescaled = plan->a.scales != NULL || plan->b.scales != NULL;
+    const int64_t m = plan->a.rows, n = plan->b.rows, k = plan->a.k;
+    const int64_t items = dg_ceil_div64(n, DG_GEMV_PANEL);
+    int64_t workers = dg_max64(1, dg_min64(max_workers, items));
+    if (m * n * k < dg_single_worker_macs) workers = 1;
+    plan->workers = (int32_t)workers;
+    int64_t offset = 0;
+    plan->row_exp_a = offset;
+    offset += align64(DG_GEMV_MAX_ROWS * 4);
+    plan->packed_a = offset;
+    offset += align64(m * gemv_kpad(plan) * 2);
+    plan->worker_area = offset;
+    plan->row_exp_b = 0;
+    plan->c_offset = align64(DG_GEMV_PANEL * 4);
+    plan->worker_bytes = plan->c_offset + align64(m * DG_GEMV_PANEL * 4);
+    offset += workers * plan->worker_bytes;
+    plan->task_counts[0] = 1;
+    plan->task_counts[2] = items;
+    return offset;
+}
+
 int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const dg_gemm_operand *a,
                           const dg_gemm_operand *b, const dg_gemm_output *d, int max_workers) {
     memset(plan, 0, sizeof *plan);
@@ -56,6 +101,11 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     dg_gemm_tile_shape(isa, &plan->mr, &plan->nr);
     plan->kstep = plan->pairs ? 2 : 1;
     plan->element_size = plan->pairs ? 2 : 4;
+
+    const int has_scales = a->scales != NULL || b->scales != NULL;
+    if (plan->pairs && dg_min64(a->rows, b->rows) <= DG_GEMV_MAX_ROWS && rows_decodable(a) && rows_decodable(b) &&
+        (!has_scales || (dg_gemm_prescalable(a) && dg_gemm_prescalable(b))))
+        return gemv_plan_init(plan, a, b, d, max_workers);
 
     // Vectors run along B's rows; when B is narrower than a vector and A is taller, compute Dᵀ = B·Aᵀ.
     // AMX plans with at most one tile of A rows and B rows that decode straight into the A tiles'
@@ -75,7 +125,6 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
 
     // K blocking: scale blocks of min(gran_k), several per chunk; unscaled GEMMs use one block per chunk.
     const int64_t kc = plan->pairs ? DG_KC_PAIRS : DG_KC_F32;
-    const int has_scales = plan->a.scales != NULL || plan->b.scales != NULL;
     plan->prescaled = (isa == DG_ISA_AMX || (isa == DG_ISA_AVX512 && plan->pairs)) && has_scales && dg_gemm_prescalable(&plan->a) &&
                       dg_gemm_prescalable(&plan->b);
     plan->scaled = has_scales && !plan->prescaled;
@@ -306,10 +355,42 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     store(plan, row0, col0, rows, cols, c, ldc);
 }
 
+/// Phase 0 of a dot-product plan: the small rows' exponents and BF16 lines.
+static void gemv_pack(const dg_gemm_plan *plan) {
+    float *row_exp = (float *)(plan->workspace + plan->row_exp_a);
+#if DG_GEMM_X86
+    if (plan->prescaled) dg_gemm_row_exponents(&plan->a, 0, plan->a.rows, row_exp);
+    dg_gemm_pack_lines_avx512(&plan->a, plan->a.rows, gemv_kpad(plan), plan->prescaled ? row_exp : NULL,
+                              (uint16_t *)(plan->workspace + plan->packed_a));
+#endif
+}
+
+/// Item `item` of a dot-product plan: the panel of B rows from item * DG_GEMV_PANEL, against every
+/// small row, scaled by 2^(E_row + E_col) when prescaled, stored by the output rule.
+static void gemv_item(const dg_gemm_plan *plan, int64_t item, int worker) {
+    unsigned char *area = plan->workspace + plan->worker_area + worker * plan->worker_bytes;
+    float *col_exp = (float *)(area + plan->row_exp_b), *c = (float *)(area + plan->c_offset);
+    const float *row_exp = (const float *)(plan->workspace + plan->row_exp_a);
+    const int64_t row0 = item * DG_GEMV_PANEL, width = dg_min64(DG_GEMV_PANEL, plan->b.rows - row0);
+#if DG_GEMM_X86
+    if (plan->prescaled) dg_gemm_row_exponents(&plan->b, row0, width, col_exp);
+    dg_gemm_dot_rows_avx512(&plan->b, row0, width, plan->prescaled ? col_exp : NULL,
+                            (const uint16_t *)(plan->workspace + plan->packed_a), plan->a.rows, gemv_kpad(plan), c,
+                            DG_GEMV_PANEL);
+    if (plan->prescaled) dg_gemm_scale_tile_avx512(c, DG_GEMV_PANEL, plan->a.rows, width, row_exp, col_exp);
+#endif
+    store(plan, 0, row0, plan->a.rows, width, c, DG_GEMV_PANEL);
+}
+
 void dg_gemm_plan_work(dg_gemm_plan *plan, int phase, int worker) {
     for (;;) {
         const int64_t task = __atomic_fetch_add(&plan->next_task[phase], 1, __ATOMIC_RELAXED);
         if (task >= plan->task_counts[phase]) break;
+        if (plan->gemv) {
+            if (phase == 0) gemv_pack(plan);
+            else gemv_item(plan, task, worker);
+            continue;
+        }
         switch (phase) {
         case 0: {
             float *row_exp = (float *)(plan->workspace + plan->row_exp_a) + task * plan->mr;

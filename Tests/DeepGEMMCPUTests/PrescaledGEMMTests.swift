@@ -17,8 +17,9 @@ struct PrescaledGEMMTests {
     /// The levels that take the prescaled plans, where this machine has them.
     static let variants = prescaledVariants
 
+    /// Tile edges, swapped roles, and the dot-product path (at most 8 rows on one side).
     static let shapes: [(m: Int, n: Int, k: Int)] = [
-        (1, 1, 32), (1, 70, 600), (16, 17, 31), (33, 15, 300), (65, 100, 160), (40, 33, 1100),
+        (1, 1, 32), (1, 70, 600), (16, 17, 31), (33, 15, 300), (65, 100, 160), (40, 33, 1100), (5, 70, 1100), (70, 3, 600),
     ]
 
     static let cases: [GEMMCase] = [
@@ -40,7 +41,9 @@ struct PrescaledGEMMTests {
 
     /// Rows computed in a call of their own give the bits they get inside the full call (whose
     /// roles may be swapped when B is narrow, and which streams B's rows through the A tiles when
-    /// A has at most 32 rows), with power-of-two scales and with float scales (per-block folds).
+    /// A has at most 32 rows), with power-of-two scales and with float scales (per-block folds),
+    /// when both calls take the same path: tiles, or the dot-product path when one side has at most
+    /// `GEMMEngine.dotPathMaxRows` rows (where the two paths meet, their bits differ).
     @Test(.enabled(if: CPUKernelVariant.amx.isSupported, "needs AMX-BF16 and the OS tile grant"),
           arguments: cases + [GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128)),
                                        b: GEMMOperandSpec(format: .e2m1, scales: (1, 32)), shapes: shapes)])
@@ -49,7 +52,9 @@ struct PrescaledGEMMTests {
             let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 401))
             let b = try testCase.b.make(rows: shape.n, k: shape.k, seed: UInt64(2 * index + 402))
             let full = try GEMMEngineTests.product(a, b, variant: .amx)
-            for (start, length) in [(0, 1), (shape.m - 1, 1), (1, min(shape.m - 1, 17))] {
+            let dotPath = { (rows: Int) in min(rows, shape.n) <= GEMMEngine.dotPathMaxRows }
+            for (start, length) in [(0, 1), (shape.m - 1, 1), (1, min(shape.m - 1, 17)), (2, min(shape.m - 2, 3))]
+            where length > 0 && dotPath(length) == dotPath(shape.m) {
                 let part = try GEMMEngineTests.product(try Self.rows(of: a, start: start, length: length), b, variant: .amx)
                 #expect(try part.bitwiseEqual(full.narrow(dim: 0, start: start, length: length).contiguous()),
                         "\(shape) rows \(start)..<\(start + length)")

@@ -199,6 +199,19 @@ struct MegaMoEFusedTests {
         #expect(try y.select(dim: 0, index: 1).elements(as: UInt16.self).allSatisfy { $0 == 0 })
     }
 
+    /// Experts that fit are one block; larger ones split into near-equal blocks of at least half
+    /// the block size, so no block falls to the GEMM engine's dot-product path unless the expert does.
+    @Test func expertBlocksAreEvenAndNeverSmallUnlessTheExpertIs() {
+        #expect(MegaMoEFusedRank.blocks(rows: 5, blockRows: 1024) == [0..<5])
+        #expect(MegaMoEFusedRank.blocks(rows: 1024, blockRows: 1024) == [0..<1024])
+        for rows in [1025, 1031, 2049, 5000] {
+            let blocks = MegaMoEFusedRank.blocks(rows: rows, blockRows: 1024)
+            #expect(blocks.first?.lowerBound == 0 && blocks.last?.upperBound == rows, "\(rows)")
+            #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(rows)")
+            #expect(blocks.allSatisfy { $0.count <= 1024 && $0.count >= 512 }, "\(rows): \(blocks.map(\.count))")
+        }
+    }
+
     /// The fused epilogues (BF16, and FP8 with its scale words in UTCCP row order) read gate and up
     /// from the interleaved L1 output and give the standalone SwiGLU ops' bits for either
     /// `fast_math`; the two settings do differ on this many values.

@@ -45,11 +45,16 @@ typedef struct dg_gemm_output {
     int64_t stride0, stride1;
 } dg_gemm_output;
 
+/// AMX and AVX-512 BF16 plans whose smaller operand has at most this many rows, with K-contiguous
+/// FP8/FP4/BF16 operands (power-of-two scales or none), take the dot-product path (vdpbf16ps over
+/// whole rows) instead of tiles; a row's bits then depend on which path its call takes.
+enum { DG_GEMV_MAX_ROWS = 8 };
+
 /// A planned GEMM. Fill it with dg_gemm_plan_init; the fields are private to the engine.
 typedef struct dg_gemm_plan {
     dg_gemm_operand a, b;
     dg_gemm_output d;
-    int32_t isa, pairs, mr, nr, kstep, element_size, scaled, prescaled, stream_a, global_b, workers;
+    int32_t isa, pairs, mr, nr, kstep, element_size, scaled, prescaled, stream_a, global_b, gemv, workers;
     int64_t block_len, blocks, steps_full, steps_last, blocks_per_chunk, chunks;
     int64_t panels_a, panels_b, item_panels_a, item_panels_b, items_m, items_n;
     int64_t panel_bytes_a, panel_bytes_b, local_panel_bytes_b;

@@ -1,4 +1,5 @@
 import DeepGEMMCore
+internal import CDeepGEMMCPU
 
 /// The CPU backend's dense GEMM: every GEMM-shaped op (dense, grouped, batched, einsum) reduces to
 /// calls of ``run(a:b:d:accumulate:variant:)`` on views.
@@ -22,7 +23,13 @@ import DeepGEMMCore
 /// runs over all of K, and the result is `acc · 2^(E_r + E_c)` with one rounding. It agrees with the
 /// block rule to FP32 rounding (and differs where scale products leave FP32's range: the block rule
 /// overflows or flushes them).
-/// On `.amx` a row's result does not depend on the other rows of the call, on either path (tested).
+/// Those two levels compute calls whose smaller operand has at most ``dotPathMaxRows`` rows (decode
+/// steps, small experts) on a dot-product path when both operands are K-contiguous FP8/FP4/BF16
+/// (power-of-two scales or none): the small rows are decoded once, each row of the other operand
+/// is decoded line by line and dotted with them by `vdpbf16ps` into 16 lanes over all of K, and the
+/// lanes are summed in a fixed order. On `.amx` a row's result does not depend on the other rows of
+/// a call as long as both calls take the same path (tested); the fused Mega MoE splits an expert's
+/// rows into blocks that keep the unfused expert's path.
 ///
 /// Bit-identical results: every variant gives the same bits for any thread count. `.avx2` and
 /// `.avx512f` give the same bits as each other (operands decoded exactly to F32, one FMA per
@@ -32,6 +39,9 @@ import DeepGEMMCore
 /// (`tdpbf16ps`: pairs of products too, with other intermediate roundings) and `.portable`
 /// (multiply, then add) differ from them and from each other within FP32 rounding.
 public enum GEMMEngine {
+    /// The largest row count of the smaller operand that takes the dot-product path (see above).
+    public static let dotPathMaxRows = Int(DG_GEMV_MAX_ROWS)
+
     /// Computes `D (+)= A · Bᵀ` for operands of equal `k`; `d` is a 2-D [a.rows, b.rows] view of
     /// F32 or BF16 with any strides. Up to `threads` threads split the output; the result does not
     /// depend on the thread count.

@@ -5,7 +5,8 @@ import DeepGEMMCore
 /// 1. **Publish.** The rank writes, into each destination rank's region, the `token · k + slot`
 ///    indices of its pairs per local expert (`src_token_topk_idx[le][src][i]`) and their counts
 ///    (`recv_count[src][le]`). Barrier.
-/// 2. **Experts.** For each local expert with pairs, in blocks of at most ``maxBlockRows`` rows:
+/// 2. **Experts.** For each local expert with pairs, in ``blocks(rows:blockRows:)`` of at most
+///    ``maxBlockRows`` rows:
 ///    pull the rows (x, its scale words, the top-k weight) from the source ranks' input regions into
 ///    the L1 ring; L1 GEMM (FP8×FP4 with per-32 scales, or BF16) into a block-sized scratch; the
 ///    SwiGLU epilogue writes the L2 ring (FP8 with UE8M0 scales, or BF16); L2 GEMM; each result row
@@ -22,13 +23,25 @@ import DeepGEMMCore
 /// 4. **Stats.** Each local expert's received pair count is added to the stats.
 ///
 /// Every value equals the unfused pipeline's bit for bit: the GEMMs are the same engine calls row
-/// by row (a row's result does not depend on its block, position or thread count), the epilogue
+/// by row (a row's result does not depend on its block, position or thread count, as long as the
+/// block takes the unfused expert's path: see ``blocks(rows:blockRows:)``), the epilogue
 /// and combine use the same scalar arithmetic in the same order. Two barriers per call suffice:
 /// a rank can only start writing into a peer for the next call after that peer has finished
 /// reading everything of this one.
 enum MegaMoEFusedRank {
     /// The most rows one expert GEMM takes at a time (fewer when the ring is smaller).
     static let maxBlockRows = 1024
+
+    /// An expert's `rows` cut into blocks of at most `blockRows` rows of equal size (±1): the
+    /// whole expert when it fits, else blocks of at least `blockRows / 2` rows. The GEMM engine
+    /// computes calls with at most ``GEMMEngine/dotPathMaxRows`` rows on its dot-product path, so a
+    /// block takes the unfused expert's path (and gives its bits) when `blockRows / 2` is more
+    /// than that (the ring holds at least 384 rows).
+    static func blocks(rows: Int, blockRows: Int) -> [Range<Int>] {
+        precondition(blockRows / 2 > GEMMEngine.dotPathMaxRows, "blocks of \(blockRows) rows could split an expert into dot-path blocks")
+        let count = (rows + blockRows - 1) / blockRows
+        return (0..<count).map { i in (i * rows / count)..<((i + 1) * rows / count) }
+    }
 
     /// Runs the call. Any failure marks this rank failed, so its peers stop waiting for it.
     static func run(_ call: MegaMoEFusedCall) throws {
@@ -95,8 +108,8 @@ enum MegaMoEFusedRank {
             received[expert] = sources.count
             guard !sources.isEmpty else { continue }
             try engine.prepareWeights(expert: expert)
-            for start in stride(from: 0, to: sources.count, by: blockRows) {
-                try engine.run(sources[start..<min(start + blockRows, sources.count)])
+            for block in blocks(rows: sources.count, blockRows: blockRows) {
+                try engine.run(sources[block])
                 buffer.group.heartbeat()
             }
         }
