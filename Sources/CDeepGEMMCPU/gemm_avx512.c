@@ -584,10 +584,6 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, c
         DG_DOT_CASE(FORMAT, 2, 4)                                                                                      \
         DG_DOT_CASE(FORMAT, 3, 2)                                                                                      \
         DG_DOT_CASE(FORMAT, 4, 2)                                                                                      \
-        DG_DOT_CASE(FORMAT, 5, 1)                                                                                      \
-        DG_DOT_CASE(FORMAT, 6, 1)                                                                                      \
-        DG_DOT_CASE(FORMAT, 7, 1)                                                                                      \
-        DG_DOT_CASE(FORMAT, 8, 1)                                                                                      \
     default: break;                                                                                                    \
     }
 
