@@ -98,6 +98,11 @@ void dg_gemm_tile_f32_portable(const dg_gemm_tile *t);
     static void (*const name##s[8])(const dg_gemm_tile *) = {name##1, name##2, name##3, name##4,  \
                                                             name##5, name##6, name##7, name##8};
 
+/// The dot-product path (gemm_plan.c): plans whose smaller operand has at most DG_GEMV_MAX_ROWS rows
+/// (decode steps), with BF16 pairs and K-contiguous decodable operands, pack those rows once as
+/// BF16 lines and stream the other operand's rows in panels of DG_GEMV_PANEL, each row decoded
+/// once and dotted with every small row (no packing of the large operand, no padding rows).
+enum { DG_GEMV_PANEL = 32 };
 /// AMX-BF16 (gemm_amx.c): MR 32, NR 32, BF16 pairs with tdpbf16ps; blocks padded to whole groups
 /// of DG_AMX_GROUP_STEPS steps (32 K values, one tile row), A packed by dg_gemm_pairs_to_rows_avx512.
 enum { DG_AMX_MR = 32, DG_AMX_NR = 32, DG_AMX_GROUP_STEPS = 16 };
@@ -130,11 +135,6 @@ void dg_gemm_pack_prescaled_avx512(const dg_gemm_operand *op, int64_t row0, int6
 /// plans, scaled operands) each value is scaled as by dg_gemm_pack_prescaled_avx512.
 void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, int64_t k0, int64_t len,
                               int64_t steps, const float *row_exp, void *dst);
-/// The dot-product path (gemm_plan.c): plans whose smaller operand has at most DG_GEMV_MAX_ROWS rows
-/// (decode steps), with BF16 pairs and K-contiguous decodable operands, pack those rows once as
-/// BF16 lines and stream the other operand's rows in panels of DG_GEMV_PANEL, each row decoded
-/// once and dotted with every small row (no packing of the large operand, no padding rows).
-enum { DG_GEMV_PANEL = 32 };
 /// Packs rows [0, rows) of a K-contiguous E4M3, E2M1 (packed along K) or BF16 operand as BF16 lines
 /// of `kpad` elements (K rounded up to 32, zero past K) at dst + r * kpad; with `row_exp` and scales,
 /// each 32-element line times 2^(e - row_exp[r]) as dg_gemm_pack_prescaled_avx512 scales it.

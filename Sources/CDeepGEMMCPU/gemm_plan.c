@@ -357,29 +357,33 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
 
 /// Phase 0 of a dot-product plan: the small rows' exponents and BF16 lines.
 static void gemv_pack(const dg_gemm_plan *plan) {
-    float *row_exp = (float *)(plan->workspace + plan->row_exp_a);
 #if DG_GEMM_X86
+    float *row_exp = (float *)(plan->workspace + plan->row_exp_a);
     if (plan->prescaled) dg_gemm_row_exponents(&plan->a, 0, plan->a.rows, row_exp);
     dg_gemm_pack_lines_avx512(&plan->a, plan->a.rows, gemv_kpad(plan), plan->prescaled ? row_exp : NULL,
                               (uint16_t *)(plan->workspace + plan->packed_a));
+#else
+    (void)plan;  // dot-product plans need BF16 pairs, an x86 level
 #endif
 }
 
 /// Item `item` of a dot-product plan: the panel of B rows from item * DG_GEMV_PANEL, against every
 /// small row, scaled by 2^(E_row + E_col) when prescaled, stored by the output rule.
 static void gemv_item(const dg_gemm_plan *plan, int64_t item, int worker) {
+#if DG_GEMM_X86
     unsigned char *area = plan->workspace + plan->worker_area + worker * plan->worker_bytes;
     float *col_exp = (float *)(area + plan->row_exp_b), *c = (float *)(area + plan->c_offset);
     const float *row_exp = (const float *)(plan->workspace + plan->row_exp_a);
     const int64_t row0 = item * DG_GEMV_PANEL, width = dg_min64(DG_GEMV_PANEL, plan->b.rows - row0);
-#if DG_GEMM_X86
     if (plan->prescaled) dg_gemm_row_exponents(&plan->b, row0, width, col_exp);
     dg_gemm_dot_rows_avx512(&plan->b, row0, width, plan->prescaled ? col_exp : NULL,
                             (const uint16_t *)(plan->workspace + plan->packed_a), plan->a.rows, gemv_kpad(plan), c,
                             DG_GEMV_PANEL);
     if (plan->prescaled) dg_gemm_scale_tile_avx512(c, DG_GEMV_PANEL, plan->a.rows, width, row_exp, col_exp);
-#endif
     store(plan, 0, row0, plan->a.rows, width, c, DG_GEMV_PANEL);
+#else
+    (void)plan, (void)item, (void)worker;  // dot-product plans need BF16 pairs, an x86 level
+#endif
 }
 
 void dg_gemm_plan_work(dg_gemm_plan *plan, int phase, int worker) {
