@@ -547,12 +547,27 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_line_step(const dg_gemm_operand *
     }
 }
 
-/// Rows [r, r + G) of the panel against the M lines of `x`: G x M accumulators of 16 lanes (G, M
-/// and the storage format constants after inlining), each summing its lanes' pairs over all of K
-/// with vdpbf16ps (whole lines, then the last partial one), then reduced in a fixed order.
+/// Lines [k0, k1) of G rows into their G x M accumulators: whole lines, then the last partial one.
+DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_span(const dg_gemm_operand *op, const int format, const e4m3_table *table,
+                                                    const uint16_t *e2m1_tables, const prescale_rows *prescale,
+                                                    const char *const *rows, int64_t r, const int G, const uint16_t *x,
+                                                    const int M, int64_t kpad, int64_t k0, int64_t k1,
+                                                    __m512 acc[][DG_GEMV_MAX_ROWS]) {
+    const int64_t whole = k0 + (k1 - k0) / 32 * 32;
+    for (int64_t kk = k0; kk < whole; kk += 32)
+        dot_line_step(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, kk, 32, acc);
+    if (whole < k1) dot_line_step(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, whole, k1 - whole, acc);
+}
+
+/// Rows [r, r + G) of the panel against the M lines of `x`: G x M accumulators of 16 lanes (G, M,
+/// the storage format and `scaled` constants after inlining), each summing its lanes' pairs with
+/// vdpbf16ps, then reduced in a fixed order. Unscaled and prescaled plans sum over all of K; with
+/// `scaled`, each block of `block` elements is summed apart and folded as acc += p · (sx · sw) (sx
+/// from `x_scales` [blocks][M], sw the row's scale), lane by lane.
 DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, const int format, const e4m3_table *table,
                                                     const prescale_rows *prescale, int64_t row0, int64_t r, const int G,
-                                                    const uint16_t *x, const int M, int64_t kpad, float *out, int64_t ldc) {
+                                                    const uint16_t *x, const int M, int64_t kpad, const int scaled,
+                                                    int64_t block, const float *x_scales, float *out, int64_t ldc) {
     const int64_t element_bytes = format == DG_TYPE_BF16 ? 2 : 1;  // E2M1: two per byte, counted in dot_line
     const uint16_t *e2m1_tables = prescale ? prescale->e2m1_tables : dg_gemm_e2m1_bf16;
     const char *rows[4];
@@ -561,23 +576,40 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, c
         rows[i] = (const char *)op->data + (row0 + r + i) * op->stride0 * element_bytes;
         for (int m = 0; m < M; m++) acc[i][m] = _mm512_setzero_ps();
     }
-    const int64_t whole = op->k / 32 * 32;
-    for (int64_t kk = 0; kk < whole; kk += 32)
-        dot_line_step(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, kk, 32, acc);
-    if (whole < op->k) dot_line_step(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, whole, op->k - whole, acc);
+    if (!scaled) {
+        dot_span(op, format, table, e2m1_tables, prescale, rows, r, G, x, M, kpad, 0, op->k, acc);
+    } else {
+        const int64_t blocks = dg_ceil_div64(op->k, block);
+        for (int64_t b = 0; b < blocks; b++) {
+            __m512 part[4][DG_GEMV_MAX_ROWS];
+            for (int i = 0; i < G; i++)
+                for (int m = 0; m < M; m++) part[i][m] = _mm512_setzero_ps();
+            dot_span(op, format, table, e2m1_tables, NULL, rows, r, G, x, M, kpad, b * block, dg_min64(op->k, (b + 1) * block), part);
+            for (int i = 0; i < G; i++) {
+                const float sw = op->scales ? op->scales[(row0 + r + i) / op->gran_rows * op->scale_stride0 +
+                                                         b * block / op->gran_k * op->scale_stride1] : 1.0f;
+                for (int m = 0; m < M; m++)
+                    acc[i][m] = _mm512_fmadd_ps(part[i][m], _mm512_set1_ps(x_scales[b * M + m] * sw), acc[i][m]);
+            }
+        }
+    }
     for (int i = 0; i < G; i++)
         for (int m = 0; m < M; m++) out[m * ldc + r + i] = _mm512_reduce_add_ps(acc[i][m]);
 }
 
-/// dot_rows over a panel, G rows at a time (G x M accumulators stay within the 32 registers), the
-/// rows past the last whole group one at a time.
-#define DG_DOT_CASE(FORMAT, M, G)                                                                                      \
-    case M: {                                                                                                          \
+/// dot_rows over a panel, G rows at a time (G x M accumulators, twice that when scaled, stay within
+/// the 32 registers), the rows past the last whole group one at a time.
+#define DG_DOT_ROWS(FORMAT, M, G, SCALED)                                                                              \
+    {                                                                                                                  \
         int64_t r = 0;                                                                                                 \
-        for (; r + G <= width; r += G) dot_rows(op, FORMAT, &table, prescale, row0, r, G, x, M, kpad, out, ldc);       \
-        for (; r < width; r++) dot_rows(op, FORMAT, &table, prescale, row0, r, 1, x, M, kpad, out, ldc);               \
-        break;                                                                                                         \
+        for (; r + G <= width; r += G)                                                                                 \
+            dot_rows(op, FORMAT, &table, prescale, row0, r, G, x, M, kpad, SCALED, block, x_scales, out, ldc);         \
+        for (; r < width; r++) dot_rows(op, FORMAT, &table, prescale, row0, r, 1, x, M, kpad, SCALED, block, x_scales, out, ldc); \
     }
+#define DG_DOT_CASE(FORMAT, M, G)                                                                                      \
+    case M:                                                                                                            \
+        if (x_scales) DG_DOT_ROWS(FORMAT, M, G, 1) else DG_DOT_ROWS(FORMAT, M, G, 0)                                   \
+        break;
 #define DG_DOT_FORMAT(FORMAT)                                                                                          \
     switch (x_rows) {                                                                                                  \
         DG_DOT_CASE(FORMAT, 1, 4)                                                                                      \
@@ -588,7 +620,8 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, c
     }
 
 DG_TARGET_AVX512BF16 void dg_gemm_dot_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, const float *row_exp,
-                                                 const uint16_t *x, int64_t x_rows, int64_t kpad, float *out, int64_t ldc) {
+                                                 const uint16_t *x, int64_t x_rows, int64_t kpad, int64_t block,
+                                                 const float *x_scales, float *out, int64_t ldc) {
     const e4m3_table table = load_e4m3_table();
     prescale_rows rows;
     const prescale_rows *prescale = NULL;

@@ -142,9 +142,11 @@ void dg_gemm_pack_lines_avx512(const dg_gemm_operand *op, int64_t rows, int64_t 
 /// out[m * ldc + j] = sum over K of x[m] · row (row0 + j) of `op`, for j < width (<= DG_GEMV_PANEL)
 /// and m < x_rows (1 ... DG_GEMV_MAX_ROWS): `x` as dg_gemm_pack_lines_avx512 packs it, the rows
 /// decoded (with `row_exp`, prescaled) the same way, pairs multiplied with vdpbf16ps into 16 lanes
-/// over all of K and the lanes summed in a fixed order.
+/// and the lanes summed in a fixed order. With `x_scales` ([ceil(K / block)][x_rows] floats; `block`
+/// a multiple of 32), each block's lanes are folded as acc += p · (sx · sw), sw the row's scale of
+/// the block (1 when `op` is unscaled); without, the lanes run over all of K.
 void dg_gemm_dot_rows_avx512(const dg_gemm_operand *op, int64_t row0, int64_t width, const float *row_exp, const uint16_t *x,
-                             int64_t x_rows, int64_t kpad, float *out, int64_t ldc);
+                             int64_t x_rows, int64_t kpad, int64_t block, const float *x_scales, float *out, int64_t ldc);
 /// Multiplies `rows` x `cols` accumulators (`ldc` floats apart) by 2^(row_exp[r] + col_exp[c]), one
 /// rounding each (vscalefps; NaN exponents give NaN).
 void dg_gemm_scale_tile_avx512(float *c, int64_t ldc, int64_t rows, int64_t cols, const float *row_exp,

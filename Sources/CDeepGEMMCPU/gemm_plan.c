@@ -18,7 +18,8 @@
 // Plans of those two levels whose smaller operand has at most DG_GEMV_MAX_ROWS rows run the
 // dot-product path instead (gemv): those rows are packed once as BF16 lines (phase 0), and the
 // items are panels of the other operand's rows, each decoded line by line and dotted with every
-// small row with vdpbf16ps (gemv_item); no tiles, so no padding rows are computed.
+// small row with vdpbf16ps (gemv_item); no tiles, so no padding rows are computed. Power-of-two
+// scales are folded in as on the tiles; other scales (blocks of whole lines) per block.
 #include <string.h>
 #include "gemm_internal.h"
 
@@ -48,6 +49,10 @@ void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
     }
 }
 
+/// Non-zero when the operand is unscaled or its scale blocks are whole 32-element lines (the dot
+/// product path's unit).
+DG_INLINE int dot_blocks_ok(const dg_gemm_operand *op) { return !op->scales || op->gran_k % 32 == 0; }
+
 /// Lines of the small operand: K rounded up to whole 32-element lines.
 DG_INLINE int64_t gemv_kpad(const dg_gemm_plan *plan) { return dg_ceil_div64(plan->a.k, 32) * 32; }
 
@@ -67,8 +72,15 @@ static int64_t gemv_plan_init(dg_gemm_plan *plan, const dg_gemm_operand *a, cons
         plan->d.stride0 = d->stride1;
         plan->d.stride1 = d->stride0;
     }
-    plan->prescaled = plan->a.scales != NULL || plan->b.scales != NULL;
+    const int has_scales = plan->a.scales != NULL || plan->b.scales != NULL;
+    plan->prescaled = has_scales && dg_gemm_prescalable(&plan->a) && dg_gemm_prescalable(&plan->b);
+    plan->scaled = has_scales && !plan->prescaled;
     const int64_t m = plan->a.rows, n = plan->b.rows, k = plan->a.k;
+    // Scaled plans fold blocks of the smaller scale block (each operand's scale read at a block's first k).
+    plan->block_len = k;
+    if (plan->a.scales) plan->block_len = dg_min64(plan->block_len, plan->a.gran_k);
+    if (plan->b.scales) plan->block_len = dg_min64(plan->block_len, plan->b.gran_k);
+    plan->blocks = dg_ceil_div64(k, plan->block_len);
     const int64_t items = dg_ceil_div64(n, DG_GEMV_PANEL);
     int64_t workers = dg_max64(1, dg_min64(max_workers, items));
     if (m * n * k < dg_single_worker_macs) workers = 1;
@@ -78,6 +90,8 @@ static int64_t gemv_plan_init(dg_gemm_plan *plan, const dg_gemm_operand *a, cons
     offset += align64(DG_GEMV_MAX_ROWS * 4);
     plan->packed_a = offset;
     offset += align64(m * gemv_kpad(plan) * 2);
+    plan->scales_a = offset;
+    if (plan->scaled) offset += align64(m * plan->blocks * 4);
     plan->worker_area = offset;
     plan->row_exp_b = 0;
     plan->c_offset = align64(DG_GEMV_PANEL * 4);
@@ -104,7 +118,7 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
 
     const int has_scales = a->scales != NULL || b->scales != NULL;
     if (plan->pairs && dg_min64(a->rows, b->rows) <= DG_GEMV_MAX_ROWS && rows_decodable(a) && rows_decodable(b) &&
-        (!has_scales || (dg_gemm_prescalable(a) && dg_gemm_prescalable(b))))
+        dot_blocks_ok(a) && dot_blocks_ok(b))
         return gemv_plan_init(plan, a, b, d, max_workers);
 
     // Vectors run along B's rows; when B is narrower than a vector and A is taller, compute Dᵀ = B·Aᵀ.
@@ -355,20 +369,23 @@ static void run_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     store(plan, row0, col0, rows, cols, c, ldc);
 }
 
-/// Phase 0 of a dot-product plan: the small rows' exponents and BF16 lines.
+/// Phase 0 of a dot-product plan: the small rows' exponents, BF16 lines and (scaled plans) scales.
 static void gemv_pack(const dg_gemm_plan *plan) {
 #if DG_GEMM_X86
     float *row_exp = (float *)(plan->workspace + plan->row_exp_a);
     if (plan->prescaled) dg_gemm_row_exponents(&plan->a, 0, plan->a.rows, row_exp);
     dg_gemm_pack_lines_avx512(&plan->a, plan->a.rows, gemv_kpad(plan), plan->prescaled ? row_exp : NULL,
                               (uint16_t *)(plan->workspace + plan->packed_a));
+    if (plan->scaled) dg_gemm_pack_scales(&plan->a, 0, plan->a.rows, 0, plan->blocks, plan->block_len,
+                                          (float *)(plan->workspace + plan->scales_a));
 #else
     (void)plan;  // dot-product plans need BF16 pairs, an x86 level
 #endif
 }
 
 /// Item `item` of a dot-product plan: the panel of B rows from item * DG_GEMV_PANEL, against every
-/// small row, scaled by 2^(E_row + E_col) when prescaled, stored by the output rule.
+/// small row (block by block with their scales when scaled), times 2^(E_row + E_col) when
+/// prescaled, stored by the output rule.
 static void gemv_item(const dg_gemm_plan *plan, int64_t item, int worker) {
 #if DG_GEMM_X86
     unsigned char *area = plan->workspace + plan->worker_area + worker * plan->worker_bytes;
@@ -377,7 +394,8 @@ static void gemv_item(const dg_gemm_plan *plan, int64_t item, int worker) {
     const int64_t row0 = item * DG_GEMV_PANEL, width = dg_min64(DG_GEMV_PANEL, plan->b.rows - row0);
     if (plan->prescaled) dg_gemm_row_exponents(&plan->b, row0, width, col_exp);
     dg_gemm_dot_rows_avx512(&plan->b, row0, width, plan->prescaled ? col_exp : NULL,
-                            (const uint16_t *)(plan->workspace + plan->packed_a), plan->a.rows, gemv_kpad(plan), c,
+                            (const uint16_t *)(plan->workspace + plan->packed_a), plan->a.rows, gemv_kpad(plan),
+                            plan->block_len, plan->scaled ? (const float *)(plan->workspace + plan->scales_a) : NULL, c,
                             DG_GEMV_PANEL);
     if (plan->prescaled) dg_gemm_scale_tile_avx512(c, DG_GEMV_PANEL, plan->a.rows, width, row_exp, col_exp);
     store(plan, 0, row0, plan->a.rows, width, c, DG_GEMV_PANEL);

@@ -12,6 +12,7 @@ import DeepGEMMTestSupport
 struct AMXGEMMTests {
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (16, 17, 31), (17, 16, 32), (31, 33, 33), (32, 32, 64), (33, 15, 300), (65, 100, 160), (15, 70, 47),
+        (3, 70, 300), (70, 2, 160),  // the dot-product path (at most 4 rows on one side)
     ]
 
     static let cases: [GEMMCase] = [

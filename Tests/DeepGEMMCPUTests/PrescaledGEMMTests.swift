@@ -34,7 +34,11 @@ struct PrescaledGEMMTests {
                  b: GEMMOperandSpec(format: .e2m1, scales: (1, 64), scaleExponents: -30...30), shapes: shapes),
     ]
 
-    @Test(arguments: cases, variants)
+    /// Float scales, which the same levels fold block by block (tiles and dot-product path alike).
+    static let floatScaleCase = GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128)),
+                                         b: GEMMOperandSpec(format: .e2m1, scales: (1, 32)), shapes: shapes)
+
+    @Test(arguments: cases + [floatScaleCase], variants)
     func matchesFP64AndTheReference(_ testCase: GEMMCase, variant: CPUKernelVariant) throws {
         try AMXGEMMTests.expectMatchesFP64(testCase, variant: variant, seed: 301)
     }
@@ -45,8 +49,7 @@ struct PrescaledGEMMTests {
     /// when both calls take the same path: tiles, or the dot-product path when one side has at most
     /// `GEMMEngine.dotPathMaxRows` rows (where the two paths meet, their bits differ).
     @Test(.enabled(if: CPUKernelVariant.amx.isSupported, "needs AMX-BF16 and the OS tile grant"),
-          arguments: cases + [GEMMCase(a: GEMMOperandSpec(format: .e4m3, scales: (1, 128)),
-                                       b: GEMMOperandSpec(format: .e2m1, scales: (1, 32)), shapes: shapes)])
+          arguments: cases + [floatScaleCase])
     func rowsDoNotDependOnTheirNeighbours(_ testCase: GEMMCase) throws {
         for (index, shape) in testCase.shapes.enumerated() where shape.m > 1 {
             let a = try testCase.a.make(rows: shape.m, k: shape.k, seed: UInt64(2 * index + 401))

@@ -46,8 +46,8 @@ typedef struct dg_gemm_output {
 } dg_gemm_output;
 
 /// AMX and AVX-512 BF16 plans whose smaller operand has at most this many rows, with K-contiguous
-/// FP8/FP4/BF16 operands (power-of-two scales or none), take the dot-product path (vdpbf16ps over
-/// whole rows) instead of tiles; a row's bits then depend on which path its call takes. (Past 4
+/// FP8/FP4/BF16 operands (unscaled, or scale blocks of a multiple of 32), take the dot-product
+/// path (vdpbf16ps over whole rows) instead of tiles; a row's bits then depend on which path its call takes. (Past 4
 /// rows the tiles are faster: the dot path's vdpbf16ps count grows with the rows, the tiles' cost
 /// does not until 16.)
 enum { DG_GEMV_MAX_ROWS = 4 };

@@ -24,10 +24,11 @@ internal import CDeepGEMMCPU
 /// block rule to FP32 rounding (and differs where scale products leave FP32's range: the block rule
 /// overflows or flushes them).
 /// Those two levels compute calls whose smaller operand has at most ``dotPathMaxRows`` rows (decode
-/// steps, small experts) on a dot-product path when both operands are K-contiguous FP8/FP4/BF16
-/// (power-of-two scales or none): the small rows are decoded once, each row of the other operand
-/// is decoded line by line and dotted with them by `vdpbf16ps` into 16 lanes over all of K, and the
-/// lanes are summed in a fixed order. On `.amx` a row's result does not depend on the other rows of
+/// steps, small experts) on a dot-product path when both operands are K-contiguous FP8/FP4/BF16,
+/// unscaled or with scale blocks of a multiple of 32: the small rows are decoded once, each row of
+/// the other operand is decoded line by line and dotted with them by `vdpbf16ps` into 16 lanes
+/// (over all of K with power-of-two scales folded in as above; otherwise per block, each block's
+/// lanes folded as `acc += p · (sa · sb)`), and the lanes are summed in a fixed order. On `.amx` a row's result does not depend on the other rows of
 /// a call as long as both calls take the same path (tested); the fused Mega MoE splits an expert's
 /// rows into blocks that keep the unfused expert's path.
 ///
