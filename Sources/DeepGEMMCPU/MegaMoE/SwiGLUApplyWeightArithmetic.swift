@@ -125,6 +125,7 @@ public enum MegaMoESwiGLUArithmetic {
     public static func quantizeRow(columns: Int, activation: (Int) -> Float, codes: UnsafeMutablePointer<UInt8>,
                                    storeWord: (Int, Int32) -> Void) {
         let group = 32, groups = columns / group
+        guard groups > 0 else { return }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: groups) { exponents in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: group) { activations in
                 for g in 0..<groups {
@@ -144,8 +145,8 @@ public enum MegaMoESwiGLUArithmetic {
     }
 
     /// ``quantizeRow(columns:activation:codes:storeWord:)`` of ``BF16Activation`` `activation` over BF16
-    /// gate and up values given by address: column c reads `gate[i]` and `up[i]` at
-    /// i = (c / 8)·`chunkStride` + c % 8. Levels with C code run `dg_swiglu_fp8_row` (the same bits),
+    /// gate and up values given by address (`columns` a multiple of 32): column c reads `gate[i]` and
+    /// `up[i]` at i = (c / 8)·`chunkStride` + c % 8. Levels with C code run `dg_swiglu_fp8_row` (the same bits),
     /// `.reference` the closure form.
     public static func quantizeRow(gate: UnsafePointer<UInt16>, up: UnsafePointer<UInt16>, chunkStride: Int, columns: Int,
                                    weight: Float, activation: BF16Activation, variant: CPUKernelVariant,
@@ -158,6 +159,7 @@ public enum MegaMoESwiGLUArithmetic {
             return
         }
         let groups = columns / 32
+        guard groups > 0 else { return }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: groups) { exponents in
             dg_swiglu_fp8_row(isa, gate, up, Int64(chunkStride), Int64(columns), weight, activation.silu,
                               activation.clamp == nil ? 0 : 1, activation.clamp ?? 0, codes, exponents.baseAddress)
