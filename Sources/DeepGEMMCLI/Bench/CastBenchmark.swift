@@ -55,9 +55,11 @@ enum CastBenchmark {
         let swiglu = op == "swiglu_apply_weight_to_fp8"
         let x = Tensor.randn([rows, swiglu ? 2 * columns : columns], dtype: swiglu ? .bfloat16 : dtype, seed: 1)
         let call: () throws -> QuantizedTensor
+        var otherInputBytes = 0
         switch op {
         case "swiglu_apply_weight_to_fp8":
             let weights = Tensor.randn([rows], dtype: .float32, seed: 2)
+            otherInputBytes = weights.byteCount
             call = { try swigluApplyWeightToFP8(x, topkWeights: weights, activationClamp: 10) }
         case "per_token_cast_to_fp8": call = { try perTokenCastToFP8(x, useUE8M0: useUE8M0, granK: granK) }
         case "per_token_cast_to_fp4": call = { try perTokenCastToFP4(x, useUE8M0: useUE8M0, granK: granK) }
@@ -67,7 +69,7 @@ enum CastBenchmark {
             throw DeepGEMMError.invalidArgument(argument: "OP", rule: "no benchmark for '\(op)'; available: \(ops.joined(separator: ", "))")
         }
         let sample = try call()
-        let bytes = x.byteCount + (swiglu ? 4 * rows : 0) + sample.data.byteCount + sample.sf.byteCount
+        let bytes = x.byteCount + otherInputBytes + sample.data.byteCount + sample.sf.byteCount
         let times = try Timing.medians { _ = try call() }
         // The copy moves bytes/2 so that its bytes read + written equal the op's.
         let copyTimes = MemoryCopyBaseline.times(bytes: bytes / 2)

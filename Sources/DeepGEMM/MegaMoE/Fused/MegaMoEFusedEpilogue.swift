@@ -13,10 +13,11 @@ enum MegaMoEFusedEpilogue {
     @inlinable
     static func gateColumn(_ c: Int) -> Int { chunkStride * (c >> 3) + (c & 7) }
 
-    /// FP8 form (the best CPU level's kernel): for each of `rows` rows of `l1` (BF16 [rows, 2I], row-major), the activations are
-    /// quantized per 32 columns with one UE8M0 exponent (no floor on amax), the E4M3 codes go to
-    /// `tokens` (row stride I) and the packed exponent bytes to the SF ring `sf` at the UTCCP row of
-    /// ring row `firstRingRow + row` (word w at `w · sfRingRows + row`).
+    /// FP8 form (the best CPU level's `dg_swiglu_fp8_row`): for each of `rows` rows of `l1` (BF16
+    /// [rows, 2I], row-major), the activations are quantized per 32 columns with one UE8M0 exponent
+    /// (no floor on amax), the E4M3 codes go to `tokens` (row stride I) and the packed exponent
+    /// bytes to the SF ring `sf` at the UTCCP row of ring row `firstRingRow + row` (word w at
+    /// `w · sfRingRows + row`).
     static func fp8(l1: UnsafePointer<UInt16>, rows: Int, intermediate: Int, weights: UnsafePointer<Float>,
                     clamp: Float?, fastMath: Bool, tokens: UnsafeMutablePointer<UInt8>, sf: UnsafeMutablePointer<Int32>,
                     sfRingRows: Int, firstRingRow: Int, threads: Int) {
@@ -29,8 +30,8 @@ enum MegaMoEFusedEpilogue {
             for r in range {
                 let row = gateUp + r * 2 * intermediate, w = rowWeights[r]
                 let sfRow = MegaMoEWeightLayout.utccpDestinationRow(firstRingRow + r)
-                MegaMoESwiGLUArithmetic.quantizeRow(gate: row, up: row + upOffset, chunkStride: chunkStride, columns: intermediate, weight: w,
-                                                    activation: activation, variant: .best, codes: out + r * intermediate,
+                MegaMoESwiGLUArithmetic.quantizeRow(gate: row, up: row + upOffset, chunkStride: chunkStride, columns: intermediate,
+                                                    weight: w, activation: activation, variant: .best, codes: out + r * intermediate,
                                                     storeWord: { index, word in words[index * sfRingRows + sfRow] = word })
             }
         }
