@@ -597,8 +597,8 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, c
         for (int m = 0; m < M; m++) out[m * ldc + r + i] = _mm512_reduce_add_ps(acc[i][m]);
 }
 
-/// dot_rows over a panel, G rows at a time (G x M accumulators, twice that when scaled, stay within
-/// the 32 registers), the rows past the last whole group one at a time.
+/// dot_rows over a panel, G rows at a time (GS when scaled: the G x M accumulators, twice that when
+/// scaled, stay within the 32 registers), the rows past the last whole group one at a time.
 #define DG_DOT_ROWS(FORMAT, M, G, SCALED)                                                                              \
     {                                                                                                                  \
         int64_t r = 0;                                                                                                 \
@@ -606,16 +606,16 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, c
             dot_rows(op, FORMAT, &table, prescale, row0, r, G, x, M, kpad, SCALED, block, x_scales, out, ldc);         \
         for (; r < width; r++) dot_rows(op, FORMAT, &table, prescale, row0, r, 1, x, M, kpad, SCALED, block, x_scales, out, ldc); \
     }
-#define DG_DOT_CASE(FORMAT, M, G)                                                                                      \
+#define DG_DOT_CASE(FORMAT, M, G, GS)                                                                                  \
     case M:                                                                                                            \
-        if (x_scales) DG_DOT_ROWS(FORMAT, M, G, 1) else DG_DOT_ROWS(FORMAT, M, G, 0)                                   \
+        if (x_scales) DG_DOT_ROWS(FORMAT, M, GS, 1) else DG_DOT_ROWS(FORMAT, M, G, 0)                                  \
         break;
 #define DG_DOT_FORMAT(FORMAT)                                                                                          \
     switch (x_rows) {                                                                                                  \
-        DG_DOT_CASE(FORMAT, 1, 4)                                                                                      \
-        DG_DOT_CASE(FORMAT, 2, 4)                                                                                      \
-        DG_DOT_CASE(FORMAT, 3, 2)                                                                                      \
-        DG_DOT_CASE(FORMAT, 4, 2)                                                                                      \
+        DG_DOT_CASE(FORMAT, 1, 4, 4)                                                                                   \
+        DG_DOT_CASE(FORMAT, 2, 4, 4)                                                                                   \
+        DG_DOT_CASE(FORMAT, 3, 4, 2)                                                                                   \
+        DG_DOT_CASE(FORMAT, 4, 4, 2)                                                                                   \
     default: break;                                                                                                    \
     }
 
