@@ -241,7 +241,7 @@ DG_ALWAYS_INLINE void prescale_rows_init(prescale_rows *p, const dg_gemm_operand
                                          int64_t valid) {
     p->e2m1_tables = dg_gemm_e2m1_scaled_tables();
     for (int64_t r = 0; r < valid; r++) {
-        p->grid_row[r] = op->scales + (row0 + r) / op->gran_rows * op->scale_stride0;
+        p->grid_row[r] = dg_gemm_scale_row(op, row0 + r);
         p->largest[r] = row_exp[r] != row_exp[r] ? INT32_MIN : (int)row_exp[r];
     }
 }
@@ -274,13 +274,13 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_k_contiguous(const dg_gemm_operand *
     const int64_t valid = dg_min64(width, op->rows - row0);
     const int64_t per_step = pairs ? 32 : 16;  // elements per 16 lanes
     const int64_t lane_stride = pairs ? 2 : 1;
-    const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    const int64_t row_stride = dg_gemm_code_stride(op, op->stride0);
     prescale_rows prescale;
     if (row_exp) prescale_rows_init(&prescale, op, row_exp, row0, valid);
     for (int64_t kk = 0; kk < len; kk += per_step) {
         const int64_t n = dg_min64(per_step, len - kk);
         const int64_t lanes = (n + lane_stride - 1) / lane_stride;
-        const int64_t column = row_exp ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
+        const int64_t column = row_exp ? dg_gemm_scale_column(op, k0 + kk) : 0;
         for (int64_t group = 0; group < width; group += 16) {
             __m512i r[16];
             for (int i = 0; i < 16; i++) {
@@ -309,7 +309,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_mn_contiguous(const dg_gemm_operand 
     const e4m3_table table = load_e4m3_table();
     const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
     const int64_t valid = dg_min64(width, op->rows - row0);
-    const int64_t k_stride = op->stride1 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    const int64_t k_stride = dg_gemm_code_stride(op, op->stride1);
     const int64_t kstep = pairs ? 2 : 1;
     for (int64_t s = 0; s * kstep < len; s++) {
         const int64_t k = k0 + s * kstep;
@@ -366,7 +366,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512 void pack_rows_e2m1(const dg_gemm_operand *op,
     const uint8_t *base = (const uint8_t *)op->data + row0 * op->stride0 + k0 / 2;
     for (int64_t g = 0; g * DG_AMX_GROUP_STEPS < steps; g++) {
         const int64_t kk = g * 2 * DG_AMX_GROUP_STEPS, n = len - kk;
-        const int64_t column = prescale && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
+        const int64_t column = prescale && n > 0 ? dg_gemm_scale_column(op, k0 + kk) : 0;
         char *out = dst + g * width * 64;
         int64_t r = 0;
         for (; r < valid && n > 0; r++) {
@@ -400,7 +400,7 @@ DG_TARGET_AVX512 void dg_gemm_pack_rows_avx512(const dg_gemm_operand *op, int64_
     const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
     for (int64_t g = 0; g * DG_AMX_GROUP_STEPS < steps; g++) {
         const int64_t kk = g * 2 * DG_AMX_GROUP_STEPS, n = len - kk;
-        const int64_t column = prescale && n > 0 ? (k0 + kk) / op->gran_k * op->scale_stride1 : 0;
+        const int64_t column = prescale && n > 0 ? dg_gemm_scale_column(op, k0 + kk) : 0;
         char *out = (char *)dst + g * width * 64;
         for (int64_t r = 0; r < width; r++) {
             __m512i v = _mm512_setzero_si512();
@@ -494,12 +494,12 @@ DG_TARGET_AVX512 void dg_gemm_pack_lines_avx512(const dg_gemm_operand *op, int64
                                                uint16_t *dst) {
     const e4m3_table table = load_e4m3_table();
     const __m512i e2m1 = e2m1_table(dg_gemm_e2m1_bf16);
-    const int64_t row_stride = op->stride0 * (op->format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    const int64_t row_stride = dg_gemm_code_stride(op, op->stride0);
     prescale_rows prescale;
     if (row_exp && op->scales) prescale_rows_init(&prescale, op, row_exp, 0, rows);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t kk = 0; kk < kpad; kk += 32) {
-            const int shift = row_exp && op->scales ? line_shift(&prescale, r, kk / op->gran_k * op->scale_stride1) : 0;
+            const int shift = row_exp && op->scales ? line_shift(&prescale, r, dg_gemm_scale_column(op, kk)) : 0;
             const __m512i v = load_line_shifted(op, &table, e2m1, &prescale, shift, r * row_stride + kk, dg_min64(32, op->k - kk));
             _mm512_storeu_si512(dst + r * kpad + kk, v);
         }
@@ -533,7 +533,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_line_step(const dg_gemm_operand *
                                                          const int M, int64_t kpad, int64_t kk, int64_t n,
                                                          __m512 acc[][DG_GEMV_MAX_ROWS]) {
     const int64_t element_bytes = format == DG_TYPE_BF16 ? 2 : 1;
-    const int64_t column = prescale ? kk / op->gran_k * op->scale_stride1 : 0;
+    const int64_t column = prescale ? dg_gemm_scale_column(op, kk) : 0;
     // One prefetch per cache line of each row.
     const int64_t ahead = format == DG_TYPE_E2M1 ? (kk + DG_PACK_PREFETCH) / 2 : (kk + DG_PACK_PREFETCH) * element_bytes;
     const int prefetch = format == DG_TYPE_BF16 || (kk & (format == DG_TYPE_E2M1 ? 127 : 63)) == 0;
@@ -586,8 +586,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX512BF16 void dot_rows(const dg_gemm_operand *op, c
                 for (int m = 0; m < M; m++) part[i][m] = _mm512_setzero_ps();
             dot_span(op, format, table, e2m1_tables, NULL, rows, r, G, x, M, kpad, b * block, dg_min64(op->k, (b + 1) * block), part);
             for (int i = 0; i < G; i++) {
-                const float sw = op->scales ? op->scales[(row0 + r + i) / op->gran_rows * op->scale_stride0 +
-                                                         b * block / op->gran_k * op->scale_stride1] : 1.0f;
+                const float sw = op->scales ? dg_gemm_scale_row(op, row0 + r + i)[dg_gemm_scale_column(op, b * block)] : 1.0f;
                 for (int m = 0; m < M; m++)
                     acc[i][m] = _mm512_fmadd_ps(part[i][m], _mm512_set1_ps(x_scales[b * M + m] * sw), acc[i][m]);
             }

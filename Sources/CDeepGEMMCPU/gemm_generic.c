@@ -108,7 +108,7 @@ void dg_gemm_pack_scales(const dg_gemm_operand *op, int64_t row0, int64_t width,
             for (; r < valid; r++) out[r] = 1.0f;
         } else {
             // The block's column of the grid, then its rows in order (no division per element).
-            const float *column = op->scales + ((b0 + b) * block_len / op->gran_k) * op->scale_stride1;
+            const float *column = op->scales + dg_gemm_scale_column(op, (b0 + b) * block_len);
             int64_t grid_row = row0 / op->gran_rows, left = op->gran_rows - row0 % op->gran_rows;
             for (; r < valid; r++) {
                 out[r] = column[grid_row * op->scale_stride0];

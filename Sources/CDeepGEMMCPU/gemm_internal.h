@@ -47,6 +47,17 @@ DG_INLINE int dg_gemm_mn_contiguous(const dg_gemm_operand *op) {
     return op->stride0 == 1 && (op->format != DG_TYPE_E2M1 || !op->fp4_packed_along_k);
 }
 
+/// A stride of the operand's storage in elements (for E2M1: in codes, two per byte).
+DG_INLINE int64_t dg_gemm_code_stride(const dg_gemm_operand *op, int64_t stride) {
+    return stride * (op->format == DG_TYPE_E2M1 ? 2 : 1);
+}
+/// The scales of operand row `row`: its row of the grid.
+DG_INLINE const float *dg_gemm_scale_row(const dg_gemm_operand *op, int64_t row) {
+    return op->scales + row / op->gran_rows * op->scale_stride0;
+}
+/// Offset, within a row of the grid, of the scale of element k.
+DG_INLINE int64_t dg_gemm_scale_column(const dg_gemm_operand *op, int64_t k) { return k / op->gran_k * op->scale_stride1; }
+
 /// BF16 bits of the E2M1 codes 0 ... 15 (code 8, negative zero, decodes to +0).
 extern const uint16_t dg_gemm_e2m1_bf16[16];
 /// BF16 bits of the E4M3 magnitudes 0 ... 127 (0x7F is NaN).

@@ -111,7 +111,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX2 void transpose8(__m256 r[8]) {
 DG_ALWAYS_INLINE DG_TARGET_AVX2 void pack_k_contiguous(const dg_gemm_operand *op, int format, int64_t row0, int64_t width,
                                                        int64_t k0, int64_t len, float *dst) {
     const int64_t valid = dg_min64(width, op->rows - row0);
-    const int64_t row_stride = op->stride0 * (format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    const int64_t row_stride = dg_gemm_code_stride(op, op->stride0);
     for (int64_t group = 0; group < width; group += 8) {
         const int64_t lanes = dg_min64(8, width - group), rows = dg_max64(0, dg_min64(8, valid - group));
         for (int64_t kk = 0; kk < len; kk += 8) {
@@ -129,7 +129,7 @@ DG_ALWAYS_INLINE DG_TARGET_AVX2 void pack_k_contiguous(const dg_gemm_operand *op
 DG_ALWAYS_INLINE DG_TARGET_AVX2 void pack_mn_contiguous(const dg_gemm_operand *op, int format, int64_t row0, int64_t width,
                                                         int64_t k0, int64_t len, float *dst) {
     const int64_t valid = dg_min64(width, op->rows - row0);
-    const int64_t k_stride = op->stride1 * (format == DG_TYPE_E2M1 ? 2 : 1);  // in codes for E2M1
+    const int64_t k_stride = dg_gemm_code_stride(op, op->stride1);
     for (int64_t s = 0; s < len; s++) {
         for (int64_t group = 0; group < width; group += 8) {
             const int64_t lanes = dg_min64(8, width - group), rows = valid - group;

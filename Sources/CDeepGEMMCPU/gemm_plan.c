@@ -49,6 +49,19 @@ void dg_gemm_tile_shape(int isa, int32_t *mr, int32_t *nr) {
     }
 }
 
+/// Takes the call's operands into the plan, swapped when `swap` (D = A·Bᵀ computed as Dᵀ = B·Aᵀ:
+/// D's strides exchanged).
+static void take_operands(dg_gemm_plan *plan, const dg_gemm_operand *a, const dg_gemm_operand *b, const dg_gemm_output *d,
+                          int swap) {
+    plan->a = swap ? *b : *a;
+    plan->b = swap ? *a : *b;
+    plan->d = *d;
+    if (swap) {
+        plan->d.stride0 = d->stride1;
+        plan->d.stride1 = d->stride0;
+    }
+}
+
 /// Non-zero when the operand is unscaled or its scale blocks are whole 32-element lines (the dot
 /// product path's unit).
 DG_INLINE int dot_blocks_ok(const dg_gemm_operand *op) { return !op->scales || op->gran_k % 32 == 0; }
@@ -63,15 +76,7 @@ DG_INLINE int64_t gemv_kpad(const dg_gemm_plan *plan) { return dg_ceil_div64(pla
 static int64_t gemv_plan_init(dg_gemm_plan *plan, const dg_gemm_operand *a, const dg_gemm_operand *b,
                               const dg_gemm_output *d, int max_workers) {
     plan->gemv = 1;
-    plan->a = *a;
-    plan->b = *b;
-    plan->d = *d;
-    if (b->rows < a->rows) {
-        plan->a = *b;
-        plan->b = *a;
-        plan->d.stride0 = d->stride1;
-        plan->d.stride1 = d->stride0;
-    }
+    take_operands(plan, a, b, d, b->rows < a->rows);
     const int has_scales = plan->a.scales != NULL || plan->b.scales != NULL;
     plan->prescaled = has_scales && dg_gemm_prescalable(&plan->a) && dg_gemm_prescalable(&plan->b);
     plan->scaled = has_scales && !plan->prescaled;
@@ -124,17 +129,9 @@ int64_t dg_gemm_plan_init(dg_gemm_plan *plan, int isa, int use_bf16_dot, const d
     // Vectors run along B's rows; when B is narrower than a vector and A is taller, compute Dᵀ = B·Aᵀ.
     // AMX plans with at most one tile of A rows and B rows that decode straight into the A tiles'
     // layout also swap, and stream the new A (B's rows) through per-chunk panels (stream_a).
-    plan->a = *a;
-    plan->b = *b;
-    plan->d = *d;
     plan->stream_a = isa == DG_ISA_AMX && plan->pairs && a->rows <= DG_AMX_NR && b->rows >= 2 * DG_AMX_MR &&
                      rows_decodable(b);
-    if (plan->stream_a || (b->rows < plan->nr && a->rows > b->rows)) {
-        plan->a = *b;
-        plan->b = *a;
-        plan->d.stride0 = d->stride1;
-        plan->d.stride1 = d->stride0;
-    }
+    take_operands(plan, a, b, d, plan->stream_a || (b->rows < plan->nr && a->rows > b->rows));
     const int64_t m = plan->a.rows, n = plan->b.rows, k = plan->a.k;
 
     // K blocking: scale blocks of min(gran_k), several per chunk; unscaled GEMMs use one block per chunk.

@@ -50,7 +50,7 @@ DG_PRESCALE_TARGET void dg_gemm_row_exponents(const dg_gemm_operand *op, int64_t
     const int64_t valid = op->scales ? dg_min64(width, op->rows - row0) : 0;
     const int64_t grid_cols = dg_ceil_div64(op->k, op->gran_k), stride = op->scale_stride1;
     for (int64_t r = 0; r < valid; r++) {
-        const uint32_t *row = (const uint32_t *)(op->scales + (row0 + r) / op->gran_rows * op->scale_stride0);
+        const uint32_t *row = (const uint32_t *)dg_gemm_scale_row(op, row0 + r);
         uint32_t largest = 0;
         if (stride == 1)
             for (int64_t j = 0; j < grid_cols; j++) largest = dg_max_u32(largest, exponent_field(row[j]));

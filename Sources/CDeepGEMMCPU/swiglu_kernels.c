@@ -12,6 +12,13 @@ enum { GROUP = 32, CHUNK = 8 };
 /// 2^k as binary32 for k in -149 ... 127 (exact; subnormal below -126).
 DG_INLINE float power_of_two(int k) { return k >= -126 ? dg_u2f((uint32_t)(k + 127) << 23) : dg_u2f(1u << (k + 149)); }
 
+/// The group exponent E of the largest magnitude `amax` (binary32 bits, not NaN): q = RN(amax /
+/// 448) as a multiplication, then ceil(log2 q) at the bit level (no floor; amax 0 gives -127).
+DG_INLINE int group_exponent(uint32_t amax) {
+    const uint32_t q = dg_f2u(dg_u2f(amax) * (1.0f / 448.0f));
+    return (int)((q >> 23) & 0xFFu) - 127 + ((q & 0x7FFFFFu) != 0);
+}
+
 DG_INLINE void swiglu_fp8_row_body(const uint16_t *gate, const uint16_t *up, int64_t chunk_stride, int64_t columns,
                                    float weight, const float *silu, int has_clamp, float clamp, uint8_t *codes,
                                    uint8_t *exponents) {
@@ -44,8 +51,7 @@ DG_INLINE void swiglu_fp8_row_body(const uint16_t *gate, const uint16_t *up, int
             m = m > 0x7F800000u ? 0 : m;
             amax = m > amax ? m : amax;
         }
-        const uint32_t q = dg_f2u(dg_u2f(amax) * (1.0f / 448.0f));
-        const int e = (int)((q >> 23) & 0xFFu) - 127 + ((q & 0x7FFFFFu) != 0);
+        const int e = group_exponent(amax);
         const float s = power_of_two(-e);
         // NaN takes the positive NaN code whatever its sign (the GPU's canonical NaN).
         for (int i = 0; i < GROUP; i++) {
@@ -104,8 +110,7 @@ DG_TARGET_AVX512 static void swiglu_fp8_row_avx512(const uint16_t *gate, const u
             const __m512i m = _mm512_and_si512(_mm512_castps_si512(a[h]), _mm512_set1_epi32(0x7FFFFFFF));
             amax = _mm512_mask_max_epu32(amax, _mm512_cmple_epu32_mask(m, _mm512_set1_epi32(0x7F800000)), amax, m);
         }
-        const uint32_t q = dg_f2u(dg_u2f((uint32_t)_mm512_reduce_max_epu32(amax)) * (1.0f / 448.0f));
-        const int e = (int)((q >> 23) & 0xFFu) - 127 + ((q & 0x7FFFFFu) != 0);
+        const int e = group_exponent((uint32_t)_mm512_reduce_max_epu32(amax));
         const __m512 s = _mm512_set1_ps(power_of_two(-e));
         for (int h = 0; h < GROUP / 16; h++)
             _mm_storeu_si128((__m128i *)(codes + g * GROUP + 16 * h), e4m3_codes16(_mm512_mul_ps(a[h], s)));

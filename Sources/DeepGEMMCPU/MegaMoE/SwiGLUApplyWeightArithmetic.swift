@@ -144,16 +144,21 @@ public enum MegaMoESwiGLUArithmetic {
         }
     }
 
+    /// The index of column c when a row's values lie in chunks of 8 consecutive columns,
+    /// `chunkStride` apart: (c / 8)·`chunkStride` + c % 8 (the C kernel's addressing too).
+    @inlinable
+    public static func chunkedIndex(_ c: Int, chunkStride: Int) -> Int { (c >> 3) * chunkStride + (c & 7) }
+
     /// ``quantizeRow(columns:activation:codes:storeWord:)`` of ``BF16Activation`` `activation` over BF16
     /// gate and up values given by address (`columns` a multiple of 32): column c reads `gate[i]` and
-    /// `up[i]` at i = (c / 8)·`chunkStride` + c % 8. Levels with C code run `dg_swiglu_fp8_row` (the same bits),
+    /// `up[i]` at i = ``chunkedIndex(_:chunkStride:)``. Levels with C code run `dg_swiglu_fp8_row` (the same bits),
     /// `.reference` the closure form.
     public static func quantizeRow(gate: UnsafePointer<UInt16>, up: UnsafePointer<UInt16>, chunkStride: Int, columns: Int,
                                    weight: Float, activation: BF16Activation, variant: CPUKernelVariant,
                                    codes: UnsafeMutablePointer<UInt8>, storeWord: (Int, Int32) -> Void) {
         guard let isa = variant.isaCode else {
             quantizeRow(columns: columns, activation: { c in
-                let i = (c >> 3) * chunkStride + (c & 7)
+                let i = chunkedIndex(c, chunkStride: chunkStride)
                 return activation(gate: gate[i], up: up[i], weight: weight)
             }, codes: codes, storeWord: storeWord)
             return

@@ -11,7 +11,7 @@ enum MegaMoEFusedEpilogue {
 
     /// Column of gate value c in an interleaved L1 output row (up value c is `upOffset` later).
     @inlinable
-    static func gateColumn(_ c: Int) -> Int { chunkStride * (c >> 3) + (c & 7) }
+    static func gateColumn(_ c: Int) -> Int { MegaMoESwiGLUArithmetic.chunkedIndex(c, chunkStride: chunkStride) }
 
     /// FP8 form (the best CPU level's `dg_swiglu_fp8_row`): for each of `rows` rows of `l1` (BF16
     /// [rows, 2I], row-major), the activations are quantized per 32 columns with one UE8M0 exponent
